@@ -1,0 +1,26 @@
+"""Entry point of the ``yibao`` command: assembles each domain's commands."""
+
+from __future__ import annotations
+
+import typer
+
+from yibao.cli import db as db_cli
+from yibao.cli import serve as serve_cli
+from yibao.engine import cli as engine_cli
+from yibao.policy import cli as policy_cli
+
+app = typer.Typer(
+    name="yibao",
+    help="yibao 医保：云南基本医疗保险经办平台 / Yunnan public medical insurance platform.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(policy_cli.app, name="policy")
+app.add_typer(db_cli.app, name="db")
+serve_cli.register(app)
+engine_cli.register(app)
+
+
+def main() -> None:
+    """Run the CLI."""
+    app()

@@ -1,0 +1,1 @@
+"""Core plumbing shared by every domain: money, errors, settings, database."""

@@ -1,0 +1,44 @@
+"""Calendar arithmetic the policies speak in: 'within one month of discharge', '满60周岁'."""
+
+from __future__ import annotations
+
+import calendar
+from datetime import date
+
+
+def add_months(d: date, months: int) -> date:
+    """The same day ``months`` later; clamped to the month's last day (Jan 31 + 1 month = Feb 28/29)."""
+    month0 = d.month - 1 + months
+    year = d.year + month0 // 12
+    month = month0 % 12 + 1
+    day = min(d.day, calendar.monthrange(year, month)[1])
+    return date(year, month, day)
+
+
+def add_years(d: date, years: int) -> date:
+    """The same day ``years`` later; Feb 29 becomes Feb 28 in a common year."""
+    return add_months(d, 12 * years)
+
+
+def age_on(birth: date, on: date) -> int:
+    """Completed years of age (周岁) on a day: the birthday itself counts as reached."""
+    years = on.year - birth.year
+    if (on.month, on.day) < (birth.month, birth.day):
+        years -= 1
+    return years
+
+
+def parse_date(text: object, *, field: str) -> date:
+    """Parse an ISO date (YYYY-MM-DD) or fail naming the field."""
+    from yibao.core.errors import ValidationFailed
+
+    if isinstance(text, date):
+        return text
+    if not isinstance(text, str):
+        raise ValidationFailed(field, "日期必须是 YYYY-MM-DD 格式的字符串", "date must be a YYYY-MM-DD string")
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ValidationFailed(
+            field, f"日期格式不正确：{text!r}（应为 YYYY-MM-DD）", f"malformed date {text!r}: expected YYYY-MM-DD"
+        ) from None

@@ -1,0 +1,92 @@
+"""``POST /api/calc``: the same contract as ``yibao calc`` over HTTP."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Body
+from pydantic import BaseModel, Field
+
+from yibao.engine import decide_json
+
+router = APIRouter(prefix="/api", tags=["engine"])
+
+_EXAMPLE_INPATIENT: dict[str, Any] = {
+    "scheme": "resident",
+    "benefit": "inpatient",
+    "date": "2016-03-01",
+    "person": {"birth_date": "1970-05-20", "sex": "F", "group": "general"},
+    "hospital_level": 3,
+    "total": "12000.00",
+    "in_scope": "10000.00",
+    "class_b": "1000.00",
+    "ytd": {"fund_paid": "0.00", "catastrophic_base": "0.00"},
+}
+_EXAMPLE_GENERAL: dict[str, Any] = {
+    "scheme": "resident",
+    "benefit": "general_outpatient",
+    "date": "2016-05-10",
+    "person": {"birth_date": "1955-01-02", "sex": "M", "group": "general"},
+    "facility": "community_health_center",
+    "total": "120.00",
+    "in_scope": "100.00",
+    "ytd": {"fund_paid": "0.00", "general_outpatient_paid": "200.00"},
+}
+
+
+class ParamCitation(BaseModel):
+    """A parameter a step used, with its source."""
+
+    path: str
+    value: Any
+    unit: str
+    effective_from: str
+    source: str | None = None
+    quote: str | None = None
+
+
+class StepOut(BaseModel):
+    """One step of the explanation."""
+
+    rule: str
+    description: str
+    amount: str | None
+    params: list[ParamCitation]
+
+
+class RefusalOut(BaseModel):
+    """Why nothing is paid."""
+
+    code: str
+    message: str
+    message_en: str
+
+
+class DecisionOut(BaseModel):
+    """The decision: amounts as yuan strings with two decimals, the steps and the assumptions used."""
+
+    fund_pay: str = Field(examples=["6020.00"])
+    catastrophic_pay: str = Field(examples=["0.00"])
+    personal_pay: str = Field(examples=["5980.00"])
+    refused: RefusalOut | None
+    steps: list[StepOut]
+    assumptions: list[dict[str, Any]]
+    ytd_after: dict[str, str]
+
+
+@router.post(
+    "/calc",
+    response_model=DecisionOut,
+    summary="计算一笔待遇 / Decide one claim",
+    responses={422: {"description": "输入错误，指明字段 / bad input, naming the field"}},
+)
+def calc(
+    claim: dict[str, Any] = Body(
+        openapi_examples={
+            "inpatient": {"summary": "居民住院 / resident inpatient stay", "value": _EXAMPLE_INPATIENT},
+            "general_outpatient": {"summary": "普通门诊 / general outpatient", "value": _EXAMPLE_GENERAL},
+        },
+    ),
+) -> dict[str, Any]:
+    """Decide one claim (same JSON as `yibao calc`)."""
+    return decide_json(claim)

@@ -1,0 +1,83 @@
+"""Rules shared by several benefits: when cover starts, who counts as a child, the yearly fund ceiling."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from yibao.core.dates import add_months, age_on
+from yibao.core.money import format_yuan
+from yibao.engine.claims import Group, Person
+from yibao.engine.explain import Decision, Refusal, Trace
+
+
+def refuse(t: Trace, total: int, code: str, zh: str, en: str, *, personal: int | None = None) -> Decision:
+    """A decision that pays nothing, with the reason as its last step."""
+    t.step(f"refusal.{code}", f"不予支付：{zh}", 0)
+    return Decision(
+        total=total,
+        fund_pay=0,
+        catastrophic_pay=0,
+        steps=tuple(t.steps),
+        refused=Refusal(code, zh, en),
+        personal_pay_override=personal,
+    )
+
+
+def coverage_refusal(t: Trace, person: Person, service: date) -> tuple[str, str, str] | None:
+    """Newborns enrolled within three months of birth are covered from birth; others from enrolment."""
+    if person.enrolment_date is None:
+        return None
+    window, use = t.param("resident.newborn.enrolment_window_months")
+    deadline = add_months(person.birth_date, window)
+    if person.enrolment_date <= deadline:
+        start = person.birth_date
+        t.step(
+            "resident.newborn.enrolment_window_months",
+            f"出生后 {window} 个月内（{deadline.isoformat()} 前）办理参保，自出生之日 {start.isoformat()} 起享受待遇",
+            None,
+            use,
+        )
+    else:
+        start = person.enrolment_date
+        t.step(
+            "resident.newborn.enrolment_window_months",
+            f"参保日期 {start.isoformat()} 晚于出生后 {window} 个月，自参保之日起享受待遇",
+            None,
+            use,
+        )
+    if service < start:
+        return (
+            "coverage.not_started",
+            f"就医日期 {service.isoformat()} 早于待遇开始日期 {start.isoformat()}",
+            f"date of service {service.isoformat()} is before cover starts on {start.isoformat()}",
+        )
+    return None
+
+
+def is_child(t: Trace, person: Person, on: date) -> bool:
+    """Students, children and residents under 18 on the day of service pay the lower deductible."""
+    if person.group is Group.STUDENT_CHILD:
+        t.step("resident.population_group", "参保人群为在校学生、少年儿童", None)
+        return True
+    limit, use = t.param("resident.child_age_limit")
+    age = age_on(person.birth_date, on)
+    if age < limit:
+        t.step("resident.child_age_limit", f"入院时 {age} 周岁，未满 {limit} 周岁，按少年儿童标准", None, use)
+        return True
+    t.step("resident.population_group", f"入院时 {age} 周岁，按普通居民标准", None, use)
+    return False
+
+
+def apply_ceiling(t: Trace, amount: int, fund_paid: int) -> int:
+    """Limit a fund payment by what is left of the yearly ceiling shared by inpatient and outpatient care."""
+    ceiling, use = t.param("resident.fund_ceiling")
+    left = max(0, ceiling - fund_paid)
+    paid: int = min(amount, left)
+    t.step(
+        "resident.fund_ceiling",
+        f"年度基金最高支付限额 {format_yuan(ceiling)} 元，本年度已支付 {format_yuan(fund_paid)} 元，"
+        f"剩余 {format_yuan(left)} 元；本次基金支付 {format_yuan(paid)} 元",
+        paid,
+        use,
+    )
+    return paid

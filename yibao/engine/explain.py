@@ -1,0 +1,117 @@
+"""Decisions and their explanations.
+
+Every amount the engine produces is a step: the rule it applies, a Chinese sentence saying what
+was done, the amount, and the parameters it read (path, value, effective date, source, quote).
+Steps are recorded as light tuples while computing and rendered to JSON only when asked, so that
+explaining a decision costs little on the hospital-counter path.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from yibao.core.money import format_yuan
+from yibao.policy.model import ParamValue, PolicyView
+
+ParamUse = tuple[ParamValue, tuple[str, ...]]
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """Why the fund pays nothing: a stable code and a message in Chinese and English."""
+
+    code: str
+    message: str
+    message_en: str
+
+    def to_dict(self) -> dict[str, str]:
+        """JSON form."""
+        return {"code": self.code, "message": self.message, "message_en": self.message_en}
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One step of a calculation."""
+
+    rule: str
+    description: str
+    amount: int | None
+    params: tuple[ParamUse, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON form with each parameter's citation."""
+        return {
+            "rule": self.rule,
+            "description": self.description,
+            "amount": None if self.amount is None else format_yuan(self.amount),
+            "params": [pv.to_dict(key) for pv, key in self.params],
+        }
+
+
+@dataclass(slots=True)
+class Trace:
+    """Collects steps and the parameters read while deciding one claim."""
+
+    view: PolicyView
+    steps: list[Step] = field(default_factory=list)
+
+    def param(self, path: str, *key: str) -> tuple[Any, ParamUse]:
+        """Read a parameter (optionally one cell of a table) and return it with its use record."""
+        pv = self.view.get(path)
+        value = pv.value
+        for k in key:
+            value = value[k]
+        return value, (pv, key)
+
+    def step(self, rule: str, description: str, amount: int | None, *params: ParamUse) -> None:
+        """Record a step."""
+        self.steps.append(Step(rule, description, amount, params))
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """What the fund pays for one claim, and why."""
+
+    total: int
+    fund_pay: int
+    catastrophic_pay: int
+    steps: tuple[Step, ...]
+    refused: Refusal | None = None
+    personal_pay_override: int | None = None
+    ytd_after: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def personal_pay(self) -> int:
+        """What the insured person pays: total minus what the fund and catastrophic cover pay."""
+        if self.personal_pay_override is not None:
+            return self.personal_pay_override
+        return self.total - self.fund_pay - self.catastrophic_pay
+
+    def assumptions(self) -> list[dict[str, Any]]:
+        """Assumed and overlay values this decision rests on (each once)."""
+        seen: set[str] = set()
+        out: list[dict[str, Any]] = []
+        for s in self.steps:
+            for pv, key in s.params:
+                if not pv.citation.is_assumption:
+                    continue
+                d = pv.to_dict(key)
+                if d["path"] in seen:
+                    continue
+                seen.add(d["path"])
+                d["kind"] = "overlay" if pv.citation.overlay else "assumed"
+                out.append(d)
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        """The CLI / API contract: money as two-decimal strings."""
+        return {
+            "fund_pay": format_yuan(self.fund_pay),
+            "catastrophic_pay": format_yuan(self.catastrophic_pay),
+            "personal_pay": format_yuan(self.personal_pay),
+            "refused": None if self.refused is None else self.refused.to_dict(),
+            "steps": [s.to_dict() for s in self.steps],
+            "assumptions": self.assumptions(),
+            "ytd_after": {k: format_yuan(v) for k, v in self.ytd_after.items()},
+        }

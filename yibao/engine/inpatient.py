@@ -1,0 +1,180 @@
+"""Resident inpatient stays (住院) with catastrophic cover (大病保险).
+
+policy.md, "Inpatient": in-scope cost, minus the class B prepay, minus the deductible of the
+hospital level and population group, times the fund ratio, within what is left of the yearly fund
+ceiling. Catastrophic cover then pays on the year's cumulative in-scope personal burden.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from yibao.core.dates import add_months
+from yibao.core.money import format_yuan, mul_ratio
+from yibao.engine.claims import Offsite, ResidentInpatient
+from yibao.engine.common import apply_ceiling, coverage_refusal, is_child, refuse
+from yibao.engine.explain import Decision, Trace
+from yibao.engine.scale import compile_scale
+from yibao.policy.render import percent_text
+
+
+def _refusal(t: Trace, c: ResidentInpatient) -> tuple[str, str, str] | None:
+    found = coverage_refusal(t, c.person, c.date)
+    if found:
+        return found
+    if c.offsite is Offsite.NONE:
+        # 办理须知 1: 不在定点医院就医或不在医院办理医保住院手续的，所发生的医疗费用不予报销。
+        if not c.designated:
+            return ("inpatient.not_designated", "未在定点医疗机构住院，费用不予报销", "not a designated hospital")
+        if not c.admission_registered:
+            return (
+                "inpatient.not_registered",
+                "未在医院办理医保住院手续，费用不予报销",
+                "the insured admission was not registered at the hospital",
+            )
+    else:
+        found = _offsite_refusal(t, c)
+        if found:
+            return found
+    if c.congenital and c.discharge_date and c.application_date:
+        days, use = t.param("resident.newborn.congenital_claim_days")
+        deadline = c.discharge_date + timedelta(days=days)
+        t.step(
+            "resident.newborn.congenital_claim_days",
+            f"新生儿先天性疾病住院费用应于出院后 {days} 日内（{deadline.isoformat()} 前）申报",
+            None,
+            use,
+        )
+        if c.application_date > deadline:
+            return (
+                "newborn.late_claim",
+                f"申报日期 {c.application_date.isoformat()} 超过出院后 {days} 日的期限 {deadline.isoformat()}",
+                f"claimed on {c.application_date.isoformat()}, after the {days}-day deadline {deadline.isoformat()}",
+            )
+    return None
+
+
+def _offsite_refusal(t: Trace, c: ResidentInpatient) -> tuple[str, str, str] | None:
+    filed = c.filed
+    if c.offsite is Offsite.EMERGENCY:
+        days, use = t.param("resident.offsite.emergency_filing_days")
+        if c.filing_date is not None:
+            limit = c.date + timedelta(days=days)
+            filed = c.filing_date <= limit
+            t.step(
+                "resident.offsite.emergency_filing_days",
+                f"异地急诊应在入院后 {days} 日内（{limit.isoformat()} 前）电话备案；备案日期 {c.filing_date.isoformat()}",
+                None,
+                use,
+            )
+        else:
+            t.step(
+                "resident.offsite.emergency_filing_days",
+                f"异地急诊应在入院后 {days} 日内电话备案：{'已按时备案' if filed else '未按时备案'}",
+                None,
+                use,
+            )
+        if not filed:
+            return (
+                "offsite.not_filed",
+                f"异地急诊未在入院后 {days} 日内向医保中心电话备案",
+                f"off-site emergency not filed by phone within {days} days of admission",
+            )
+    elif not filed:
+        t.step("resident.offsite.referral", "异地转院须经三级定点医院签署意见并报经办机构审核备案", None)
+        return (
+            "offsite.not_filed",
+            "异地转院未经三级定点医院签署意见并报医保经办机构审核备案",
+            "off-site referral without an approved referral form filed with the agency",
+        )
+    assert c.discharge_date is not None and c.application_date is not None  # checked by the claim model
+    months, use = t.param("resident.offsite.application_deadline_months")
+    deadline = add_months(c.discharge_date, months)
+    t.step(
+        "resident.offsite.application_deadline_months",
+        f"转院及异地急诊费用先由个人支付，出院后 {months} 个月内（{deadline.isoformat()} 前）到医保中心报销；"
+        f"申请日期 {c.application_date.isoformat()}",
+        None,
+        use,
+    )
+    if c.application_date > deadline:
+        return (
+            "offsite.late_application",
+            f"申请日期 {c.application_date.isoformat()} 超过出院后 {months} 个月的期限 {deadline.isoformat()}",
+            f"applied on {c.application_date.isoformat()}, after the deadline {deadline.isoformat()}",
+        )
+    return None
+
+
+def settle_inpatient(c: ResidentInpatient, t: Trace) -> Decision:
+    """Decide what the fund and catastrophic cover pay for one resident inpatient stay."""
+    found = _refusal(t, c)
+    if found:
+        return refuse(t, c.total, *found)
+
+    out_of_scope = c.total - c.in_scope
+    t.step("resident.inpatient.out_of_scope", f"医保范围外费用 {format_yuan(out_of_scope)} 元由个人负担", out_of_scope)
+
+    ratio_b, use_b = t.param("resident.inpatient.class_b_prepay_ratio")
+    prepay = mul_ratio(c.class_b, ratio_b)
+    t.step(
+        "resident.inpatient.class_b_prepay_ratio",
+        f"乙类费用 {format_yuan(c.class_b)} 元，个人先自付 {percent_text(ratio_b)}：{format_yuan(prepay)} 元",
+        prepay,
+        use_b,
+    )
+
+    child = is_child(t, c.person, c.date)
+    place = "offsite" if c.offsite is not Offsite.NONE else f"level{c.hospital_level}"
+    group = "student_child" if child else "general"
+    deductible, use_d = t.param("resident.inpatient.deductible", place, group)
+    place_zh = "异地就医" if place == "offsite" else f"{'一二三'[c.hospital_level - 1]}级医院"
+    t.step(
+        "resident.inpatient.deductible",
+        f"{place_zh}{'学生少儿' if child else '普通居民'}起付标准 {format_yuan(deductible)} 元",
+        deductible,
+        use_d,
+    )
+    base = max(0, c.in_scope - prepay - deductible)
+    t.step(
+        "resident.inpatient.base",
+        f"进入统筹的费用 = 医保范围内 {format_yuan(c.in_scope)} - 乙类先自付 {format_yuan(prepay)}"
+        f" - 起付标准 {format_yuan(deductible)} = {format_yuan(base)} 元（不低于 0）",
+        base,
+    )
+    ratio, use_r = t.param("resident.inpatient.fund_ratio", place)
+    fund_raw = mul_ratio(base, ratio)
+    t.step(
+        "resident.inpatient.fund_ratio",
+        f"基金支付比例 {percent_text(ratio)}：{format_yuan(base)} × {percent_text(ratio)} = {format_yuan(fund_raw)} 元",
+        fund_raw,
+        use_r,
+    )
+    fund = apply_ceiling(t, fund_raw, c.ytd.fund_paid)
+    catastrophic, new_base = catastrophic_pay(t, c.ytd.catastrophic_base, c.in_scope - fund)
+    return Decision(
+        total=c.total,
+        fund_pay=fund,
+        catastrophic_pay=catastrophic,
+        steps=tuple(t.steps),
+        ytd_after={"fund_paid": c.ytd.fund_paid + fund, "catastrophic_base": new_base},
+    )
+
+
+def catastrophic_pay(t: Trace, base_before: int, burden: int) -> tuple[int, int]:
+    """Catastrophic cover for one stay: scale(new cumulative burden) - scale(previous), rounded once."""
+    threshold, use_t = t.param("resident.catastrophic.threshold")
+    brackets, use_s = t.param("resident.catastrophic.scale")
+    scale = compile_scale(brackets, threshold)
+    after = base_before + burden
+    pay = scale.pay(base_before, after)
+    t.step(
+        "resident.catastrophic",
+        f"本次政策范围内个人负担 {format_yuan(burden)} 元，年度累计由 {format_yuan(base_before)} 元增至"
+        f" {format_yuan(after)} 元；超过 {format_yuan(threshold)} 元的部分按 50%-80% 分段报销，"
+        f"本次大病保险支付 {format_yuan(pay)} 元",
+        pay,
+        use_t,
+        use_s,
+    )
+    return pay, after
