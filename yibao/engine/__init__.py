@@ -40,10 +40,16 @@ _CALCULATORS: dict[type[Any], Callable[[Any, Trace], Decision]] = {
 }
 
 
+# A parameter every rule of the scheme depends on: if it is not in force on the date of service,
+# the date lies outside every policy of the scheme and the claim is bad input, not a refusal.
+_SCHEME_ANCHOR = {"resident": "resident.fund_ceiling", "ncms": "ncms.yearly_cap"}
+
+
 def decide(claim: Claim, pack: Pack | None = None) -> Decision:
     """Decide one validated claim with the values in force on its date of service."""
     pack = pack or get_pack()
     trace = Trace(pack.at(claim.date))
+    trace.view.get(_SCHEME_ANCHOR[claim.scheme])
     return _CALCULATORS[type(claim)](claim, trace)
 
 

@@ -5,14 +5,13 @@ from __future__ import annotations
 from datetime import date
 
 from yibao.core.dates import add_months, age_on
-from yibao.core.money import format_yuan
 from yibao.engine.claims import Group, Person
 from yibao.engine.explain import Decision, Refusal, Trace
 
 
 def refuse(t: Trace, total: int, code: str, zh: str, en: str, *, personal: int | None = None) -> Decision:
     """A decision that pays nothing, with the reason as its last step."""
-    t.step(f"refusal.{code}", f"不予支付：{zh}", 0)
+    t.step(f"refusal.{code}", "不予支付：{reason}", 0, reason=zh)
     return Decision(
         total=total,
         fund_pay=0,
@@ -33,17 +32,22 @@ def coverage_refusal(t: Trace, person: Person, service: date) -> tuple[str, str,
         start = person.birth_date
         t.step(
             "resident.newborn.enrolment_window_months",
-            f"出生后 {window} 个月内（{deadline.isoformat()} 前）办理参保，自出生之日 {start.isoformat()} 起享受待遇",
+            "出生后 {window} 个月内（{deadline} 前）办理参保，自出生之日 {start} 起享受待遇",
             None,
             use,
+            window=window,
+            deadline=deadline,
+            start=start,
         )
     else:
         start = person.enrolment_date
         t.step(
             "resident.newborn.enrolment_window_months",
-            f"参保日期 {start.isoformat()} 晚于出生后 {window} 个月，自参保之日起享受待遇",
+            "参保日期 {start} 晚于出生后 {window} 个月，自参保之日起享受待遇",
             None,
             use,
+            window=window,
+            start=start,
         )
     if service < start:
         return (
@@ -62,9 +66,16 @@ def is_child(t: Trace, person: Person, on: date) -> bool:
     limit, use = t.param("resident.child_age_limit")
     age = age_on(person.birth_date, on)
     if age < limit:
-        t.step("resident.child_age_limit", f"入院时 {age} 周岁，未满 {limit} 周岁，按少年儿童标准", None, use)
+        t.step(
+            "resident.child_age_limit",
+            "入院时 {age} 周岁，未满 {limit} 周岁，按少年儿童标准",
+            None,
+            use,
+            age=age,
+            limit=limit,
+        )
         return True
-    t.step("resident.population_group", f"入院时 {age} 周岁，按普通居民标准", None, use)
+    t.step("resident.population_group", "入院时 {age} 周岁，按普通居民标准", None, use, age=age)
     return False
 
 
@@ -75,9 +86,12 @@ def apply_ceiling(t: Trace, amount: int, fund_paid: int) -> int:
     paid: int = min(amount, left)
     t.step(
         "resident.fund_ceiling",
-        f"年度基金最高支付限额 {format_yuan(ceiling)} 元，本年度已支付 {format_yuan(fund_paid)} 元，"
-        f"剩余 {format_yuan(left)} 元；本次基金支付 {format_yuan(paid)} 元",
+        "年度基金最高支付限额 {ceiling:y} 元，本年度已支付 {fund_paid:y} 元，剩余 {left:y} 元；本次基金支付 {paid:y} 元",
         paid,
         use,
+        ceiling=ceiling,
+        fund_paid=fund_paid,
+        left=left,
+        paid=paid,
     )
     return paid

@@ -8,11 +8,13 @@ explaining a decision costs little on the hospital-counter path.
 
 from __future__ import annotations
 
+import string
 from dataclasses import dataclass, field
 from typing import Any
 
 from yibao.core.money import format_yuan
 from yibao.policy.model import ParamValue, PolicyView
+from yibao.policy.render import percent_text
 
 ParamUse = tuple[ParamValue, tuple[str, ...]]
 
@@ -30,14 +32,34 @@ class Refusal:
         return {"code": self.code, "message": self.message, "message_en": self.message_en}
 
 
+class _Formatter(string.Formatter):
+    """``{x:y}`` renders fen as yuan ("600.00"), ``{r:p}`` a ratio as a percentage ("70%")."""
+
+    def format_field(self, value: Any, format_spec: str) -> str:
+        if format_spec == "y":
+            return format_yuan(value)
+        if format_spec == "p":
+            return percent_text(value)
+        return str(super().format_field(value, format_spec))
+
+
+_FORMATTER = _Formatter()
+
+
 @dataclass(frozen=True, slots=True)
 class Step:
-    """One step of a calculation."""
+    """One step of a calculation; its Chinese description is rendered only when asked for."""
 
     rule: str
-    description: str
+    template: str
     amount: int | None
     params: tuple[ParamUse, ...] = ()
+    fields: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def description(self) -> str:
+        """The step in Chinese, with amounts in yuan."""
+        return _FORMATTER.vformat(self.template, (), self.fields)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON form with each parameter's citation."""
@@ -64,9 +86,9 @@ class Trace:
             value = value[k]
         return value, (pv, key)
 
-    def step(self, rule: str, description: str, amount: int | None, *params: ParamUse) -> None:
-        """Record a step."""
-        self.steps.append(Step(rule, description, amount, params))
+    def step(self, rule: str, template: str, amount: int | None, *params: ParamUse, **fields: Any) -> None:
+        """Record a step; ``template`` is a str.format template over ``fields`` (``:y`` yuan, ``:p`` percent)."""
+        self.steps.append(Step(rule, template, amount, params, fields))
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,12 +10,14 @@ from __future__ import annotations
 from datetime import timedelta
 
 from yibao.core.dates import add_months
-from yibao.core.money import format_yuan, mul_ratio
+from yibao.core.money import mul_ratio
 from yibao.engine.claims import Offsite, ResidentInpatient
 from yibao.engine.common import apply_ceiling, coverage_refusal, is_child, refuse
 from yibao.engine.explain import Decision, Trace
 from yibao.engine.scale import compile_scale
-from yibao.policy.render import percent_text
+
+_PLACES = {1: "level1", 2: "level2", 3: "level3"}
+_PLACE_ZH = {"level1": "一级医院", "level2": "二级医院", "level3": "三级医院", "offsite": "异地就医"}
 
 
 def _refusal(t: Trace, c: ResidentInpatient) -> tuple[str, str, str] | None:
@@ -113,42 +115,52 @@ def settle_inpatient(c: ResidentInpatient, t: Trace) -> Decision:
         return refuse(t, c.total, *found)
 
     out_of_scope = c.total - c.in_scope
-    t.step("resident.inpatient.out_of_scope", f"医保范围外费用 {format_yuan(out_of_scope)} 元由个人负担", out_of_scope)
+    t.step("resident.inpatient.out_of_scope", "医保范围外费用 {x:y} 元由个人负担", out_of_scope, x=out_of_scope)
 
     ratio_b, use_b = t.param("resident.inpatient.class_b_prepay_ratio")
     prepay = mul_ratio(c.class_b, ratio_b)
     t.step(
         "resident.inpatient.class_b_prepay_ratio",
-        f"乙类费用 {format_yuan(c.class_b)} 元，个人先自付 {percent_text(ratio_b)}：{format_yuan(prepay)} 元",
+        "乙类费用 {b:y} 元，个人先自付 {r:p}：{x:y} 元",
         prepay,
         use_b,
+        b=c.class_b,
+        r=ratio_b,
+        x=prepay,
     )
 
     child = is_child(t, c.person, c.date)
-    place = "offsite" if c.offsite is not Offsite.NONE else f"level{c.hospital_level}"
-    group = "student_child" if child else "general"
-    deductible, use_d = t.param("resident.inpatient.deductible", place, group)
-    place_zh = "异地就医" if place == "offsite" else f"{'一二三'[c.hospital_level - 1]}级医院"
+    place = "offsite" if c.offsite is not Offsite.NONE else _PLACES[c.hospital_level]
+    deductible, use_d = t.param("resident.inpatient.deductible", place, "student_child" if child else "general")
     t.step(
         "resident.inpatient.deductible",
-        f"{place_zh}{'学生少儿' if child else '普通居民'}起付标准 {format_yuan(deductible)} 元",
+        "{where}{who}起付标准 {x:y} 元",
         deductible,
         use_d,
+        where=_PLACE_ZH[place],
+        who="学生少儿" if child else "普通居民",
+        x=deductible,
     )
     base = max(0, c.in_scope - prepay - deductible)
     t.step(
         "resident.inpatient.base",
-        f"进入统筹的费用 = 医保范围内 {format_yuan(c.in_scope)} - 乙类先自付 {format_yuan(prepay)}"
-        f" - 起付标准 {format_yuan(deductible)} = {format_yuan(base)} 元（不低于 0）",
+        "进入统筹的费用 = 医保范围内 {s:y} - 乙类先自付 {b:y} - 起付标准 {d:y} = {x:y} 元（不低于 0）",
         base,
+        s=c.in_scope,
+        b=prepay,
+        d=deductible,
+        x=base,
     )
     ratio, use_r = t.param("resident.inpatient.fund_ratio", place)
     fund_raw = mul_ratio(base, ratio)
     t.step(
         "resident.inpatient.fund_ratio",
-        f"基金支付比例 {percent_text(ratio)}：{format_yuan(base)} × {percent_text(ratio)} = {format_yuan(fund_raw)} 元",
+        "基金支付比例 {r:p}：{b:y} × {r:p} = {x:y} 元",
         fund_raw,
         use_r,
+        r=ratio,
+        b=base,
+        x=fund_raw,
     )
     fund = apply_ceiling(t, fund_raw, c.ytd.fund_paid)
     catastrophic, new_base = catastrophic_pay(t, c.ytd.catastrophic_base, c.in_scope - fund)
@@ -170,11 +182,15 @@ def catastrophic_pay(t: Trace, base_before: int, burden: int) -> tuple[int, int]
     pay = scale.pay(base_before, after)
     t.step(
         "resident.catastrophic",
-        f"本次政策范围内个人负担 {format_yuan(burden)} 元，年度累计由 {format_yuan(base_before)} 元增至"
-        f" {format_yuan(after)} 元；超过 {format_yuan(threshold)} 元的部分按 50%-80% 分段报销，"
-        f"本次大病保险支付 {format_yuan(pay)} 元",
+        "本次政策范围内个人负担 {burden:y} 元，年度累计由 {before:y} 元增至 {after:y} 元；"
+        "超过 {threshold:y} 元的部分分段报销，本次大病保险支付 {pay:y} 元",
         pay,
         use_t,
         use_s,
+        burden=burden,
+        before=base_before,
+        after=after,
+        threshold=threshold,
+        pay=pay,
     )
     return pay, after

@@ -28,35 +28,47 @@ def settle_general_outpatient(c: ResidentGeneralOutpatient, t: Trace) -> Decisio
     raw = mul_ratio(c.in_scope, ratio)
     t.step(
         "resident.general_outpatient.ratio",
-        f"政策范围内费用 {format_yuan(c.in_scope)} 元 × {percent_text(ratio)} = {format_yuan(raw)} 元",
+        "政策范围内费用 {s:y} 元 × {r:p} = {x:y} 元",
         raw,
         use_r,
+        s=c.in_scope,
+        r=ratio,
+        x=raw,
     )
     per_visit, use_v = t.param("resident.general_outpatient.per_visit_cap")
-    amount = min(raw, per_visit)
+    visit = min(raw, per_visit)
     t.step(
         "resident.general_outpatient.per_visit_cap",
-        f"单次最高报销 {format_yuan(per_visit)} 元：{format_yuan(amount)} 元",
-        amount,
+        "单次最高报销 {cap:y} 元：{x:y} 元",
+        visit,
         use_v,
+        cap=per_visit,
+        x=visit,
     )
     elderly_age, use_a = t.param("resident.general_outpatient.elderly_age", c.person.sex.value)
     age = age_on(c.person.birth_date, c.date)
     if age >= elderly_age:
         cap, use_c = t.param("resident.general_outpatient.yearly_cap_elderly")
-        who = f"{'男' if c.person.sex.value == 'M' else '女'}满 {elderly_age} 周岁（现 {age} 周岁）"
+        who = (
+            "男满 {limit} 周岁（现 {age} 周岁）" if c.person.sex.value == "M" else "女满 {limit} 周岁（现 {age} 周岁）"
+        )
     else:
         cap, use_c = t.param("resident.general_outpatient.yearly_cap")
-        who = f"{age} 周岁"
+        who = "{age} 周岁"
     left = max(0, cap - c.ytd.general_outpatient_paid)
-    amount = min(amount, left)
+    amount = min(visit, left)
     t.step(
         "resident.general_outpatient.yearly_cap",
-        f"{who}，年度最高报销 {format_yuan(cap)} 元，已报销 {format_yuan(c.ytd.general_outpatient_paid)} 元，"
-        f"剩余 {format_yuan(left)} 元：{format_yuan(amount)} 元",
+        who + "，年度最高报销 {cap:y} 元，已报销 {used:y} 元，剩余 {left:y} 元：{x:y} 元",
         amount,
         use_a,
         use_c,
+        limit=elderly_age,
+        age=age,
+        cap=cap,
+        used=c.ytd.general_outpatient_paid,
+        left=left,
+        x=amount,
     )
     fund = apply_ceiling(t, amount, c.ytd.fund_paid)
     return Decision(

@@ -43,9 +43,25 @@ class CompiledScale:
         return div_half_up(self.scaled(after) - self.scaled(before), self.denominator)
 
 
-@lru_cache(maxsize=256)
+_BY_ID: dict[tuple[int, int], tuple[tuple[Bracket, ...], CompiledScale]] = {}
+
+
 def compile_scale(brackets: tuple[Bracket, ...], offset: int = 0) -> CompiledScale:
     """Compile a scale; ``offset`` shifts it (e.g. catastrophic bands start above the 20,000 threshold)."""
+    # Pack values are immutable and live as long as their pack: looking them up by identity first
+    # spares hashing a tuple of Fractions on every claim.
+    hit = _BY_ID.get((id(brackets), offset))
+    if hit is not None and hit[0] is brackets:
+        return hit[1]
+    compiled = _compile(brackets, offset)
+    if len(_BY_ID) > 1024:
+        _BY_ID.clear()
+    _BY_ID[(id(brackets), offset)] = (brackets, compiled)
+    return compiled
+
+
+@lru_cache(maxsize=256)
+def _compile(brackets: tuple[Bracket, ...], offset: int) -> CompiledScale:
     den = 1
     for b in brackets:
         den = lcm(den, Fraction(b.rate).denominator)
