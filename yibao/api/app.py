@@ -1,0 +1,94 @@
+"""The FastAPI application: assembles each domain's router and renders every error one way."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+
+from yibao import __version__
+from yibao.core.db import get_engine
+from yibao.core.errors import AppError
+
+log = logging.getLogger("yibao.api")
+
+DESCRIPTION = """
+云南省基本医疗保险经办平台接口：政策参数、待遇计算等。金额一律为以元为单位、两位小数的字符串。
+
+Yunnan public medical insurance platform: policy parameters, benefit calculation and more.
+Money is always a yuan string with two decimals ("1234.56").
+"""
+
+
+class DatabaseUnavailable(AppError):
+    """The database does not answer."""
+
+    code = "database_unavailable"
+    http_status = 503
+
+
+def create_app() -> FastAPI:
+    """Build the application (a factory: importing this module has no side effects)."""
+    from yibao.engine.api import router as engine_router
+    from yibao.policy.api import router as policy_router
+
+    app = FastAPI(title="yibao 医保 API", description=DESCRIPTION, version=__version__)
+    app.include_router(policy_router)
+    app.include_router(engine_router)
+    _register_errors(app)
+
+    @app.get("/healthz", tags=["ops"], summary="健康检查 / health check")
+    def healthz() -> dict[str, str]:
+        try:
+            with get_engine().connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except Exception as exc:
+            log.warning("database check failed: %s", type(exc).__name__)
+            raise DatabaseUnavailable("数据库不可用", "database unavailable") from None
+        return {"status": "ok", "database": "ok"}
+
+    return app
+
+
+def _field_of(loc: tuple[Any, ...]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
+    return ".".join(parts) or "body"
+
+
+def _register_errors(app: FastAPI) -> None:
+    @app.exception_handler(AppError)
+    async def app_error(_request: Request, exc: AppError) -> JSONResponse:
+        return JSONResponse(status_code=exc.http_status, content=exc.to_dict())
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = exc.errors()
+        field = _field_of(tuple(errors[0]["loc"])) if errors else "body"
+        body = {
+            "code": "validation_failed",
+            "message": f"{field}：输入无效",
+            "message_zh": f"{field}：输入无效",
+            "message_en": f"{field}: invalid input ({errors[0]['msg'] if errors else 'malformed request'})",
+            "details": {
+                "field": field,
+                "errors": [{"field": _field_of(tuple(e["loc"])), "message": str(e["msg"])} for e in errors],
+            },
+        }
+        return JSONResponse(status_code=422, content=body)
+
+    @app.exception_handler(Exception)
+    async def unexpected(_request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error: %s", type(exc).__name__)
+        return JSONResponse(
+            status_code=500,
+            content={
+                "code": "internal_error",
+                "message": "系统内部错误，请稍后再试",
+                "message_zh": "系统内部错误，请稍后再试",
+                "message_en": "internal error, please try again later",
+            },
+        )
