@@ -1,0 +1,98 @@
+"""Shared fixtures: every database test runs on SQLite and on PostgreSQL.
+
+PostgreSQL comes from YIBAO_TEST_PG_URL (default postgresql://postgres@127.0.0.1:5432/postgres); each
+test run (each xdist worker) creates its own throwaway database and drops it at the end. When
+PostgreSQL cannot be reached the PostgreSQL half fails under CI=true and is skipped elsewhere.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+# Tests never touch the deployment's database in var/.
+_TMP = Path(tempfile.mkdtemp(prefix="yibao-test-"))
+os.environ["YIBAO_VAR_DIR"] = str(_TMP)
+os.environ["YIBAO_DATABASE_URL"] = f"sqlite:///{_TMP / 'app.db'}"
+
+from yibao.core import migrate  # noqa: E402
+from yibao.core.db import make_engine, normalize_url  # noqa: E402
+from yibao.core.settings import get_settings  # noqa: E402
+
+get_settings.cache_clear()
+
+PG_DEFAULT = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+def _pg_admin_url() -> str:
+    return normalize_url(os.environ.get("YIBAO_TEST_PG_URL", PG_DEFAULT))
+
+
+@pytest.fixture(scope="session")
+def pg_url(worker_id: str) -> Iterator[str]:
+    """A fresh, migrated PostgreSQL database for this test run, dropped afterwards."""
+    admin_url = _pg_admin_url()
+    try:
+        admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except Exception as exc:
+        message = f"PostgreSQL not reachable at {admin_url}: {type(exc).__name__}"
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail(message)
+        pytest.skip(message)
+    name = f"yibao_test_{worker_id}_{uuid.uuid4().hex[:8]}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    migrate.upgrade(url)
+    try:
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_url() -> str:
+    """A fresh, migrated SQLite database file for this test run."""
+    url = f"sqlite:///{_TMP / f'test-{uuid.uuid4().hex[:8]}.db'}"
+    migrate.upgrade(url)
+    return url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest) -> str:
+    """The URL of a migrated test database, once per backend."""
+    name = "sqlite_url" if request.param == "sqlite" else "pg_url"
+    return str(request.getfixturevalue(name))
+
+
+@pytest.fixture
+def engine(db_url: str) -> Iterator[Engine]:
+    """An engine on the test database."""
+    eng = make_engine(db_url)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def session(engine: Engine) -> Iterator[Session]:
+    """A session inside a transaction that is rolled back after the test."""
+    with engine.connect() as conn:
+        trans = conn.begin()
+        s = Session(bind=conn, join_transaction_mode="create_savepoint", expire_on_commit=False)
+        try:
+            yield s
+        finally:
+            s.close()
+            trans.rollback()

@@ -1,0 +1,198 @@
+"""Every kind of pack defect is reported with its file and line."""
+
+from __future__ import annotations
+
+from datetime import date
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+
+from yibao.core.errors import ValidationFailed
+from yibao.policy.loader import OVERLAYS_DIR, PackError, load_pack
+from yibao.policy.model import Unit
+
+GOOD = """description: 测试参数
+unit: CNY
+values:
+  2015-10-01:
+    value: 200
+    source: 003_df4229da7f582ad6.txt
+    quote: 一级医院住院:医保范围内费用超过200元(起付标准)以上部分报销90%
+  2020-01-01:
+    value: 250
+    assumed: true
+    note: a later assumed value
+"""
+
+
+def make_pack(tmp_path: Path, files: dict[str, str]) -> Path:
+    root = tmp_path / "packs"
+    for rel, text in files.items():
+        f = root / "t" / rel
+        f.parent.mkdir(parents=True, exist_ok=True)
+        f.write_text(text, encoding="utf-8")
+    return root
+
+
+def defects(tmp_path: Path, files: dict[str, str], overlays: list[Path] | None = None) -> list[str]:
+    root = make_pack(tmp_path, files)
+    with pytest.raises(PackError) as err:
+        load_pack("t", packs_dir=root, overlays=overlays or [])
+    return [str(d) for d in err.value.defects]
+
+
+def test_good_pack_loads_and_looks_up_by_date(tmp_path: Path) -> None:
+    pack = load_pack("t", packs_dir=make_pack(tmp_path, {"a/b.yaml": GOOD}))
+    p = pack.parameter("a.b")
+    assert p.unit is Unit.CNY
+    assert p.value_at(date(2015, 9, 30)) is None
+    assert pack.at(date(2016, 1, 1)).get("a.b").value == 20000
+    assert pack.at(date(2020, 1, 1)).get("a.b").value == 25000
+    assert pack.at(date(2020, 1, 1)).get("a.b").citation.assumed
+    assert pack.at(date(2016, 1, 1)) is pack.at(date(2016, 1, 1))
+
+
+def test_date_before_first_value_is_not_in_force(tmp_path: Path) -> None:
+    pack = load_pack("t", packs_dir=make_pack(tmp_path, {"a/b.yaml": GOOD}))
+    with pytest.raises(ValidationFailed) as err:
+        pack.at(date(2014, 1, 1)).get("a.b")
+    assert err.value.code == "policy.not_in_force" and err.value.field == "date"
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "fragment"),
+    [
+        (GOOD.replace("unit: CNY", "unit: CNY\ncolour: red"), 3, "unknown key 'colour'"),
+        (GOOD.replace("2020-01-01", "2014-01-01"), 8, "increasing order"),
+        (GOOD.replace("2020-01-01", "2015-10-01"), 8, "duplicate date"),
+        (
+            GOOD.replace(
+                "    source: 003_df4229da7f582ad6.txt\n    quote: 一级医院住院:医保范围内费用超过200元(起付标准)以上部分报销90%\n",
+                "",
+            ),
+            5,
+            "without a source",
+        ),
+        (GOOD.replace("value: 200", 'value: "1,000"'), 5, "expected a plain number"),
+        (GOOD.replace("value: 200", "value: 1,000"), 5, "malformed amount"),
+        (GOOD.replace("value: 200", "value: 1.234"), 5, "malformed amount"),
+        (GOOD.replace("value: 200", "value: 70%"), 5, "malformed amount"),
+        (GOOD.replace("2015-10-01", "2015-13-01"), 4, "not a real calendar date"),
+        (GOOD.replace("    note: a later assumed value\n", ""), 9, "needs a note"),
+        (GOOD.replace("unit: CNY", "unit: dollars"), 2, "unit must be one of"),
+        (GOOD.replace("source: 003_df4229da7f582ad6.txt", "source: nowhere.txt"), 6, "not among the policy sources"),
+        (GOOD.replace("value: 200", "value: [1"), 6, "YAML syntax"),
+    ],
+)
+def test_defects_name_file_and_line(tmp_path: Path, text: str, line: int, fragment: str) -> None:
+    found = defects(tmp_path, {"a/b.yaml": text})
+    assert any(f"a/b.yaml:{line}:" in d and fragment in d for d in found), found
+
+
+def test_ratio_must_be_a_decimal(tmp_path: Path) -> None:
+    text = (
+        GOOD.replace("unit: CNY", "unit: ratio").replace("value: 200", "value: 70%").replace("value: 250", "value: 0.5")
+    )
+    found = defects(tmp_path, {"a/b.yaml": text})
+    assert any("b.yaml:5:" in d and "malformed ratio" in d for d in found)
+    ok = load_pack(
+        "t",
+        packs_dir=make_pack(
+            tmp_path / "ok",
+            {
+                "a/b.yaml": GOOD.replace("unit: CNY", "unit: ratio")
+                .replace("value: 200", "value: 0.9")
+                .replace("value: 250", "value: 0.5")
+            },
+        ),
+    )
+    assert ok.at(date(2016, 1, 1)).get("a.b").value == Fraction(9, 10)
+
+
+def test_gap_before_first_date(tmp_path: Path) -> None:
+    found = defects(tmp_path, {"a/_section.yaml": "description: s\nfrom: 2010-01-01\n", "a/b.yaml": GOOD})
+    assert any("a/b.yaml:1:" in d and "gap before the first date" in d for d in found)
+
+
+TABLE = """description: 表
+unit: CNY
+dimensions:
+  place: [level1, level2]
+values:
+  2015-10-01:
+    table:
+      level1: 200
+    assumed: true
+    note: n
+"""
+
+
+def test_table_missing_key(tmp_path: Path) -> None:
+    found = defects(tmp_path, {"a/t.yaml": TABLE})
+    assert any("a/t.yaml:8:" in d and "lacks level2" in d for d in found)
+
+
+def test_table_unknown_key(tmp_path: Path) -> None:
+    found = defects(
+        tmp_path, {"a/t.yaml": TABLE.replace("level1: 200", "level1: 200\n      level9: 1\n      level2: 3")}
+    )
+    assert any("unknown key 'level9'" in d for d in found)
+
+
+SLOT = """description: 覆盖
+unit: ratio
+overlay: true
+bounded_by: a.range
+"""
+RANGE = """description: 范围
+unit: ratio
+dimensions:
+  bound: [min, max]
+values:
+  2015-10-01:
+    table: {min: 0.6, max: 0.8}
+    assumed: true
+    note: n
+"""
+
+
+def test_overlay_sets_slot_and_respects_bounds(tmp_path: Path) -> None:
+    root = make_pack(tmp_path, {"a/slot.yaml": SLOT, "a/range.yaml": RANGE, "a/b.yaml": GOOD})
+    ok = tmp_path / "ok.yaml"
+    ok.write_text(
+        "overlay: x\nexample: true\nvalues:\n  a.slot:\n    2015-10-01:\n      value: 0.7\n      note: example\n"
+    )
+    pack = load_pack("t", packs_dir=root, overlays=[ok])
+    pv = pack.at(date(2016, 1, 1)).get("a.slot")
+    assert pv.value == Fraction(7, 10) and pv.citation.overlay == "x" and pv.citation.example
+
+    out = tmp_path / "out.yaml"
+    out.write_text("overlay: x\nvalues:\n  a.slot:\n    2015-10-01:\n      value: 0.9\n      note: too high\n")
+    with pytest.raises(PackError) as err:
+        load_pack("t", packs_dir=root, overlays=[out])
+    assert any("out.yaml:5:" in str(d) and "outside a.range" in str(d) for d in err.value.defects)
+
+
+def test_overlay_may_not_override_policy(tmp_path: Path) -> None:
+    root = make_pack(tmp_path, {"a/b.yaml": GOOD})
+    ov = tmp_path / "ov.yaml"
+    ov.write_text(
+        "overlay: x\nvalues:\n  a.b:\n    2015-10-01:\n      value: 1\n      note: n\n  a.zzz:\n    2015-10-01:\n      value: 1\n      note: n\n"
+    )
+    with pytest.raises(PackError) as err:
+        load_pack("t", packs_dir=root, overlays=[ov])
+    text = " ".join(str(d) for d in err.value.defects)
+    assert "ov.yaml:3:" in text and "may only set `overlay: true`" in text
+    assert "ov.yaml:7:" in text and "does not declare" in text
+
+
+def test_unset_overlay_slot_is_not_in_force(tmp_path: Path) -> None:
+    pack = load_pack("t", packs_dir=make_pack(tmp_path, {"a/slot.yaml": SLOT.replace("bounded_by: a.range\n", "")}))
+    assert not pack.at(date(2016, 1, 1)).has("a.slot")
+
+
+def test_real_pack_loads_with_demo_overlay() -> None:
+    pack = load_pack("yunnan", overlays=[OVERLAYS_DIR / "demo.yaml"])
+    assert pack.overlays == ("demo",)
+    assert len(pack.parameters) >= 50
