@@ -1,0 +1,400 @@
+"""A year (or many) of resident claims settled at once, with the same results as the scalar engine.
+
+Claims come as NumPy columns sorted by person and date. Yearly accumulators are per-person,
+per-benefit-year cumulative sums, so no claim waits for the one before it:
+
+- the shared fund ceiling C: ``paid_i = min(cum_i, C) - min(cum_(i-1), C)`` over the raw fund amounts;
+- catastrophic cover: ``pay_i = round(S(cum_i) - S(cum_(i-1)))`` with the scale S evaluated exactly in
+  integer units of 1/D fen;
+- capped running totals whose cap may rise within the group (the general outpatient yearly cap rises
+  on a 60th/55th birthday; special-disease monthly limits): ``G_i = R_i + min(0, min_(j<=i)(cap_j - R_j))``
+  with R the running sum, computed with a segmented ``np.minimum.accumulate``.
+
+Every parameter is read from the pack at each claim's date of service: values change only on
+effective dates, so claims are mapped to policy periods with ``np.searchsorted`` and parameters are
+gathered per period. There is no Python loop per claim.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from yibao.core.errors import ValidationFailed
+from yibao.engine.benefit_year import benefit_year_keys
+from yibao.engine.scale import compile_scale
+from yibao.policy.model import Pack
+
+I64 = npt.NDArray[np.int64]
+Bool = npt.NDArray[np.bool_]
+
+KIND_INPATIENT, KIND_GENERAL, KIND_SPECIAL = 0, 1, 2
+KINDS = ("inpatient", "general_outpatient", "special_outpatient")
+OFFSITE = ("none", "referral", "emergency")
+PLACES = ("level1", "level2", "level3", "offsite")
+REFUSALS = (
+    "",
+    "inpatient.not_designated",
+    "inpatient.not_registered",
+    "offsite.not_filed",
+    "offsite.late_application",
+    "general_outpatient.not_community_center",
+    "special_outpatient.no_card",
+)
+
+# name -> dtype of every input column (money in fen, dates as datetime64[D], flags as bool).
+COLUMNS: dict[str, str] = {
+    "person_id": "int64",
+    "date": "datetime64[D]",
+    "kind": "int8",  # index into KINDS
+    "birth_date": "datetime64[D]",
+    "sex": "int8",  # 0 = M, 1 = F
+    "group": "int8",  # 0 = general, 1 = student_child
+    "hospital_level": "int8",  # 1..3
+    "offsite": "int8",  # index into OFFSITE
+    "designated": "bool",
+    "registered": "bool",
+    "filed": "bool",  # off-site: referral approved / emergency filed in time
+    "on_time": "bool",  # off-site: applied within the deadline after discharge
+    "community_health_center": "bool",
+    "card": "bool",
+    "disease": "int16",  # index into resident.special_outpatient.diseases
+    "total": "int64",
+    "in_scope": "int64",
+    "class_b": "int64",
+}
+
+_PATHS = (
+    "resident.fund_ceiling",
+    "resident.child_age_limit",
+    "resident.inpatient.deductible",
+    "resident.inpatient.fund_ratio",
+    "resident.inpatient.class_b_prepay_ratio",
+    "resident.catastrophic.threshold",
+    "resident.catastrophic.scale",
+    "resident.general_outpatient.ratio",
+    "resident.general_outpatient.per_visit_cap",
+    "resident.general_outpatient.yearly_cap",
+    "resident.general_outpatient.yearly_cap_elderly",
+    "resident.general_outpatient.elderly_age",
+    "resident.special_outpatient.diseases",
+    "resident.special_outpatient.monthly_limit",
+    "resident.special_outpatient.ratio",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _Periods:
+    """Parameters of each policy period, as arrays indexed by period."""
+
+    starts: npt.NDArray[np.datetime64]
+    ceiling: I64
+    child_age: I64
+    deductible: I64  # [period, place, child]
+    ratio_num: I64  # [period, place]
+    ratio_den: I64
+    cb_num: I64
+    cb_den: I64
+    cat_threshold: I64
+    go_num: I64
+    go_den: I64
+    go_visit: I64
+    go_cap: I64
+    go_cap_elderly: I64
+    elderly_age: I64  # [period, sex]
+    sp_limit: I64  # [period, disease]
+    sp_num: I64
+    sp_den: I64
+    scales: tuple[Any, ...]
+
+
+def _frac(x: Any) -> tuple[int, int]:
+    f = Fraction(x)
+    return f.numerator, f.denominator
+
+
+def _periods(pack: Pack) -> _Periods:
+    starts = sorted({dv.start for p in _PATHS for dv in pack.parameter(p).history})
+    rows: list[dict[str, Any]] = []
+    for s in starts:
+        view = pack.at(s)
+        if not all(view.has(p) for p in _PATHS):
+            rows.append({})
+            continue
+        v = {p: view.get(p).value for p in _PATHS}
+        codes = [d.code for d in v["resident.special_outpatient.diseases"]]
+        ded = v["resident.inpatient.deductible"]
+        ratio = v["resident.inpatient.fund_ratio"]
+        rows.append(
+            {
+                "ceiling": v["resident.fund_ceiling"],
+                "child_age": v["resident.child_age_limit"],
+                "deductible": [[ded[p]["general"], ded[p]["student_child"]] for p in PLACES],
+                "ratio": [_frac(ratio[p]) for p in PLACES],
+                "cb": _frac(v["resident.inpatient.class_b_prepay_ratio"]),
+                "cat_threshold": v["resident.catastrophic.threshold"],
+                "scale": compile_scale(v["resident.catastrophic.scale"], v["resident.catastrophic.threshold"]),
+                "go": _frac(v["resident.general_outpatient.ratio"]),
+                "go_visit": v["resident.general_outpatient.per_visit_cap"],
+                "go_cap": v["resident.general_outpatient.yearly_cap"],
+                "go_cap_elderly": v["resident.general_outpatient.yearly_cap_elderly"],
+                "elderly_age": [v["resident.general_outpatient.elderly_age"][s] for s in ("M", "F")],
+                "sp_limit": [v["resident.special_outpatient.monthly_limit"][c] for c in codes],
+                "sp": [_frac(v["resident.special_outpatient.ratio"][c]) for c in codes],
+            }
+        )
+    ok = [r for r in rows if r]
+    if not ok:
+        raise ValidationFailed("date", "没有有效的居民医保政策期", "no resident policy period is complete")
+    n_dis = max(len(r["sp_limit"]) for r in ok)
+
+    def col(key: str, default: Any) -> I64:
+        return np.array([r.get(key, default) if r else default for r in rows], dtype=np.int64)
+
+    def pair(key: str, i: int) -> I64:
+        return np.array([(r[key][i] if r else 1) for r in rows], dtype=np.int64)
+
+    zero_places = [[0, 0]] * len(PLACES)
+    return _Periods(
+        starts=np.array(starts, dtype="datetime64[D]"),
+        ceiling=col("ceiling", 0),
+        child_age=col("child_age", 0),
+        deductible=np.array([r["deductible"] if r else zero_places for r in rows], dtype=np.int64),
+        ratio_num=np.array([[n for n, _ in r["ratio"]] if r else [0] * 4 for r in rows], dtype=np.int64),
+        ratio_den=np.array([[d for _, d in r["ratio"]] if r else [1] * 4 for r in rows], dtype=np.int64),
+        cb_num=pair("cb", 0),
+        cb_den=pair("cb", 1),
+        cat_threshold=col("cat_threshold", 0),
+        go_num=pair("go", 0),
+        go_den=pair("go", 1),
+        go_visit=col("go_visit", 0),
+        go_cap=col("go_cap", 0),
+        go_cap_elderly=col("go_cap_elderly", 0),
+        elderly_age=np.array([r["elderly_age"] if r else [0, 0] for r in rows], dtype=np.int64),
+        sp_limit=np.array([(r["sp_limit"] + [0] * n_dis)[:n_dis] if r else [0] * n_dis for r in rows], dtype=np.int64),
+        sp_num=np.array(
+            [([n for n, _ in r["sp"]] + [0] * n_dis)[:n_dis] if r else [0] * n_dis for r in rows], dtype=np.int64
+        ),
+        sp_den=np.array(
+            [([d for _, d in r["sp"]] + [1] * n_dis)[:n_dis] if r else [1] * n_dis for r in rows], dtype=np.int64
+        ),
+        scales=tuple(r.get("scale") for r in rows),
+    )
+
+
+def _mul_ratio(x: I64, num: I64 | int, den: I64 | int) -> I64:
+    """x * num / den rounded half up, for x >= 0 (the scalar engine's mul_ratio)."""
+    out: I64 = (2 * x * num + den) // (2 * den)
+    return out
+
+
+def _ymd(d: npt.NDArray[np.datetime64]) -> tuple[I64, I64]:
+    """Year and month*100+day of each date."""
+    y = d.astype("datetime64[Y]")
+    m = d.astype("datetime64[M]")
+    year = y.astype(np.int64) + 1970
+    md = (
+        (m.astype(np.int64) - (y.astype(np.int64) * 12) + 1) * 100
+        + (d - m.astype("datetime64[D]")).astype(np.int64)
+        + 1
+    )
+    return year, md
+
+
+def _age(birth: npt.NDArray[np.datetime64], on: npt.NDArray[np.datetime64]) -> I64:
+    """Completed years on each date (the birthday counts as reached), like yibao.core.dates.age_on."""
+    by, bmd = _ymd(birth)
+    oy, omd = _ymd(on)
+    age: I64 = oy - by - (omd < bmd)
+    return age
+
+
+def _group_starts(*keys: npt.NDArray[Any]) -> Bool:
+    n = len(keys[0])
+    new = np.zeros(n, dtype=bool)
+    if n:
+        new[0] = True
+        for k in keys:
+            new[1:] |= k[1:] != k[:-1]
+    return new
+
+
+def _cumsum_in_groups(x: I64, new: Bool) -> I64:
+    """Running sum of x restarting where ``new`` is True (inclusive of the current element)."""
+    cs = np.cumsum(x)
+    starts = np.flatnonzero(new)
+    offset = cs[starts] - x[starts]
+    gid = np.cumsum(new) - 1
+    out: I64 = cs - offset[gid]
+    return out
+
+
+def _capped_running(x: I64, cap: I64, new: Bool) -> I64:
+    """G_i = min(G_(i-1) + x_i, cap_i) within groups (caps non-decreasing within a group), exactly."""
+    if len(x) == 0:
+        return x.copy()
+    r = _cumsum_in_groups(x, new)
+    v = cap - r
+    gid = np.cumsum(new) - 1
+    span = int(v.max() - v.min()) + 1
+    if span * (int(gid[-1]) + 1) >= 2**62:
+        raise OverflowError("batch too large for one segmented running minimum; settle it in chunks")
+    shifted = v - gid * span  # each group lies wholly below the previous one
+    running = np.minimum.accumulate(shifted) + gid * span
+    g: I64 = r + np.minimum(running, 0)
+    return g
+
+
+def _previous_in_groups(g: I64, new: Bool) -> I64:
+    prev = np.empty_like(g)
+    if len(g):
+        prev[0] = 0
+        prev[1:] = g[:-1]
+        prev[new] = 0
+    return prev
+
+
+def _columns(claims: Mapping[str, npt.NDArray[Any]]) -> dict[str, npt.NDArray[Any]]:
+    missing = [c for c in COLUMNS if c not in claims]
+    if missing:
+        raise ValidationFailed("columns", f"缺少列：{', '.join(missing)}", f"missing columns: {', '.join(missing)}")
+    cols = {c: np.asarray(claims[c]).astype(dt, copy=False) for c, dt in COLUMNS.items()}
+    n = len(cols["person_id"])
+    if any(len(v) != n for v in cols.values()):
+        raise ValidationFailed("columns", "各列长度不一致", "columns differ in length")
+    for money in ("total", "in_scope", "class_b"):
+        if (cols[money] < 0).any():
+            raise ValidationFailed(money, "金额不能为负数", "amounts must not be negative")
+    if (cols["in_scope"] > cols["total"]).any():
+        raise ValidationFailed("in_scope", "医保范围内费用不能大于总费用", "in_scope must not exceed total")
+    if (cols["class_b"] > cols["in_scope"]).any():
+        raise ValidationFailed("class_b", "乙类费用不能大于医保范围内费用", "class_b must not exceed in_scope")
+    p, d = cols["person_id"], cols["date"]
+    if n > 1 and ((p[1:] < p[:-1]) | ((p[1:] == p[:-1]) & (d[1:] < d[:-1]))).any():
+        raise ValidationFailed("person_id", "理赔必须按参保人和日期排序", "claims must be sorted by person and date")
+    return cols
+
+
+def settle_batch(claims: Mapping[str, npt.NDArray[Any]], pack: Pack) -> dict[str, npt.NDArray[Any]]:
+    """Settle sorted resident claims (inpatient, general and special outpatient); amounts in fen."""
+    c = _columns(claims)
+    per = _periods(pack)
+    d = c["date"]
+    kind = c["kind"]
+    n = len(d)
+    pi = np.searchsorted(per.starts, d, side="right") - 1
+    if n and ((pi < 0).any() or (per.ceiling[pi] == 0).any()):
+        raise ValidationFailed("date", "有日期不在任何政策的有效期内", "a date lies outside every policy")
+
+    is_inp = kind == KIND_INPATIENT
+    is_gen = kind == KIND_GENERAL
+    is_sp = kind == KIND_SPECIAL
+    local = c["offsite"] == 0
+
+    # Refusals, in the scalar engine's order.
+    refused = np.zeros(n, dtype=np.int8)
+    refused[is_sp & ~c["card"]] = 6
+    refused[is_gen & ~c["community_health_center"]] = 5
+    off = is_inp & ~local
+    refused[off & ~c["on_time"]] = 4
+    refused[off & ~c["filed"]] = 3
+    refused[is_inp & local & ~c["registered"]] = 2
+    refused[is_inp & local & ~c["designated"]] = 1
+    ok = refused == 0
+
+    age = _age(c["birth_date"], d)
+    in_scope = c["in_scope"]
+
+    # Inpatient: class B prepay, deductible by place and group, fund ratio.
+    prepay = _mul_ratio(c["class_b"], per.cb_num[pi], per.cb_den[pi])
+    child = (c["group"] == 1) | (age < per.child_age[pi])
+    place = np.where(local, c["hospital_level"].astype(np.int64) - 1, 3)
+    ded = per.deductible[pi, place, child.astype(np.int64)]
+    base = np.maximum(in_scope - prepay - ded, 0)
+    raw = _mul_ratio(base, per.ratio_num[pi, place], per.ratio_den[pi, place])
+    del prepay, ded, base, place, child
+
+    year = benefit_year_keys(d, pack)
+    new_year = _group_starts(c["person_id"], year)
+
+    # General outpatient: 50%, per-visit cap, then the yearly cap (higher from the 60th/55th birthday).
+    gi = np.flatnonzero(is_gen)
+    if len(gi):
+        pg = pi[gi]
+        visit = np.minimum(_mul_ratio(in_scope[gi], per.go_num[pg], per.go_den[pg]), per.go_visit[pg])
+        visit[~ok[gi]] = 0
+        elderly = age[gi] >= per.elderly_age[pg, c["sex"][gi].astype(np.int64)]
+        cap = np.where(elderly, per.go_cap_elderly[pg], per.go_cap[pg])
+        g_new = _group_starts(c["person_id"][gi], year[gi])
+        g = _capped_running(visit, cap, g_new)
+        raw[gi] = g - _previous_in_groups(g, g_new)
+
+    # Special-disease outpatient: monthly limit per (person, disease, month), then the disease's ratio.
+    si = np.flatnonzero(is_sp)
+    if len(si):
+        month = d[si].astype("datetime64[M]").astype(np.int64)
+        dis = c["disease"][si].astype(np.int64)
+        order = np.lexsort((si, dis, month, c["person_id"][si]))
+        sj = si[order]
+        ps, ds = pi[sj], dis[order]
+        amount = np.where(ok[sj], in_scope[sj], 0)
+        s_new = _group_starts(c["person_id"][sj], month[order], ds)
+        m = _capped_running(amount, per.sp_limit[ps, ds], s_new)
+        counted = m - _previous_in_groups(m, s_new)
+        raw[sj] = _mul_ratio(counted, per.sp_num[ps, ds], per.sp_den[ps, ds])
+
+    raw[~ok] = 0
+    # The yearly fund ceiling shared by the three benefits.
+    cum = _cumsum_in_groups(raw, new_year)
+    ceiling = per.ceiling[pi]
+    fund_after = np.minimum(cum, ceiling)
+    fund = fund_after - _previous_in_groups(fund_after, new_year)
+    del cum, raw
+
+    # Catastrophic cover on the cumulative in-scope burden of inpatient stays.
+    burden = np.where(is_inp & ok, in_scope - fund, 0)
+    cat_after = _cumsum_in_groups(burden, new_year)
+    cat_before = cat_after - burden
+    catastrophic = np.zeros(n, dtype=np.int64)
+    for p in np.unique(pi[is_inp & ok]):
+        scale = per.scales[int(p)]
+        sel = (pi == p) & is_inp & ok
+        diff = _scaled(scale, cat_after[sel]) - _scaled(scale, cat_before[sel])
+        catastrophic[sel] = (2 * diff + scale.denominator) // (2 * scale.denominator)
+
+    return {
+        "fund_pay": fund,
+        "catastrophic_pay": catastrophic,
+        "personal_pay": c["total"] - fund - catastrophic,
+        "refused": refused,
+        "fund_paid_after": fund_after,
+        "catastrophic_base_after": cat_after,
+    }
+
+
+def _scaled(scale: Any, x: I64) -> I64:
+    """The compiled scale at each amount, in units of 1/denominator fen (vectorized CompiledScale.scaled)."""
+    excess = x - scale.offset
+    total = np.zeros_like(excess)
+    ts = scale.thresholds
+    for i, t in enumerate(ts):
+        width = (ts[i + 1] - t) if i + 1 < len(ts) else None
+        part = np.clip(excess - t, 0, width)
+        total += part * scale.numerators[i]
+    return total
+
+
+def refusal_code(index: int) -> str | None:
+    """The refusal code of a batch result's ``refused`` column entry (None when paid)."""
+    return REFUSALS[index] or None
+
+
+def period_starts(pack: Pack) -> list[date]:
+    """Dates on which any parameter the batch reads changes."""
+    return sorted({dv.start for p in _PATHS for dv in pack.parameter(p).history})
