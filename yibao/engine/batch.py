@@ -27,8 +27,8 @@ import numpy as np
 import numpy.typing as npt
 
 from yibao.core.errors import ValidationFailed
-from yibao.engine.benefit_year import benefit_year_keys
-from yibao.engine.scale import compile_scale
+from yibao.engine.benefit_year import benefit_year_keys, civil_from_days
+from yibao.engine.scale import CompiledScale, compile_scale
 from yibao.policy.model import Pack
 
 I64 = npt.NDArray[np.int64]
@@ -111,7 +111,7 @@ class _Periods:
     sp_limit: I64  # [period, disease]
     sp_num: I64
     sp_den: I64
-    scales: tuple[Any, ...]
+    scales: tuple[CompiledScale | None, ...]
 
 
 def _frac(x: Any) -> tuple[int, int]:
@@ -194,24 +194,11 @@ def _mul_ratio(x: I64, num: I64 | int, den: I64 | int) -> I64:
     return out
 
 
-def _ymd(d: npt.NDArray[np.datetime64]) -> tuple[I64, I64]:
-    """Year and month*100+day of each date."""
-    y = d.astype("datetime64[Y]")
-    m = d.astype("datetime64[M]")
-    year = y.astype(np.int64) + 1970
-    md = (
-        (m.astype(np.int64) - (y.astype(np.int64) * 12) + 1) * 100
-        + (d - m.astype("datetime64[D]")).astype(np.int64)
-        + 1
-    )
-    return year, md
-
-
-def _age(birth: npt.NDArray[np.datetime64], on: npt.NDArray[np.datetime64]) -> I64:
-    """Completed years on each date (the birthday counts as reached), like yibao.core.dates.age_on."""
-    by, bmd = _ymd(birth)
-    oy, omd = _ymd(on)
-    age: I64 = oy - by - (omd < bmd)
+def _age(birth: I64, on: I64) -> I64:
+    """Completed years on each day (the birthday counts as reached), like yibao.core.dates.age_on."""
+    by, bm, bd = civil_from_days(birth)
+    oy, om, od = civil_from_days(on)
+    age: I64 = oy - by - ((om * 100 + od) < (bm * 100 + bd))
     return age
 
 
@@ -308,7 +295,8 @@ def settle_batch(claims: Mapping[str, npt.NDArray[Any]], pack: Pack) -> dict[str
     refused[is_inp & local & ~c["designated"]] = 1
     ok = refused == 0
 
-    age = _age(c["birth_date"], d)
+    day_no = d.astype(np.int64)
+    age = _age(c["birth_date"].astype(np.int64), day_no)
     in_scope = c["in_scope"]
 
     # Inpatient: class B prepay, deductible by place and group, fund ratio.
@@ -338,7 +326,8 @@ def settle_batch(claims: Mapping[str, npt.NDArray[Any]], pack: Pack) -> dict[str
     # Special-disease outpatient: monthly limit per (person, disease, month), then the disease's ratio.
     si = np.flatnonzero(is_sp)
     if len(si):
-        month = d[si].astype("datetime64[M]").astype(np.int64)
+        sy, sm, _ = civil_from_days(day_no[si])
+        month = sy * 12 + sm
         dis = c["disease"][si].astype(np.int64)
         order = np.lexsort((si, dis, month, c["person_id"][si]))
         sj = si[order]
@@ -364,6 +353,7 @@ def settle_batch(claims: Mapping[str, npt.NDArray[Any]], pack: Pack) -> dict[str
     catastrophic = np.zeros(n, dtype=np.int64)
     for p in np.unique(pi[is_inp & ok]):
         scale = per.scales[int(p)]
+        assert scale is not None  # complete periods only (checked above)
         sel = (pi == p) & is_inp & ok
         diff = _scaled(scale, cat_after[sel]) - _scaled(scale, cat_before[sel])
         catastrophic[sel] = (2 * diff + scale.denominator) // (2 * scale.denominator)
@@ -378,10 +368,10 @@ def settle_batch(claims: Mapping[str, npt.NDArray[Any]], pack: Pack) -> dict[str
     }
 
 
-def _scaled(scale: Any, x: I64) -> I64:
+def _scaled(scale: CompiledScale, x: I64) -> I64:
     """The compiled scale at each amount, in units of 1/denominator fen (vectorized CompiledScale.scaled)."""
     excess = x - scale.offset
-    total = np.zeros_like(excess)
+    total: I64 = np.zeros_like(excess)
     ts = scale.thresholds
     for i, t in enumerate(ts):
         width = (ts[i + 1] - t) if i + 1 < len(ts) else None

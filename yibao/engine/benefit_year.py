@@ -14,6 +14,8 @@ import numpy.typing as npt
 
 from yibao.policy.model import Pack
 
+I64 = npt.NDArray[np.int64]
+
 START_MONTH = "resident.benefit_year_start_month"
 
 
@@ -27,20 +29,48 @@ def benefit_year_start(day: date, pack: Pack) -> date:
     return max(start, pv.start)
 
 
-def benefit_year_keys(days: npt.NDArray[np.datetime64], pack: Pack) -> npt.NDArray[np.int64]:
+def civil_from_days(days: I64) -> tuple[I64, I64, I64]:
+    """Year, month, day of each day number since 1970-01-01 (proleptic Gregorian, integer arithmetic).
+
+    NumPy's datetime64 unit conversions are slow on millions of values; this is the classic
+    days-to-civil algorithm in whole-number operations only.
+    """
+    z = days + 719468
+    era = z // 146097
+    doe = z - era * 146097
+    yoe = (doe - doe // 1460 + doe // 36524 - doe // 146096) // 365
+    doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
+    mp = (5 * doy + 2) // 153
+    day = doy - (153 * mp + 2) // 5 + 1
+    month = mp + 3 - 12 * (mp >= 10)
+    year = yoe + era * 400 + (month <= 2)
+    return year, month, day
+
+
+def days_from_civil(year: I64, month: I64, day: I64) -> I64:
+    """Day number since 1970-01-01 of each (year, month, day); the inverse of civil_from_days."""
+    y = year - (month <= 2)
+    era = y // 400
+    yoe = y - era * 400
+    mp = month + 9 - 12 * (month > 2)
+    doy = (153 * mp + 2) // 5 + day - 1
+    doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
+    out: I64 = era * 146097 + doe - 719468
+    return out
+
+
+def benefit_year_keys(days: npt.NDArray[np.datetime64], pack: Pack) -> I64:
     """Vectorized: each day's benefit-year start as days since 1970-01-01 (a sortable group key)."""
     param = pack.parameter(START_MONTH)
-    starts = np.array([dv.start for dv in param.history], dtype="datetime64[D]")
+    starts = np.array([dv.start for dv in param.history], dtype="datetime64[D]").astype(np.int64)
     months = np.array([dv.value for dv in param.history], dtype=np.int64)
-    d = days.astype("datetime64[D]")
+    d = days.astype("datetime64[D]").astype(np.int64)
     idx = np.searchsorted(starts, d, side="right") - 1
     if (idx < 0).any():
         raise ValueError("a date lies before every benefit-year rule")
     m = months[idx]
-    year = d.astype("datetime64[Y]").astype(np.int64) + 1970
-    month = d.astype("datetime64[M]").astype(np.int64) % 12 + 1
-    year = np.where(month >= m, year, year - 1)
-    month_index = (year - 1970) * 12 + (m - 1)
-    start = month_index.astype("datetime64[M]").astype("datetime64[D]")
-    start = np.maximum(start, starts[idx])
-    return start.astype(np.int64)
+    year, month, _ = civil_from_days(d)
+    year -= month < m
+    start = days_from_civil(year, m, np.ones_like(m))
+    keys: I64 = np.maximum(start, starts[idx])
+    return keys

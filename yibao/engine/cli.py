@@ -65,4 +65,7 @@ def calc(
 
 def register(app: typer.Typer) -> None:
     """Add the engine's commands to the main CLI."""
+    from yibao.engine import batch_cli
+
     app.command("calc")(calc)
+    app.add_typer(batch_cli.app, name="batch")
