@@ -214,12 +214,18 @@ def _group_starts(*keys: npt.NDArray[Any]) -> Bool:
 
 def _cumsum_in_groups(x: I64, new: Bool) -> I64:
     """Running sum of x restarting where ``new`` is True (inclusive of the current element)."""
+    if len(x) == 0:
+        return x.copy()
     cs = np.cumsum(x)
     starts = np.flatnonzero(new)
-    offset = cs[starts] - x[starts]
-    gid = np.cumsum(new) - 1
-    out: I64 = cs - offset[gid]
-    return out
+    y = x.copy()
+    # At each group start, take away the previous group's total, so one cumsum restarts at zero.
+    later = starts[1:]
+    group_totals = np.diff(np.concatenate(([0], cs[starts[1:] - 1])))
+    y[later] -= group_totals
+    del cs
+    np.cumsum(y, out=y)
+    return y
 
 
 def _capped_running(x: I64, cap: I64, new: Bool) -> I64:
@@ -238,13 +244,14 @@ def _capped_running(x: I64, cap: I64, new: Bool) -> I64:
     return g
 
 
-def _previous_in_groups(g: I64, new: Bool) -> I64:
-    prev = np.empty_like(g)
+def _increments(g: I64, new: Bool) -> I64:
+    """Per-element increase of a running total g that restarts at each group (the inverse of a cumsum)."""
+    out = np.empty_like(g)
     if len(g):
-        prev[0] = 0
-        prev[1:] = g[:-1]
-        prev[new] = 0
-    return prev
+        out[0] = g[0]
+        np.subtract(g[1:], g[:-1], out=out[1:])
+        out[new] = g[new]
+    return out
 
 
 def _columns(claims: Mapping[str, npt.NDArray[Any]]) -> dict[str, npt.NDArray[Any]]:
@@ -275,9 +282,11 @@ def settle_batch(claims: Mapping[str, npt.NDArray[Any]], pack: Pack) -> dict[str
     d = c["date"]
     kind = c["kind"]
     n = len(d)
-    pi = np.searchsorted(per.starts, d, side="right") - 1
-    if n and ((pi < 0).any() or (per.ceiling[pi] == 0).any()):
+    found = np.searchsorted(per.starts, d, side="right") - 1
+    if n and ((found < 0).any() or (per.ceiling[found] == 0).any()):
         raise ValidationFailed("date", "有日期不在任何政策的有效期内", "a date lies outside every policy")
+    pi = found.astype(np.int16)  # policy period of each claim
+    del found
 
     is_inp = kind == KIND_INPATIENT
     is_gen = kind == KIND_GENERAL
@@ -296,7 +305,7 @@ def settle_batch(claims: Mapping[str, npt.NDArray[Any]], pack: Pack) -> dict[str
     ok = refused == 0
 
     day_no = d.astype(np.int64)
-    age = _age(c["birth_date"].astype(np.int64), day_no)
+    age = _age(c["birth_date"].astype(np.int64), day_no).astype(np.int16)
     in_scope = c["in_scope"]
 
     # Inpatient: class B prepay, deductible by place and group, fund ratio.
@@ -308,7 +317,7 @@ def settle_batch(claims: Mapping[str, npt.NDArray[Any]], pack: Pack) -> dict[str
     raw = _mul_ratio(base, per.ratio_num[pi, place], per.ratio_den[pi, place])
     del prepay, ded, base, place, child
 
-    year = benefit_year_keys(d, pack)
+    year = benefit_year_keys(d, pack).astype(np.int32)
     new_year = _group_starts(c["person_id"], year)
 
     # General outpatient: 50%, per-visit cap, then the yearly cap (higher from the 60th/55th birthday).
@@ -321,7 +330,7 @@ def settle_batch(claims: Mapping[str, npt.NDArray[Any]], pack: Pack) -> dict[str
         cap = np.where(elderly, per.go_cap_elderly[pg], per.go_cap[pg])
         g_new = _group_starts(c["person_id"][gi], year[gi])
         g = _capped_running(visit, cap, g_new)
-        raw[gi] = g - _previous_in_groups(g, g_new)
+        raw[gi] = _increments(g, g_new)
 
     # Special-disease outpatient: monthly limit per (person, disease, month), then the disease's ratio.
     si = np.flatnonzero(is_sp)
@@ -335,28 +344,34 @@ def settle_batch(claims: Mapping[str, npt.NDArray[Any]], pack: Pack) -> dict[str
         amount = np.where(ok[sj], in_scope[sj], 0)
         s_new = _group_starts(c["person_id"][sj], month[order], ds)
         m = _capped_running(amount, per.sp_limit[ps, ds], s_new)
-        counted = m - _previous_in_groups(m, s_new)
+        counted = _increments(m, s_new)
         raw[sj] = _mul_ratio(counted, per.sp_num[ps, ds], per.sp_den[ps, ds])
 
+    del day_no, age
     raw[~ok] = 0
-    # The yearly fund ceiling shared by the three benefits.
-    cum = _cumsum_in_groups(raw, new_year)
-    ceiling = per.ceiling[pi]
-    fund_after = np.minimum(cum, ceiling)
-    fund = fund_after - _previous_in_groups(fund_after, new_year)
-    del cum, raw
+    # The yearly fund ceiling shared by the three benefits: paid = min(cum, C) - min(cum_before, C).
+    fund_after = _cumsum_in_groups(raw, new_year)
+    del raw
+    if (per.ceiling == per.ceiling[0]).all():
+        np.minimum(fund_after, per.ceiling[0], out=fund_after)
+    else:
+        np.minimum(fund_after, per.ceiling[pi], out=fund_after)
+    fund = _increments(fund_after, new_year)
 
     # Catastrophic cover on the cumulative in-scope burden of inpatient stays.
-    burden = np.where(is_inp & ok, in_scope - fund, 0)
+    paid_stay = is_inp & ok
+    burden = np.where(paid_stay, in_scope - fund, 0)
     cat_after = _cumsum_in_groups(burden, new_year)
-    cat_before = cat_after - burden
     catastrophic = np.zeros(n, dtype=np.int64)
-    for p in np.unique(pi[is_inp & ok]):
+    stays = np.flatnonzero(paid_stay)
+    after, before, periods = cat_after[stays], cat_after[stays] - burden[stays], pi[stays]
+    del burden
+    for p in np.unique(periods):
         scale = per.scales[int(p)]
         assert scale is not None  # complete periods only (checked above)
-        sel = (pi == p) & is_inp & ok
-        diff = _scaled(scale, cat_after[sel]) - _scaled(scale, cat_before[sel])
-        catastrophic[sel] = (2 * diff + scale.denominator) // (2 * scale.denominator)
+        sel = periods == p
+        diff = _scaled(scale, after[sel]) - _scaled(scale, before[sel])
+        catastrophic[stays[sel]] = (2 * diff + scale.denominator) // (2 * scale.denominator)
 
     return {
         "fund_pay": fund,

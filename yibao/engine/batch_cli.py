@@ -79,7 +79,9 @@ def _chunks(person: npt.NDArray[np.int64], size: int) -> list[tuple[int, int]]:
 @app.command()
 @exits_on_app_error
 def settle(
-    claims: Annotated[Path, typer.Argument(help="理赔 Parquet 文件（按参保人、日期排序）/ claims, sorted by person and date")],
+    claims: Annotated[
+        Path, typer.Argument(help="理赔 Parquet 文件（按参保人、日期排序）/ claims, sorted by person and date")
+    ],
     out: Annotated[Path, typer.Option("--out", help="结算结果 Parquet 文件 / decisions file")],
     chunk: Annotated[int, typer.Option(help="每批行数 / rows per chunk")] = 1_000_000,
 ) -> None:

@@ -30,11 +30,23 @@ def benefit_year_start(day: date, pack: Pack) -> date:
 
 
 def civil_from_days(days: I64) -> tuple[I64, I64, I64]:
-    """Year, month, day of each day number since 1970-01-01 (proleptic Gregorian, integer arithmetic).
+    """Year, month, day of each day number since 1970-01-01 (proleptic Gregorian).
 
-    NumPy's datetime64 unit conversions are slow on millions of values; this is the classic
-    days-to-civil algorithm in whole-number operations only.
+    NumPy's datetime64 unit conversions are slow on millions of values. Claims span a few decades
+    of days at most, so the days-to-civil arithmetic runs once per distinct day of the span and the
+    result is gathered (a table of a few ten thousand entries stays in cache).
     """
+    if len(days) > 4096:
+        lo, hi = int(days.min()), int(days.max())
+        if hi - lo < len(days):
+            y, m, d = _civil(np.arange(lo, hi + 1, dtype=np.int64))
+            i = days - lo
+            return y[i], m[i], d[i]
+    return _civil(days)
+
+
+def _civil(days: I64) -> tuple[I64, I64, I64]:
+    """The classic days-to-civil algorithm in whole-number operations only."""
     z = days + 719468
     era = z // 146097
     doe = z - era * 146097
@@ -65,6 +77,17 @@ def benefit_year_keys(days: npt.NDArray[np.datetime64], pack: Pack) -> I64:
     starts = np.array([dv.start for dv in param.history], dtype="datetime64[D]").astype(np.int64)
     months = np.array([dv.value for dv in param.history], dtype=np.int64)
     d = days.astype("datetime64[D]").astype(np.int64)
+    if len(d) > 4096:
+        lo, hi = int(d.min()), int(d.max())
+        if hi - lo < len(d):
+            # One key per distinct day of the span, gathered: the arithmetic below runs on few values.
+            table = _keys(np.arange(lo, hi + 1, dtype=np.int64), starts, months)
+            out: I64 = table[d - lo]
+            return out
+    return _keys(d, starts, months)
+
+
+def _keys(d: I64, starts: I64, months: I64) -> I64:
     idx = np.searchsorted(starts, d, side="right") - 1
     if (idx < 0).any():
         raise ValueError("a date lies before every benefit-year rule")
