@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -73,7 +74,7 @@ def _chunks(person: npt.NDArray[np.int64], size: int) -> list[tuple[int, int]]:
         while end < n and person[end] == person[end - 1]:
             end += 1
         bounds.append(end)
-    return list(zip(bounds[:-1], bounds[1:], strict=True))
+    return list(pairwise(bounds))
 
 
 @app.command()
