@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date, timedelta
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -272,3 +273,18 @@ def test_special_outpatient_monthly_limit_per_disease() -> None:
     res = batch_run(rows, PACK)
     assert res == scalar_run(rows, PACK)
     assert limit[DISEASES[a]] < 90_000 + 60_000  # the month's limit binds on the fifth visit
+
+
+def test_chunks_never_split_a_person_and_give_the_same_result() -> None:
+    from yibao.engine.batch import person_chunks
+    from yibao.engine.synthetic import generate_claims
+
+    claims = generate_claims(5000, seed=7)
+    ranges = person_chunks(claims["person_id"], 100)
+    assert ranges[0][0] == 0 and ranges[-1][1] == 5000
+    for (_, hi), (lo, _) in pairwise(ranges):
+        assert hi == lo and claims["person_id"][lo] != claims["person_id"][lo - 1]
+    whole = settle_batch(claims, PACK, chunk_rows=1 << 20)
+    small = settle_batch(claims, PACK, chunk_rows=100)
+    for k in whole:
+        assert np.array_equal(whole[k], small[k]), k

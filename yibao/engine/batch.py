@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from fractions import Fraction
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -275,10 +276,51 @@ def _columns(claims: Mapping[str, npt.NDArray[Any]]) -> dict[str, npt.NDArray[An
     return cols
 
 
-def settle_batch(claims: Mapping[str, npt.NDArray[Any]], pack: Pack) -> dict[str, npt.NDArray[Any]]:
-    """Settle sorted resident claims (inpatient, general and special outpatient); amounts in fen."""
+OUTPUTS: dict[str, str] = {
+    "fund_pay": "int64",
+    "catastrophic_pay": "int64",
+    "personal_pay": "int64",
+    "refused": "int8",  # index into REFUSALS
+    "fund_paid_after": "int64",  # the year's fund paid after this claim
+    "catastrophic_base_after": "int64",  # the year's in-scope personal burden after this claim
+}
+
+
+def person_chunks(person: I64, rows: int) -> list[tuple[int, int]]:
+    """Row ranges of about ``rows`` rows that never split a person (so accumulators stay exact)."""
+    n = len(person)
+    if n == 0:
+        return []
+    changes = np.flatnonzero(person[1:] != person[:-1]) + 1
+    targets = np.arange(rows, n, rows)
+    cuts: list[int] = []
+    if len(changes):
+        cuts = changes[np.minimum(np.searchsorted(changes, targets), len(changes) - 1)].tolist()
+    bounds = sorted({0, n, *(x for x in cuts if 0 < x < n)})
+    return list(pairwise(bounds))
+
+
+def settle_batch(
+    claims: Mapping[str, npt.NDArray[Any]], pack: Pack, *, chunk_rows: int = 1 << 18
+) -> dict[str, npt.NDArray[Any]]:
+    """Settle sorted resident claims (inpatient, general and special outpatient); amounts in fen.
+
+    Work proceeds in chunks of whole persons: every accumulator is per person, so chunks are
+    independent, their temporaries stay in cache, and peak memory does not grow with the batch.
+    """
     c = _columns(claims)
     per = _periods(pack)
+    n = len(c["person_id"])
+    out = {k: np.empty(n, dtype=dt) for k, dt in OUTPUTS.items()}
+    for lo, hi in person_chunks(c["person_id"], chunk_rows):
+        res = _settle({k: v[lo:hi] for k, v in c.items()}, per, pack)
+        for k, v in res.items():
+            out[k][lo:hi] = v
+    return out
+
+
+def _settle(c: Mapping[str, npt.NDArray[Any]], per: _Periods, pack: Pack) -> dict[str, npt.NDArray[Any]]:
+    """Settle one chunk of whole persons."""
     d = c["date"]
     kind = c["kind"]
     n = len(d)
@@ -287,6 +329,15 @@ def settle_batch(claims: Mapping[str, npt.NDArray[Any]], pack: Pack) -> dict[str
         raise ValidationFailed("date", "有日期不在任何政策的有效期内", "a date lies outside every policy")
     pi = found.astype(np.int16)  # policy period of each claim
     del found
+    # Most batches fall in one policy period: then parameters are scalars, not per-claim gathers.
+    p0 = int(pi[0]) if n and (pi == pi[0]).all() else None
+
+    def at(table: I64, *index: Any, rows: Any = None) -> Any:
+        """The parameter for each claim (or for the claims at ``rows``); a scalar when one period."""
+        if p0 is not None:
+            return table[p0][index] if index else table[p0]
+        periods = pi if rows is None else pi[rows]
+        return table[(periods, *index)] if index else table[periods]
 
     is_inp = kind == KIND_INPATIENT
     is_gen = kind == KIND_GENERAL
@@ -309,12 +360,12 @@ def settle_batch(claims: Mapping[str, npt.NDArray[Any]], pack: Pack) -> dict[str
     in_scope = c["in_scope"]
 
     # Inpatient: class B prepay, deductible by place and group, fund ratio.
-    prepay = _mul_ratio(c["class_b"], per.cb_num[pi], per.cb_den[pi])
-    child = (c["group"] == 1) | (age < per.child_age[pi])
-    place = np.where(local, c["hospital_level"].astype(np.int64) - 1, 3)
-    ded = per.deductible[pi, place, child.astype(np.int64)]
+    prepay = _mul_ratio(c["class_b"], at(per.cb_num), at(per.cb_den))
+    child = (c["group"] == 1) | (age < at(per.child_age))
+    place = np.where(local, c["hospital_level"] - 1, 3).astype(np.intp)
+    ded = at(per.deductible, place, child.astype(np.intp))
     base = np.maximum(in_scope - prepay - ded, 0)
-    raw = _mul_ratio(base, per.ratio_num[pi, place], per.ratio_den[pi, place])
+    raw = _mul_ratio(base, at(per.ratio_num, place), at(per.ratio_den, place))
     del prepay, ded, base, place, child
 
     year = benefit_year_keys(d, pack).astype(np.int32)
@@ -323,11 +374,12 @@ def settle_batch(claims: Mapping[str, npt.NDArray[Any]], pack: Pack) -> dict[str
     # General outpatient: 50%, per-visit cap, then the yearly cap (higher from the 60th/55th birthday).
     gi = np.flatnonzero(is_gen)
     if len(gi):
-        pg = pi[gi]
-        visit = np.minimum(_mul_ratio(in_scope[gi], per.go_num[pg], per.go_den[pg]), per.go_visit[pg])
+        visit = np.minimum(
+            _mul_ratio(in_scope[gi], at(per.go_num, rows=gi), at(per.go_den, rows=gi)), at(per.go_visit, rows=gi)
+        )
         visit[~ok[gi]] = 0
-        elderly = age[gi] >= per.elderly_age[pg, c["sex"][gi].astype(np.int64)]
-        cap = np.where(elderly, per.go_cap_elderly[pg], per.go_cap[pg])
+        elderly = age[gi] >= at(per.elderly_age, c["sex"][gi].astype(np.intp), rows=gi)
+        cap = np.where(elderly, at(per.go_cap_elderly, rows=gi), at(per.go_cap, rows=gi))
         g_new = _group_starts(c["person_id"][gi], year[gi])
         g = _capped_running(visit, cap, g_new)
         raw[gi] = _increments(g, g_new)
@@ -337,25 +389,22 @@ def settle_batch(claims: Mapping[str, npt.NDArray[Any]], pack: Pack) -> dict[str
     if len(si):
         sy, sm, _ = civil_from_days(day_no[si])
         month = sy * 12 + sm
-        dis = c["disease"][si].astype(np.int64)
+        dis = c["disease"][si].astype(np.intp)
         order = np.lexsort((si, dis, month, c["person_id"][si]))
         sj = si[order]
-        ps, ds = pi[sj], dis[order]
+        ds = dis[order]
         amount = np.where(ok[sj], in_scope[sj], 0)
         s_new = _group_starts(c["person_id"][sj], month[order], ds)
-        m = _capped_running(amount, per.sp_limit[ps, ds], s_new)
+        m = _capped_running(amount, np.broadcast_to(at(per.sp_limit, ds, rows=sj), ds.shape), s_new)
         counted = _increments(m, s_new)
-        raw[sj] = _mul_ratio(counted, per.sp_num[ps, ds], per.sp_den[ps, ds])
+        raw[sj] = _mul_ratio(counted, at(per.sp_num, ds, rows=sj), at(per.sp_den, ds, rows=sj))
 
     del day_no, age
     raw[~ok] = 0
     # The yearly fund ceiling shared by the three benefits: paid = min(cum, C) - min(cum_before, C).
     fund_after = _cumsum_in_groups(raw, new_year)
     del raw
-    if (per.ceiling == per.ceiling[0]).all():
-        np.minimum(fund_after, per.ceiling[0], out=fund_after)
-    else:
-        np.minimum(fund_after, per.ceiling[pi], out=fund_after)
+    np.minimum(fund_after, at(per.ceiling), out=fund_after)
     fund = _increments(fund_after, new_year)
 
     # Catastrophic cover on the cumulative in-scope burden of inpatient stays.

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from itertools import pairwise
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -17,7 +16,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from yibao.cli.common import exits_on_app_error
 from yibao.core.errors import ValidationFailed
 from yibao.core.money import parse_yuan
-from yibao.engine.batch import COLUMNS, KINDS, OFFSITE, REFUSALS, settle_batch
+from yibao.engine.batch import COLUMNS, KINDS, OFFSITE, REFUSALS, person_chunks, settle_batch
 from yibao.engine.synthetic import generate_claims
 from yibao.policy.loader import get_pack
 
@@ -56,25 +55,21 @@ def _column(table: pa.Table, name: str, dtype: str, diseases: tuple[str, ...]) -
 
 def read_claims(path: Path) -> tuple[dict[str, npt.NDArray[Any]], pa.Table]:
     """Read a claims Parquet file into the batch's columns (labels and yuan strings accepted)."""
-    table = pq.read_table(path)
+    try:
+        table = pq.read_table(path)
+    except (OSError, pa.ArrowInvalid) as exc:
+        raise ValidationFailed(
+            "file", f"无法读取 Parquet 文件：{exc}", f"cannot read the Parquet file: {exc}"
+        ) from None
+    missing = [c for c in COLUMNS if c not in table.column_names]
+    if missing:
+        raise ValidationFailed(missing[0], f"缺少列：{', '.join(missing)}", f"missing columns: {', '.join(missing)}")
     pack = get_pack()
     first = table.column("date")[0].as_py() if table.num_rows else None
     diseases: tuple[str, ...] = ()
     if first is not None:
         diseases = tuple(d.code for d in pack.at(first).get("resident.special_outpatient.diseases").value)
     return {name: _column(table, name, dt, diseases) for name, dt in COLUMNS.items()}, table
-
-
-def _chunks(person: npt.NDArray[np.int64], size: int) -> list[tuple[int, int]]:
-    """Row ranges of about ``size`` rows that never split a person (accumulators stay exact)."""
-    n = len(person)
-    bounds = [0]
-    while bounds[-1] < n:
-        end = min(bounds[-1] + size, n)
-        while end < n and person[end] == person[end - 1]:
-            end += 1
-        bounds.append(end)
-    return list(pairwise(bounds))
 
 
 @app.command()
@@ -90,7 +85,7 @@ def settle(
     cols, table = read_claims(claims)
     pack = get_pack()
     parts: dict[str, list[npt.NDArray[Any]]] = {}
-    ranges = _chunks(cols["person_id"], chunk)
+    ranges = person_chunks(cols["person_id"], chunk)
     with Progress(
         TextColumn("结算 settling"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
     ) as progress:
