@@ -103,7 +103,7 @@ class ResidentInpatient(_Base):
 
     scheme: Literal["resident"]
     benefit: Literal["inpatient"]
-    hospital_level: Literal[1, 2, 3]
+    hospital_level: Literal[1, 2, 3] | None = None  # off-site stays use the off-site row whatever the level
     offsite: Offsite = Offsite.NONE
     filed: bool = True
     filing_date: date | None = None
@@ -124,21 +124,9 @@ class ResidentInpatient(_Base):
             raise ValidationFailed(
                 "discharge_date", "出院日期早于入院日期", "discharge_date is before the admission date"
             )
-        if self.offsite is not Offsite.NONE:
-            if self.discharge_date is None:
-                raise ValidationFailed(
-                    "discharge_date", "异地就医报销需要出院日期", "off-site claims need discharge_date"
-                )
-            if self.application_date is None:
-                raise ValidationFailed(
-                    "application_date", "异地就医报销需要申请日期", "off-site claims need application_date"
-                )
-        if self.congenital and (self.discharge_date is None or self.application_date is None):
-            field = "discharge_date" if self.discharge_date is None else "application_date"
+        if self.offsite is Offsite.NONE and self.hospital_level is None:
             raise ValidationFailed(
-                field,
-                "新生儿先天性疾病报销需要出院日期和申报日期",
-                "congenital claims need discharge and application dates",
+                "hospital_level", "本地住院需要医院级别（1、2、3）", "a local stay needs hospital_level 1, 2 or 3"
             )
         if (
             self.application_date is not None

@@ -89,8 +89,17 @@ def _offsite_refusal(t: Trace, c: ResidentInpatient) -> tuple[str, str, str] | N
             "异地转院未经三级定点医院签署意见并报医保经办机构审核备案",
             "off-site referral without an approved referral form filed with the agency",
         )
-    assert c.discharge_date is not None and c.application_date is not None  # checked by the claim model
     months, use = t.param("resident.offsite.application_deadline_months")
+    if c.discharge_date is None or c.application_date is None:
+        # Without both dates the deadline cannot be checked here; the agency checks it on application.
+        t.step(
+            "resident.offsite.application_deadline_months",
+            "转院及异地急诊费用出院后 {months} 个月内申请报销；未提供出院或申请日期，本次计算未校验期限",
+            None,
+            use,
+            months=months,
+        )
+        return None
     deadline = add_months(c.discharge_date, months)
     t.step(
         "resident.offsite.application_deadline_months",
@@ -130,7 +139,7 @@ def settle_inpatient(c: ResidentInpatient, t: Trace) -> Decision:
     )
 
     child = is_child(t, c.person, c.date)
-    place = "offsite" if c.offsite is not Offsite.NONE else _PLACES[c.hospital_level]
+    place = "offsite" if c.offsite is not Offsite.NONE or c.hospital_level is None else _PLACES[c.hospital_level]
     deductible, use_d = t.param("resident.inpatient.deductible", place, "student_child" if child else "general")
     t.step(
         "resident.inpatient.deductible",
