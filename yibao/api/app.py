@@ -34,11 +34,15 @@ class DatabaseUnavailable(AppError):
 def create_app() -> FastAPI:
     """Build the application (a factory: importing this module has no side effects)."""
     from yibao.engine.api import router as engine_router
+    from yibao.people.api import router as people_router
     from yibao.policy.api import router as policy_router
+    from yibao.premiums.api import router as premiums_router
 
     app = FastAPI(title="yibao 医保 API", description=DESCRIPTION, version=__version__)
     app.include_router(policy_router)
     app.include_router(engine_router)
+    app.include_router(people_router)
+    app.include_router(premiums_router)
     _register_errors(app)
 
     @app.get("/healthz", tags=["ops"], summary="健康检查 / health check")

@@ -22,13 +22,18 @@ def refuse(t: Trace, total: int, code: str, zh: str, en: str, *, personal: int |
     )
 
 
+def benefit_start(birth_date: date, enrolment_date: date, window_months: int) -> date:
+    """Newborns enrolled within ``window_months`` of birth are covered from birth; others from enrolment."""
+    return birth_date if enrolment_date <= add_months(birth_date, window_months) else enrolment_date
+
+
 def coverage_refusal(t: Trace, person: Person, service: date) -> tuple[str, str, str] | None:
-    """Newborns enrolled within three months of birth are covered from birth; others from enrolment."""
+    """Refuse a claim whose date of service falls before the person's cover starts."""
     if person.enrolment_date is None:
         return None
     window, use = t.param("resident.newborn.enrolment_window_months")
     deadline = add_months(person.birth_date, window)
-    if person.enrolment_date <= deadline:
+    if benefit_start(person.birth_date, person.enrolment_date, window) == person.birth_date:
         start = person.birth_date
         t.step(
             "resident.newborn.enrolment_window_months",

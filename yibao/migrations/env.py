@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from alembic import context
 
-import yibao.core.meta  # noqa: F401  (registers tables on Base.metadata)
+import yibao.core.meta
+import yibao.people.models
+import yibao.premiums.models  # noqa: F401
 from yibao.core.db import Base, make_engine
 
 config = context.config

@@ -1,0 +1,1 @@
+"""People and enrolment: persons, family relations, insurance records and their statuses."""

@@ -1,0 +1,177 @@
+"""What people and enrolment look like over HTTP and in `--json` output (never the ORM rows)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from yibao.core.ids import mask_id, mask_phone
+from yibao.people.models import InsuranceRecord, Person, RecordChange
+from yibao.people.regions import REGIONS, agency_name
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class ResidentIn(_In):
+    """城乡居民参保登记 (for oneself or on someone's behalf)."""
+
+    id_number: str = Field(examples=["530102199001011234"])
+    name: str = Field(examples=["张三"])
+    region: str = Field(examples=["530100"], description="统筹区代码 / pooling region (GB/T 2260)")
+    phone: str | None = None
+    sex: Literal["M", "F"] | None = None
+    birth_date: date | None = None
+    on_behalf_by: str | None = Field(default=None, description="代办人身份证号 / who registers on the person's behalf")
+    on: date | None = Field(default=None, description="登记日期，默认今天 / registration date")
+
+
+class StudentIn(_In):
+    """省属在昆高校大学生参保."""
+
+    id_number: str
+    name: str
+    school: str = Field(examples=["云南大学"])
+    commitment_accepted: bool
+    phone: str | None = None
+    on: date | None = None
+
+
+class NewbornIn(_In):
+    """新生儿参保."""
+
+    id_number: str
+    name: str
+    guardian_id_number: str
+    region: str
+    on: date | None = None
+
+
+class EmployeeIn(_In):
+    """职工医保参保 (through an employer, or flexible worker)."""
+
+    id_number: str
+    name: str
+    region: str
+    employer: str | None = None
+    flexible: bool = False
+    phone: str | None = None
+    on: date | None = None
+
+
+class StatusIn(_In):
+    """Suspend, resume or terminate."""
+
+    scheme: Literal["employee", "resident"]
+    to: Literal["normal", "suspended", "terminated"]
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class MoveIn(_In):
+    """Move to another pooling region's agency."""
+
+    scheme: Literal["employee", "resident"]
+    region: str
+    reason: str = Field(default="", max_length=500)
+
+
+class RelationIn(_In):
+    """Declare a close relative: the relative is <relation> of the person."""
+
+    relative_id_number: str
+    relation: Literal[
+        "spouse",
+        "parent",
+        "child",
+        "sibling",
+        "grandparent_paternal",
+        "grandparent_maternal",
+        "grandchild_paternal",
+        "grandchild_maternal",
+    ]
+
+
+class ChangeOut(BaseModel):
+    """One entry of a record's history."""
+
+    kind: str
+    old_value: str | None
+    new_value: str
+    reason: str
+    actor: str
+    changed_at: str
+
+
+class RecordOut(BaseModel):
+    """An insurance record."""
+
+    scheme: str
+    status: str
+    region_code: str
+    region_name: str
+    agency: str
+    population_group: str
+    employer: str | None
+    flexible: bool
+    school: str | None
+    enrolled_on: date
+    benefits_from: date
+    channel: str
+    registered_by: str | None
+    history: list[ChangeOut] = []
+
+
+class PersonOut(BaseModel):
+    """A person, ID number and phone masked."""
+
+    id_number: str = Field(examples=["530102********1234"])
+    name: str
+    sex: str
+    birth_date: date
+    phone: str | None
+    records: list[RecordOut] = []
+
+
+def record_out(r: InsuranceRecord, history: list[RecordChange] | None = None) -> RecordOut:
+    """API form of a record."""
+    return RecordOut(
+        scheme=r.scheme,
+        status=r.status,
+        region_code=r.region_code,
+        region_name=REGIONS[r.region_code],
+        agency=agency_name(r.region_code),
+        population_group=r.population_group,
+        employer=r.employer,
+        flexible=r.flexible,
+        school=r.school,
+        enrolled_on=r.enrolled_on,
+        benefits_from=r.benefits_from,
+        channel=r.channel,
+        registered_by=mask_id(r.registered_by) if r.registered_by else None,
+        history=[
+            ChangeOut(
+                kind=h.kind,
+                old_value=h.old_value,
+                new_value=h.new_value,
+                reason=h.reason,
+                actor=mask_id(h.actor) if len(h.actor) == 18 else h.actor,
+                changed_at=h.changed_at.isoformat(),
+            )
+            for h in history or []
+        ],
+    )
+
+
+def person_out(p: Person, records: list[RecordOut] | None = None) -> PersonOut:
+    """API form of a person (masked)."""
+    return PersonOut(
+        id_number=mask_id(p.id_number),
+        name=p.name,
+        sex=p.sex,
+        birth_date=p.birth_date,
+        phone=mask_phone(p.phone),
+        records=records or [],
+    )

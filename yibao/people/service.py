@@ -1,0 +1,435 @@
+"""Enrolment use cases: register residents, students, newborns and employees; relations; status changes.
+
+Services flush and never commit: the entry point (request, CLI command) owns the transaction, so a
+refused request leaves nothing half-written.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from yibao.core.errors import AppError, Conflict, NotFound, ValidationFailed
+from yibao.core.ids import IdNumber, parse_id_number
+from yibao.engine.common import benefit_start
+from yibao.people.models import (
+    INVERSE,
+    InsuranceRecord,
+    Person,
+    PersonRelation,
+    RecordChange,
+    Relation,
+    Scheme,
+    Status,
+)
+from yibao.people.regions import check_region
+from yibao.policy.loader import get_pack
+from yibao.policy.model import Pack
+
+# Provincial universities in Kunming whose students enrol through the 办事通 app (seed 003:
+# "省属在昆高校大学生医保参保 ... 选择学校"). Reference data of the deployment, not policy values.
+SCHOOLS = (
+    "云南大学",
+    "昆明理工大学",
+    "云南师范大学",
+    "云南财经大学",
+    "云南民族大学",
+    "云南农业大学",
+    "昆明医科大学",
+    "云南中医药大学",
+    "云南艺术学院",
+    "西南林业大学",
+)
+
+REGISTRATION_CHANNELS = ("banshitong_app", "agency_counter", "batch_import")
+
+
+class StatusNotAllowed(AppError):
+    """A status change the record's current status does not allow."""
+
+    code = "people.status_not_allowed"
+    http_status = 409
+    exit_code = 4
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Enrolled:
+    """The result of an enrolment: the person and the new record."""
+
+    person: Person
+    record: InsuranceRecord
+
+
+def _name(name: str) -> str:
+    name = name.strip()
+    if not name or len(name) > 64:
+        raise ValidationFailed("name", "姓名不能为空，最多64个字", "name must be 1 to 64 characters")
+    return name
+
+
+def _phone(phone: str | None) -> str | None:
+    if phone is None or phone == "":
+        return None
+    if not (phone.isdigit() and len(phone) == 11 and phone.startswith("1")):
+        raise ValidationFailed("phone", "手机号应为以1开头的11位数字", "a mobile number has 11 digits starting with 1")
+    return phone
+
+
+def find_person(session: Session, id_number: str) -> Person | None:
+    """The person with this ID number, if known."""
+    return session.scalar(select(Person).where(Person.id_number == id_number.strip().upper()))
+
+
+def get_person(session: Session, id_number: str) -> Person:
+    """The person with this ID number, or NotFound."""
+    person = find_person(session, id_number)
+    if person is None:
+        raise NotFound("未找到该参保人", "no person with this ID number", code="people.not_found")
+    return person
+
+
+def _upsert_person(
+    session: Session, idn: IdNumber, *, name: str, sex: str | None, birth_date: date | None, phone: str | None
+) -> Person:
+    # The ID number states sex and birth date: anything entered must agree with it.
+    if sex is not None and sex != idn.sex:
+        raise ValidationFailed("sex", "性别与身份证号不一致", "sex does not match the ID number")
+    if birth_date is not None and birth_date != idn.birth_date:
+        raise ValidationFailed("birth_date", "出生日期与身份证号不一致", "birth date does not match the ID number")
+    person = find_person(session, idn.value)
+    if person is None:
+        person = Person(
+            id_number=idn.value,
+            name=_name(name),
+            sex=idn.sex,
+            birth_date=idn.birth_date,
+            phone=_phone(phone),
+            created_at=_now(),
+        )
+        session.add(person)
+        session.flush()
+    elif person.name != _name(name):
+        raise ValidationFailed("name", "姓名与已登记的信息不一致", "name differs from the registered person")
+    return person
+
+
+def _record(session: Session, person: Person, scheme: Scheme) -> InsuranceRecord | None:
+    return session.scalar(
+        select(InsuranceRecord).where(InsuranceRecord.person_id == person.id, InsuranceRecord.scheme == scheme.value)
+    )
+
+
+def _enrol(
+    session: Session,
+    person: Person,
+    *,
+    scheme: Scheme,
+    region: str,
+    group: str,
+    on: date,
+    benefits_from: date,
+    channel: str,
+    registered_by: str | None,
+    actor: str,
+    employer: str | None = None,
+    flexible: bool = False,
+    school: str | None = None,
+) -> InsuranceRecord:
+    if channel not in REGISTRATION_CHANNELS:
+        raise ValidationFailed("channel", f"登记渠道应为 {'、'.join(REGISTRATION_CHANNELS)} 之一", "unknown channel")
+    if _record(session, person, scheme) is not None:
+        raise Conflict(
+            "该参保人已有此险种的参保记录",
+            "the person is already enrolled in this scheme",
+            code="people.already_enrolled",
+        )
+    record = InsuranceRecord(
+        person_id=person.id,
+        scheme=scheme.value,
+        status=Status.NORMAL.value,
+        region_code=check_region(region),
+        population_group=group,
+        employer=employer,
+        flexible=flexible,
+        school=school,
+        enrolled_on=on,
+        benefits_from=benefits_from,
+        registered_by=registered_by,
+        channel=channel,
+        created_at=_now(),
+    )
+    session.add(record)
+    session.flush()
+    _log(session, record, "enrol", None, Status.NORMAL.value, "参保登记", actor)
+    return record
+
+
+def _log(
+    session: Session, record: InsuranceRecord, kind: str, old: str | None, new: str, reason: str, actor: str
+) -> None:
+    session.add(
+        RecordChange(
+            record_id=record.id, kind=kind, old_value=old, new_value=new, reason=reason, actor=actor, changed_at=_now()
+        )
+    )
+    session.flush()
+
+
+def register_resident(
+    session: Session,
+    *,
+    id_number: str,
+    name: str,
+    region: str,
+    on: date,
+    phone: str | None = None,
+    sex: str | None = None,
+    birth_date: date | None = None,
+    on_behalf_by: str | None = None,
+    channel: str = "banshitong_app",
+) -> Enrolled:
+    """城乡居民医保参保登记, for oneself or on someone's behalf (代办: whoever did it is recorded)."""
+    idn = parse_id_number(id_number)
+    if on_behalf_by is not None:
+        on_behalf_by = parse_id_number(on_behalf_by, field="on_behalf_by").value
+    person = _upsert_person(session, idn, name=name, sex=sex, birth_date=birth_date, phone=phone)
+    record = _enrol(
+        session,
+        person,
+        scheme=Scheme.RESIDENT,
+        region=region,
+        group="general",
+        on=on,
+        benefits_from=on,
+        channel=channel,
+        registered_by=on_behalf_by,
+        actor=on_behalf_by or idn.value,
+    )
+    return Enrolled(person, record)
+
+
+def register_student(
+    session: Session,
+    *,
+    id_number: str,
+    name: str,
+    school: str,
+    commitment_accepted: bool,
+    on: date,
+    phone: str | None = None,
+) -> Enrolled:
+    """省属在昆高校大学生医保参保: choose the school and accept the commitment (参保承诺书)."""
+    if not commitment_accepted:
+        raise ValidationFailed(
+            "commitment_accepted", "须阅读并同意《参保承诺书》", "the enrolment commitment must be accepted"
+        )
+    if school not in SCHOOLS:
+        raise ValidationFailed("school", "请选择省属在昆高校", "choose one of the provincial universities in Kunming")
+    idn = parse_id_number(id_number)
+    person = _upsert_person(session, idn, name=name, sex=None, birth_date=None, phone=phone)
+    record = _enrol(
+        session,
+        person,
+        scheme=Scheme.RESIDENT,
+        region="530100",  # the universities are in Kunming
+        group="student_child",
+        on=on,
+        benefits_from=on,
+        channel="banshitong_app",
+        registered_by=None,
+        actor=idn.value,
+        school=school,
+    )
+    return Enrolled(person, record)
+
+
+def register_newborn(
+    session: Session,
+    *,
+    id_number: str,
+    name: str,
+    guardian_id_number: str,
+    region: str,
+    on: date,
+    pack: Pack | None = None,
+    channel: str = "banshitong_app",
+) -> Enrolled:
+    """新生儿参保: within three months of birth cover starts at birth, later at registration."""
+    idn = parse_id_number(id_number)
+    guardian = parse_id_number(guardian_id_number, field="guardian_id_number")
+    if on < idn.birth_date:
+        raise ValidationFailed("on", "登记日期早于出生日期", "registration date is before the birth date")
+    view = (pack or get_pack()).at(on)
+    window = view.get("resident.newborn.enrolment_window_months").value
+    person = _upsert_person(session, idn, name=name, sex=None, birth_date=None, phone=None)
+    record = _enrol(
+        session,
+        person,
+        scheme=Scheme.RESIDENT,
+        region=region,
+        group="student_child",
+        on=on,
+        benefits_from=benefit_start(idn.birth_date, on, window),
+        channel=channel,
+        registered_by=guardian.value,
+        actor=guardian.value,
+    )
+    return Enrolled(person, record)
+
+
+def enrol_employee(
+    session: Session,
+    *,
+    id_number: str,
+    name: str,
+    region: str,
+    on: date,
+    employer: str | None,
+    flexible: bool = False,
+    phone: str | None = None,
+    actor: str = "agency",
+) -> Enrolled:
+    """职工医保参保: through an employer, or as a flexible worker paying alone (Social Insurance Law art. 23)."""
+    if flexible and employer:
+        raise ValidationFailed(
+            "employer", "灵活就业人员以个人身份参保，不填单位", "flexible workers enrol without an employer"
+        )
+    if not flexible and not employer:
+        raise ValidationFailed(
+            "employer", "职工须由用人单位参保（灵活就业人员除外）", "employees enrol through an employer"
+        )
+    idn = parse_id_number(id_number)
+    person = _upsert_person(session, idn, name=name, sex=None, birth_date=None, phone=phone)
+    record = _enrol(
+        session,
+        person,
+        scheme=Scheme.EMPLOYEE,
+        region=region,
+        group="general",
+        on=on,
+        benefits_from=on,
+        channel="agency_counter",
+        registered_by=None,
+        actor=actor,
+        employer=employer,
+        flexible=flexible,
+    )
+    return Enrolled(person, record)
+
+
+def records_of(session: Session, person: Person) -> list[InsuranceRecord]:
+    """Every insurance record of a person."""
+    return list(
+        session.scalars(
+            select(InsuranceRecord).where(InsuranceRecord.person_id == person.id).order_by(InsuranceRecord.id)
+        )
+    )
+
+
+def get_record(session: Session, id_number: str, scheme: Scheme) -> InsuranceRecord:
+    """A person's record in a scheme, or NotFound."""
+    record = _record(session, get_person(session, id_number), scheme)
+    if record is None:
+        raise NotFound("该参保人未参加此险种", "the person is not enrolled in this scheme", code="people.not_enrolled")
+    return record
+
+
+_ALLOWED = {
+    (Status.NORMAL, Status.SUSPENDED),
+    (Status.NORMAL, Status.TERMINATED),
+    (Status.SUSPENDED, Status.NORMAL),
+    (Status.SUSPENDED, Status.TERMINATED),
+}
+
+
+def change_status(
+    session: Session, *, id_number: str, scheme: Scheme, to: Status, reason: str, actor: str
+) -> InsuranceRecord:
+    """Suspend, resume or terminate an insurance record, with the reason kept in its history."""
+    if not reason.strip():
+        raise ValidationFailed("reason", "须填写原因", "a reason is required")
+    record = get_record(session, id_number, scheme)
+    old = Status(record.status)
+    if (old, to) not in _ALLOWED:
+        raise StatusNotAllowed(f"参保状态不能从 {old} 变为 {to}", f"status cannot change from {old} to {to}")
+    record.status = to.value
+    _log(session, record, "status", old.value, to.value, reason.strip(), actor)
+    return record
+
+
+def move_agency(
+    session: Session, *, id_number: str, scheme: Scheme, region: str, reason: str, actor: str
+) -> InsuranceRecord:
+    """Move a record to another pooling region's agency (参保关系转移)."""
+    record = get_record(session, id_number, scheme)
+    check_region(region)
+    if record.status == Status.TERMINATED.value:
+        raise StatusNotAllowed("已终止的参保记录不能转移", "a terminated record cannot move")
+    if region == record.region_code:
+        raise ValidationFailed("region", "已在该统筹区参保", "already in this pooling region")
+    old = record.region_code
+    record.region_code = region
+    _log(session, record, "move", old, region, reason.strip() or "转移经办机构", actor)
+    return record
+
+
+def record_history(session: Session, record: InsuranceRecord) -> list[RecordChange]:
+    """Every change of a record, oldest first."""
+    return list(
+        session.scalars(select(RecordChange).where(RecordChange.record_id == record.id).order_by(RecordChange.id))
+    )
+
+
+def declare_relation(
+    session: Session, *, id_number: str, relative_id_number: str, relation: Relation
+) -> PersonRelation:
+    """Declare that the relative is ``relation`` of the person (stored once, readable from both sides)."""
+    a, b = get_person(session, id_number), get_person(session, relative_id_number)
+    if a.id == b.id:
+        raise ValidationFailed("relative_id_number", "不能与本人建立亲属关系", "a person is not their own relative")
+    # Store with the smaller id first, turning the relation around when the pair is swapped.
+    person, relative, rel = (a, b, relation) if a.id < b.id else (b, a, INVERSE[relation])
+    existing = session.scalar(
+        select(PersonRelation).where(PersonRelation.person_id == person.id, PersonRelation.relative_id == relative.id)
+    )
+    if existing is not None:
+        raise Conflict(
+            "已登记二人的亲属关系", "a relation between the two is already declared", code="people.relation_exists"
+        )
+    row = PersonRelation(person_id=person.id, relative_id=relative.id, relation=rel.value, declared_at=_now())
+    session.add(row)
+    session.flush()
+    return row
+
+
+def relatives_of(session: Session, id_number: str) -> list[tuple[Person, Relation]]:
+    """Each declared relative of a person and what they are to the person."""
+    me = get_person(session, id_number)
+    rows = session.scalars(
+        select(PersonRelation).where(or_(PersonRelation.person_id == me.id, PersonRelation.relative_id == me.id))
+    )
+    out: list[tuple[Person, Relation]] = []
+    for r in rows:
+        if r.person_id == me.id:
+            other_id, rel = r.relative_id, Relation(r.relation)
+        else:
+            other_id, rel = r.person_id, INVERSE[Relation(r.relation)]
+        other = session.get(Person, other_id)
+        assert other is not None
+        out.append((other, rel))
+    return out
+
+
+def relation_between(session: Session, id_number: str, relative_id_number: str) -> Relation | None:
+    """What ``relative_id_number`` is to ``id_number``, if declared."""
+    for other, rel in relatives_of(session, id_number):
+        if other.id_number == relative_id_number.strip().upper():
+            return rel
+    return None

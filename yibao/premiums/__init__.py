@@ -1,0 +1,1 @@
+"""Premium collection for resident insurance: contribution years, channels, proxy payment, receipts."""

@@ -1,0 +1,113 @@
+"""``/api/premiums``: contribution years, payments (idempotent), receipts and payment records."""
+
+from __future__ import annotations
+
+import html
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import APIRouter, Depends, Header
+from fastapi.responses import HTMLResponse
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.orm import Session
+
+from yibao.core.db import get_session
+from yibao.core.money import format_yuan, parse_yuan
+from yibao.premiums import service
+
+router = APIRouter(prefix="/api/premiums", tags=["premiums"])
+
+
+class PaymentIn(BaseModel):
+    """缴纳城乡居民医保费 (self or 代他人缴费)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    insured_id_number: str = Field(examples=["530102199001011234"])
+    insured_name: str = Field(examples=["张三"])
+    year: int = Field(examples=[2023], ge=2000, le=2100)
+    amount: str = Field(examples=["350.00"], description="元，两位小数 / yuan")
+    channel: str = Field(examples=["banshitong_app"])
+    region: str = Field(examples=["530100"], description="所选经办机构（统筹区）/ chosen agency")
+    payer_id_number: str | None = None
+    payer_name: str | None = None
+    collector: str | None = None
+
+
+@router.get("/years/{year}", summary="年度缴费标准与缴费期 / contribution year")
+def contribution_year(year: int) -> dict[str, Any]:
+    """Standard amount and collection period of a contribution year, with sources."""
+    y = service.contribution_year(year)
+    return {
+        "year": y.year,
+        "amount": format_yuan(y.amount),
+        "collection_opens": y.opens.isoformat(),
+        "collection_closes": y.closes.isoformat(),
+        "amount_source": y.amount_citation.to_dict(),
+        "period_source": y.period_citation.to_dict(),
+    }
+
+
+@router.post(
+    "/payments",
+    status_code=201,
+    summary="缴费 / pay a premium",
+    responses={
+        409: {"description": "幂等键冲突 / key reused"},
+        422: {"description": "拒绝缴费及补救办法 / refused with remedy"},
+    },
+)
+def pay(
+    body: PaymentIn,
+    idempotency_key: str = Header(alias="Idempotency-Key", description="同一请求重试时保持不变 / unchanged on retries"),
+    session: Session = Depends(get_session),
+) -> dict[str, Any]:
+    """Pay one year's resident premium; a retry with the same key returns the same receipt."""
+    data = body.model_dump()
+    amount = parse_yuan(data.pop("amount"), field="amount")
+    req = service.PaymentRequest(**data, amount=amount, idempotency_key=idempotency_key)
+    return service.pay_premium(session, req, now=datetime.now(UTC))
+
+
+@router.get("/receipts/{receipt_no}", summary="电子回执 / receipt")
+def receipt(receipt_no: str, session: Session = Depends(get_session)) -> dict[str, Any]:
+    """The electronic receipt as JSON."""
+    return service.get_receipt(session, receipt_no)
+
+
+@router.get("/receipts/{receipt_no}/print", response_class=HTMLResponse, summary="打印回执 / printable receipt")
+def receipt_page(receipt_no: str, session: Session = Depends(get_session)) -> str:
+    """The electronic receipt as a printable page."""
+    r = service.get_receipt(session, receipt_no)
+    rows = [
+        ("回执编号", r["receipt_no"]),
+        ("缴费年度", str(r["year"])),
+        ("险种", "城乡居民基本医疗保险"),
+        ("参保人", f"{r['insured_name']}（{r['insured_id_number']}）"),
+        ("缴费人", f"{r['payer_name']}（{r['payer_id_number']}）" + ("（代缴）" if r["proxy"] else "")),
+        ("金额", f"{r['amount']} 元"),
+        ("经办机构", r["agency"]),
+        ("缴费渠道", r["channel_name"]),
+        ("缴费时间", r["paid_at"]),
+    ]
+    body = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in rows)
+    return (
+        '<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>电子缴费凭证</title>'
+        "<style>body{font-family:sans-serif;max-width:40em;margin:2em auto}table{border-collapse:collapse;width:100%}"
+        "th,td{border:1px solid #999;padding:.4em;text-align:left}th{width:8em;background:#f3f3f3}"
+        "@media print{button{display:none}}</style></head><body>"
+        f"<h1>城乡居民医保电子缴费凭证</h1><table>{body}</table>"
+        '<p><button onclick="window.print()">打印 / Print</button></p></body></html>'
+    )
+
+
+@router.get("/insured/{id_number}/payments", summary="缴费记录 / payments for a person")
+def payments_for(id_number: str, session: Session = Depends(get_session)) -> list[dict[str, Any]]:
+    """Every payment made for the insured person."""
+    return service.payments_for_insured(session, id_number)
+
+
+@router.get("/payers/{id_number}/payments", summary="代缴记录 / payments made for others")
+def payments_by(id_number: str, session: Session = Depends(get_session)) -> list[dict[str, Any]]:
+    """Payments this person made for other people."""
+    return service.payments_by_payer(session, id_number)

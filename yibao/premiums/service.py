@@ -1,0 +1,300 @@
+"""Resident premium collection: contribution years from the pack, payments for oneself or others, receipts.
+
+Seed 003 (缴费 articles) describes the channels and the failures this module refuses with a reason and
+a remedy: no base registration (未查询到缴费人基础信息), paying to an agency that is not the current one,
+paying outside the collection period, paying twice, paying the wrong amount.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from dataclasses import asdict, dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from yibao.core.errors import AppError, Conflict, NotFound, ValidationFailed
+from yibao.core.ids import parse_id_number
+from yibao.core.money import format_yuan
+from yibao.people.models import InsuranceRecord, Person, Scheme, Status
+from yibao.people.regions import REGIONS, agency_name, check_region
+from yibao.people.service import find_person
+from yibao.policy.loader import get_pack
+from yibao.policy.model import Citation, Pack
+from yibao.premiums.models import PremiumPayment
+
+POS = "collector_pos"
+
+
+class PremiumRefused(AppError):
+    """A payment the rules refuse; ``details.remedy`` tells the payer what to do."""
+
+    http_status = 422
+    exit_code = 5
+
+    def __init__(self, code: str, zh: str, en: str, remedy_zh: str, remedy_en: str) -> None:
+        super().__init__(zh, en, code=code, details={"remedy": remedy_zh, "remedy_en": remedy_en})
+
+
+@dataclass(frozen=True, slots=True)
+class ContributionYear:
+    """The standard amount and the collection period of one contribution year."""
+
+    year: int
+    amount: int
+    opens: date
+    closes: date
+    amount_citation: Citation
+    period_citation: Citation
+
+
+def contribution_year(year: int, pack: Pack | None = None) -> ContributionYear:
+    """The contribution year's standard (from the policy pack), or NotFound when the pack has none."""
+    pack = pack or get_pack()
+    start = date(year, 1, 1)
+    view = pack.at(start)
+    if not view.has("resident.premium.individual"):
+        raise NotFound(f"没有 {year} 年度的缴费标准", f"no contribution standard for {year}", code="premium.no_year")
+    # Values are keyed by the first day of their contribution year: a value from an earlier year is
+    # not this year's standard.
+    amount = view.get("resident.premium.individual")
+    opens = view.get("resident.premium.collection_opens")
+    closes = view.get("resident.premium.collection_closes")
+    if amount.start != start or opens.start != start:
+        raise NotFound(f"没有 {year} 年度的缴费标准", f"no contribution standard for {year}", code="premium.no_year")
+    return ContributionYear(year, amount.value, opens.value, closes.value, amount.citation, opens.citation)
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentRequest:
+    """A request to pay one year's resident premium for ``insured_id_number``."""
+
+    insured_id_number: str
+    insured_name: str
+    year: int
+    amount: int  # fen
+    channel: str
+    region: str  # the agency (pooling region) the payer chose
+    idempotency_key: str
+    payer_id_number: str | None = None  # someone else paying (代他人缴费); default: the insured
+    payer_name: str | None = None
+    collector: str | None = None  # collector's ID at a village or community point (POS)
+
+    def fingerprint(self) -> str:
+        """Hash of everything but the key: the same key with another body is refused."""
+        body = {k: v for k, v in asdict(self).items() if k != "idempotency_key"}
+        return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+def _channels(pack: Pack, on: date) -> dict[str, str]:
+    return {i.code: i.name for i in pack.at(on).get("resident.premium.channels").value}
+
+
+def pay_premium(session: Session, req: PaymentRequest, *, now: datetime, pack: Pack | None = None) -> dict[str, Any]:
+    """Pay a resident premium; a retry with the same key and body returns the first receipt."""
+    pack = pack or get_pack()
+    if not req.idempotency_key or len(req.idempotency_key) > 128:
+        raise ValidationFailed(
+            "idempotency_key", "须提供幂等键（最长128字符）", "an idempotency key (up to 128 chars) is required"
+        )
+    fingerprint = req.fingerprint()
+    earlier = session.scalar(
+        select(PremiumPayment).where(
+            PremiumPayment.channel == req.channel, PremiumPayment.idempotency_key == req.idempotency_key
+        )
+    )
+    if earlier is not None:
+        if earlier.request_hash != fingerprint:
+            raise Conflict(
+                "该幂等键已用于另一笔不同的缴费请求",
+                "this idempotency key was used for a different payment request",
+                code="premium.idempotency_mismatch",
+            )
+        return receipt_of(session, earlier)
+    payment = _new_payment(session, req, fingerprint, now, pack)
+    try:
+        with session.begin_nested():
+            session.add(payment)
+            session.flush()
+    except IntegrityError:
+        # A concurrent request won the race: replay it if it was this one, else it paid the year.
+        again = session.scalar(
+            select(PremiumPayment).where(
+                PremiumPayment.channel == req.channel, PremiumPayment.idempotency_key == req.idempotency_key
+            )
+        )
+        if again is not None and again.request_hash == fingerprint:
+            return receipt_of(session, again)
+        raise _already_paid(req.year) from None
+    return receipt_of(session, payment)
+
+
+def _already_paid(year: int) -> PremiumRefused:
+    return PremiumRefused(
+        "premium.already_paid",
+        f"{year} 年度居民医保费已缴纳，无需重复缴费",
+        f"the {year} premium is already paid",
+        "可在“一部手机办事通”“我的缴费”中查看缴费记录和电子回执",
+        "see the payment record and receipt under 'my payments'",
+    )
+
+
+def _new_payment(session: Session, req: PaymentRequest, fingerprint: str, now: datetime, pack: Pack) -> PremiumPayment:
+    channels = _channels(pack, now.date())
+    if req.channel not in channels:
+        raise ValidationFailed(
+            "channel", f"缴费渠道应为 {'、'.join(channels)} 之一", f"channel must be one of {list(channels)}"
+        )
+    if req.channel == POS and not req.collector:
+        raise ValidationFailed(
+            "collector",
+            "代收人员POS机缴费须登记代收人员，且须现场完成缴费",
+            "a POS payment names the collector, paid on the spot",
+        )
+    insured_idn = parse_id_number(req.insured_id_number, field="insured_id_number")
+    payer_idn = parse_id_number(req.payer_id_number or insured_idn.value, field="payer_id_number")
+    check_region(req.region)
+    person = find_person(session, insured_idn.value)
+    record = None
+    if person is not None:
+        record = session.scalar(
+            select(InsuranceRecord).where(
+                InsuranceRecord.person_id == person.id, InsuranceRecord.scheme == Scheme.RESIDENT.value
+            )
+        )
+    if person is None or record is None:
+        raise PremiumRefused(
+            "premium.no_registration",
+            "未查询到缴费人基础信息",
+            "no base registration found for the insured person",
+            "请携带本人身份证、户口本到户籍所在地或居住地乡镇（街道）社会保障服务中心核实修正参保登记信息后再缴费",
+            "bring the ID card and household register to the township (street) social-security centre to correct "
+            "the registration, then pay",
+        )
+    if person.name != req.insured_name.strip():
+        raise PremiumRefused(
+            "premium.name_mismatch",
+            "缴费人姓名与身份证号不符",
+            "the name does not match the ID number",
+            "请核对姓名；如登记信息有误，需到社保经办机构修改信息后再缴费",
+            "check the name; if the registration is wrong, have the agency correct it before paying",
+        )
+    if record.status == Status.TERMINATED.value:
+        raise PremiumRefused(
+            "premium.not_insured",
+            "居民医保参保关系已终止",
+            "the resident insurance record is terminated",
+            "请先到参保地经办机构办理参保登记",
+            "enrol again at the agency first",
+        )
+    if req.region != record.region_code:
+        raise PremiumRefused(
+            "premium.wrong_agency",
+            f"所选经办机构不是参保人现所在地经办机构（现参保地：{REGIONS[record.region_code]}）",
+            f"not the person's current agency (currently {record.region_code})",
+            f"在两个及以上经办机构参加过保险的，须选择现所在地经办机构缴费：{agency_name(record.region_code)}",
+            f"choose the current agency: {record.region_code}",
+        )
+    year = contribution_year(req.year, pack)
+    today = now.date()
+    if not (year.opens <= today <= year.closes):
+        raise PremiumRefused(
+            "premium.outside_period",
+            f"{req.year} 年度集中缴费期为 {year.opens} 至 {year.closes}，当前不在缴费期内",
+            f"the {req.year} collection period runs {year.opens} to {year.closes}",
+            "请在集中缴费期内缴费，或到参保地经办机构咨询",
+            "pay within the collection period, or ask the agency",
+        )
+    paid = session.scalar(
+        select(PremiumPayment.id).where(
+            PremiumPayment.insured_id == person.id,
+            PremiumPayment.scheme == Scheme.RESIDENT.value,
+            PremiumPayment.year == req.year,
+        )
+    )
+    if paid is not None:
+        raise _already_paid(req.year)
+    if req.amount != year.amount:
+        raise PremiumRefused(
+            "premium.wrong_amount",
+            f"缴费金额应为 {format_yuan(year.amount)} 元（{req.year} 年度个人缴费标准）",
+            f"the {req.year} premium is {format_yuan(year.amount)} yuan",
+            "请按缴费标准缴纳",
+            "pay the standard amount",
+        )
+    payer_name = (req.payer_name or "").strip() or person.name
+    if payer_idn.value != insured_idn.value and not req.payer_name:
+        raise ValidationFailed("payer_name", "代他人缴费须填写缴费人姓名", "a proxy payer's name is required")
+    return PremiumPayment(
+        receipt_no=f"YB{req.year}{record.region_code}{uuid.uuid4().hex[:12].upper()}",
+        insured_id=person.id,
+        payer_id_number=payer_idn.value,
+        payer_name=payer_name,
+        scheme=Scheme.RESIDENT.value,
+        year=req.year,
+        amount=req.amount,
+        region_code=record.region_code,
+        channel=req.channel,
+        collector=req.collector,
+        idempotency_key=req.idempotency_key,
+        request_hash=fingerprint,
+        paid_at=now,
+    )
+
+
+def receipt_of(session: Session, p: PremiumPayment) -> dict[str, Any]:
+    """The electronic receipt (电子缴费凭证) of a payment, ID numbers masked."""
+    from yibao.core.ids import mask_id
+
+    insured = session.get(Person, p.insured_id)
+    assert insured is not None
+    channels = _channels(get_pack(), p.paid_at.date())
+    return {
+        "receipt_no": p.receipt_no,
+        "year": p.year,
+        "scheme": p.scheme,
+        "amount": format_yuan(p.amount),
+        "insured_name": insured.name,
+        "insured_id_number": mask_id(insured.id_number),
+        "payer_name": p.payer_name,
+        "payer_id_number": mask_id(p.payer_id_number),
+        "proxy": p.payer_id_number != insured.id_number,
+        "region_code": p.region_code,
+        "agency": agency_name(p.region_code),
+        "channel": p.channel,
+        "channel_name": channels.get(p.channel, p.channel),
+        "paid_at": p.paid_at.isoformat(),
+    }
+
+
+def get_receipt(session: Session, receipt_no: str) -> dict[str, Any]:
+    """A receipt by its number."""
+    p = session.scalar(select(PremiumPayment).where(PremiumPayment.receipt_no == receipt_no))
+    if p is None:
+        raise NotFound("未找到该电子回执", "no receipt with this number", code="premium.receipt_not_found")
+    return receipt_of(session, p)
+
+
+def payments_for_insured(session: Session, id_number: str) -> list[dict[str, Any]]:
+    """缴费记录: every payment for the insured person."""
+    person = find_person(session, id_number)
+    if person is None:
+        raise NotFound("未找到该参保人", "no person with this ID number", code="people.not_found")
+    rows = session.scalars(
+        select(PremiumPayment).where(PremiumPayment.insured_id == person.id).order_by(PremiumPayment.paid_at)
+    )
+    return [receipt_of(session, p) for p in rows]
+
+
+def payments_by_payer(session: Session, id_number: str) -> list[dict[str, Any]]:
+    """代缴记录: payments someone made for other people."""
+    idn = parse_id_number(id_number)
+    rows = session.scalars(
+        select(PremiumPayment).where(PremiumPayment.payer_id_number == idn.value).order_by(PremiumPayment.paid_at)
+    )
+    return [r for r in (receipt_of(session, p) for p in rows) if r["proxy"]]
