@@ -96,3 +96,22 @@ def session(engine: Engine) -> Iterator[Session]:
         finally:
             s.close()
             trans.rollback()
+
+
+@pytest.fixture
+def client(engine: Engine) -> Iterator[object]:
+    """An API client whose requests run against the test database (each request its own transaction)."""
+    from fastapi.testclient import TestClient
+
+    from yibao.api.app import create_app
+    from yibao.core.db import get_session, unit_of_work
+
+    app = create_app()
+
+    def session_override() -> Iterator[Session]:
+        with unit_of_work(engine) as s:
+            yield s
+
+    app.dependency_overrides[get_session] = session_override
+    with TestClient(app, raise_server_exceptions=False) as c:
+        yield c

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import calendar
-from datetime import date
+from datetime import date, datetime, timedelta, timezone
 
 
 def add_months(d: date, months: int) -> date:
@@ -42,3 +42,14 @@ def parse_date(text: object, *, field: str) -> date:
         raise ValidationFailed(
             field, f"日期格式不正确：{text!r}（应为 YYYY-MM-DD）", f"malformed date {text!r}: expected YYYY-MM-DD"
         ) from None
+
+
+# China Standard Time: UTC+8 all year (no daylight saving), so a fixed offset is exact.
+CHINA_TZ = timezone(timedelta(hours=8), "CST")
+
+
+def local_date(moment: datetime) -> date:
+    """The calendar day in China of an instant (deadlines and collection periods are local days)."""
+    if moment.tzinfo is None:
+        raise ValueError("an instant needs a time zone")
+    return moment.astimezone(CHINA_TZ).date()

@@ -142,8 +142,7 @@ def _enrol(
     flexible: bool = False,
     school: str | None = None,
 ) -> InsuranceRecord:
-    if channel not in REGISTRATION_CHANNELS:
-        raise ValidationFailed("channel", f"登记渠道应为 {'、'.join(REGISTRATION_CHANNELS)} 之一", "unknown channel")
+    _check(region=region, channel=channel)
     if _record(session, person, scheme) is not None:
         raise Conflict(
             "该参保人已有此险种的参保记录",
@@ -154,7 +153,7 @@ def _enrol(
         person_id=person.id,
         scheme=scheme.value,
         status=Status.NORMAL.value,
-        region_code=check_region(region),
+        region_code=region,
         population_group=group,
         employer=employer,
         flexible=flexible,
@@ -169,6 +168,16 @@ def _enrol(
     session.flush()
     _log(session, record, "enrol", None, Status.NORMAL.value, "参保登记", actor)
     return record
+
+
+def _check(*, region: str, channel: str, name: str | None = None, phone: str | None = None) -> None:
+    """Validate everything of an enrolment before anything is written."""
+    check_region(region)
+    if channel not in REGISTRATION_CHANNELS:
+        raise ValidationFailed("channel", f"登记渠道应为 {'、'.join(REGISTRATION_CHANNELS)} 之一", "unknown channel")
+    if name is not None:
+        _name(name)
+    _phone(phone)
 
 
 def _log(
@@ -197,6 +206,7 @@ def register_resident(
 ) -> Enrolled:
     """城乡居民医保参保登记, for oneself or on someone's behalf (代办: whoever did it is recorded)."""
     idn = parse_id_number(id_number)
+    _check(region=region, channel=channel, name=name, phone=phone)
     if on_behalf_by is not None:
         on_behalf_by = parse_id_number(on_behalf_by, field="on_behalf_by").value
     person = _upsert_person(session, idn, name=name, sex=sex, birth_date=birth_date, phone=phone)
@@ -233,6 +243,7 @@ def register_student(
     if school not in SCHOOLS:
         raise ValidationFailed("school", "请选择省属在昆高校", "choose one of the provincial universities in Kunming")
     idn = parse_id_number(id_number)
+    _check(region="530100", channel="banshitong_app", name=name, phone=phone)
     person = _upsert_person(session, idn, name=name, sex=None, birth_date=None, phone=phone)
     record = _enrol(
         session,
@@ -263,6 +274,7 @@ def register_newborn(
 ) -> Enrolled:
     """新生儿参保: within three months of birth cover starts at birth, later at registration."""
     idn = parse_id_number(id_number)
+    _check(region=region, channel=channel, name=name)
     guardian = parse_id_number(guardian_id_number, field="guardian_id_number")
     if on < idn.birth_date:
         raise ValidationFailed("on", "登记日期早于出生日期", "registration date is before the birth date")
@@ -306,6 +318,7 @@ def enrol_employee(
             "employer", "职工须由用人单位参保（灵活就业人员除外）", "employees enrol through an employer"
         )
     idn = parse_id_number(id_number)
+    _check(region=region, channel="agency_counter", name=name, phone=phone)
     person = _upsert_person(session, idn, name=name, sex=None, birth_date=None, phone=phone)
     record = _enrol(
         session,

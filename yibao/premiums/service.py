@@ -11,13 +11,14 @@ import hashlib
 import json
 import uuid
 from dataclasses import asdict, dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from yibao.core.dates import local_date
 from yibao.core.errors import AppError, Conflict, NotFound, ValidationFailed
 from yibao.core.ids import parse_id_number
 from yibao.core.money import format_yuan
@@ -145,6 +146,7 @@ def _already_paid(year: int) -> PremiumRefused:
 
 
 def _new_payment(session: Session, req: PaymentRequest, fingerprint: str, now: datetime, pack: Pack) -> PremiumPayment:
+    now = now.astimezone(UTC)
     channels = _channels(pack, now.date())
     if req.channel not in channels:
         raise ValidationFailed(
@@ -201,7 +203,7 @@ def _new_payment(session: Session, req: PaymentRequest, fingerprint: str, now: d
             f"choose the current agency: {record.region_code}",
         )
     year = contribution_year(req.year, pack)
-    today = now.date()
+    today = local_date(now)
     if not (year.opens <= today <= year.closes):
         raise PremiumRefused(
             "premium.outside_period",
@@ -268,7 +270,8 @@ def receipt_of(session: Session, p: PremiumPayment) -> dict[str, Any]:
         "agency": agency_name(p.region_code),
         "channel": p.channel,
         "channel_name": channels.get(p.channel, p.channel),
-        "paid_at": p.paid_at.isoformat(),
+        # SQLite hands back naive datetimes; every stored time is UTC.
+        "paid_at": (p.paid_at if p.paid_at.tzinfo else p.paid_at.replace(tzinfo=UTC)).astimezone(UTC).isoformat(),
     }
 
 

@@ -1,0 +1,69 @@
+"""Premium endpoints: idempotent payments, receipts (JSON and printable), refusals with remedies."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+from unittest import mock
+
+from tests.factories import new_id
+
+NOW = datetime(2022, 10, 8, 2, 0, tzinfo=UTC)
+
+
+def _resident(client: Any) -> str:
+    idn = new_id()
+    assert (
+        client.post(
+            "/api/people/residents", json={"id_number": idn, "name": "张三", "region": "530100", "on": "2022-09-02"}
+        ).status_code
+        == 201
+    )
+    return idn
+
+
+def _pay(client: Any, idn: str, key: str, **over: Any) -> Any:
+    body = {
+        "insured_id_number": idn,
+        "insured_name": "张三",
+        "year": 2023,
+        "amount": "350.00",
+        "channel": "banshitong_app",
+        "region": "530100",
+    }
+    body.update(over)
+    with mock.patch("yibao.premiums.api.datetime") as dt:
+        dt.now.return_value = NOW
+        return client.post("/api/premiums/payments", json=body, headers={"Idempotency-Key": key})
+
+
+def test_contribution_year(client: Any) -> None:
+    r = client.get("/api/premiums/years/2023").json()
+    assert (r["amount"], r["collection_opens"], r["collection_closes"]) == ("350.00", "2022-09-01", "2022-12-31")
+    assert "350元" in r["amount_source"]["quote"]
+    assert client.get("/api/premiums/years/2019").status_code == 404
+
+
+def test_pay_retry_receipt_and_records(client: Any) -> None:
+    idn = _resident(client)
+    first = _pay(client, idn, "abc-1")
+    assert first.status_code == 201, first.text
+    again = _pay(client, idn, "abc-1")
+    assert again.json() == first.json()
+    no = first.json()["receipt_no"]
+    assert client.get(f"/api/premiums/receipts/{no}").json()["amount"] == "350.00"
+    page = client.get(f"/api/premiums/receipts/{no}/print")
+    assert page.status_code == 200 and "电子缴费凭证" in page.text and idn not in page.text
+    assert len(client.get(f"/api/premiums/insured/{idn}/payments").json()) == 1
+    assert _pay(client, idn, "abc-1", amount="320.00").status_code == 409
+
+
+def test_refusal_carries_the_remedy(client: Any) -> None:
+    r = _pay(client, new_id(), "k-none")
+    assert r.status_code == 422
+    body = r.json()
+    assert body["code"] == "premium.no_registration" and body["message"] == "未查询到缴费人基础信息"
+    assert body["details"]["remedy"]
+    idn = _resident(client)
+    assert _pay(client, idn, "k2", amount="350.001").json()["details"]["field"] == "amount"
+    assert _pay(client, idn, "k3", amount=350.0).status_code == 422

@@ -1,0 +1,149 @@
+"""Premium collection through the service layer, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from tests.factories import create_resident, new_id
+from yibao.core.errors import Conflict, NotFound, ValidationFailed
+from yibao.people import service as people
+from yibao.people.models import Scheme, Status
+from yibao.premiums import service
+from yibao.premiums.models import PremiumPayment
+
+IN_PERIOD = datetime(2022, 10, 8, 9, 30, tzinfo=UTC)
+
+
+def req(idn: str, **over: object) -> service.PaymentRequest:
+    base: dict[str, object] = {
+        "insured_id_number": idn,
+        "insured_name": "张三",
+        "year": 2023,
+        "amount": 35000,
+        "channel": "banshitong_app",
+        "region": "530100",
+        "idempotency_key": f"k-{idn}",
+    }
+    base.update(over)
+    return service.PaymentRequest(**base)  # type: ignore[arg-type]
+
+
+def count(session: Session, idn: str) -> int:
+    """Payments for one insured person (other tests share the database)."""
+    person = people.get_person(session, idn)
+    return int(session.scalar(select(func.count()).where(PremiumPayment.insured_id == person.id)) or 0)
+
+
+def test_contribution_years_come_from_the_pack() -> None:
+    y = service.contribution_year(2023)
+    assert (y.amount, y.opens, y.closes) == (35000, date(2022, 9, 1), date(2022, 12, 31))
+    assert service.contribution_year(2022).amount == 32000
+    with pytest.raises(NotFound):
+        service.contribution_year(2021)
+
+
+def test_pay_for_oneself_issues_a_receipt(session: Session) -> None:
+    idn = create_resident(session)
+    r = service.pay_premium(session, req(idn), now=IN_PERIOD)
+    assert r["amount"] == "350.00" and r["receipt_no"].startswith("YB2023530100") and not r["proxy"]
+    assert r["insured_id_number"].count("*") == 8
+    assert service.get_receipt(session, r["receipt_no"]) == r
+    assert service.payments_for_insured(session, idn) == [r]
+
+
+def test_pay_for_someone_else_shows_on_both_sides(session: Session) -> None:
+    idn = create_resident(session, name="王奶奶", born=date(1950, 3, 3), sex="F")
+    payer = new_id()
+    r = service.pay_premium(
+        session,
+        req(idn, insured_name="王奶奶", channel="tax_bureau_app", payer_id_number=payer, payer_name="王小明"),
+        now=IN_PERIOD,
+    )
+    assert r["proxy"] and r["payer_name"] == "王小明"
+    assert [p["receipt_no"] for p in service.payments_by_payer(session, payer)] == [r["receipt_no"]]
+    assert [p["receipt_no"] for p in service.payments_for_insured(session, idn)] == [r["receipt_no"]]
+
+
+def test_retry_with_the_same_key_pays_once(session: Session) -> None:
+    idn = create_resident(session)
+    first = service.pay_premium(session, req(idn), now=IN_PERIOD)
+    again = service.pay_premium(session, req(idn), now=IN_PERIOD)
+    assert again == first and count(session, idn) == 1
+    with pytest.raises(Conflict) as err:
+        service.pay_premium(session, req(idn, amount=32000), now=IN_PERIOD)
+    assert err.value.code == "premium.idempotency_mismatch"
+
+
+@pytest.mark.parametrize(
+    ("over", "code"),
+    [
+        ({"region": "530300"}, "premium.wrong_agency"),
+        ({"amount": 32000}, "premium.wrong_amount"),
+        ({"insured_name": "李四"}, "premium.name_mismatch"),
+    ],
+)
+def test_refusals_with_remedies(session: Session, over: dict[str, object], code: str) -> None:
+    idn = create_resident(session)
+    before = count(session, idn)
+    with pytest.raises(service.PremiumRefused) as err:
+        service.pay_premium(session, req(idn, **over), now=IN_PERIOD)
+    assert err.value.code == code and err.value.details["remedy"]
+    assert count(session, idn) == before
+
+
+def test_no_base_registration_gets_the_seed_message(session: Session) -> None:
+    with pytest.raises(service.PremiumRefused) as err:
+        service.pay_premium(session, req(new_id()), now=IN_PERIOD)
+    assert err.value.code == "premium.no_registration"
+    assert err.value.message_zh == "未查询到缴费人基础信息"
+    assert "乡镇（街道）社会保障服务中心" in err.value.details["remedy"]
+
+
+@pytest.mark.parametrize("when", [datetime(2022, 8, 31, 15, 59, tzinfo=UTC), datetime(2022, 12, 31, 16, 0, tzinfo=UTC)])
+def test_outside_the_collection_period(session: Session, when: datetime) -> None:
+    idn = create_resident(session)
+    with pytest.raises(service.PremiumRefused) as err:
+        service.pay_premium(session, req(idn), now=when)
+    assert err.value.code == "premium.outside_period"
+
+
+def test_period_edges_are_inside(session: Session) -> None:
+    a, b = create_resident(session), create_resident(session)
+    # Collection days are China's calendar days (UTC+8).
+    service.pay_premium(session, req(a), now=datetime(2022, 8, 31, 16, 1, tzinfo=UTC))  # 09-01 00:01 in Kunming
+    service.pay_premium(session, req(b), now=datetime(2022, 12, 31, 15, 59, tzinfo=UTC))  # 12-31 23:59 in Kunming
+
+
+def test_already_paid_with_another_key(session: Session) -> None:
+    idn = create_resident(session)
+    service.pay_premium(session, req(idn), now=IN_PERIOD)
+    with pytest.raises(service.PremiumRefused) as err:
+        service.pay_premium(session, req(idn, idempotency_key="other", channel="abc_app"), now=IN_PERIOD)
+    assert err.value.code == "premium.already_paid"
+
+
+def test_terminated_and_pos_rules(session: Session) -> None:
+    idn = create_resident(session)
+    with pytest.raises(ValidationFailed) as err:
+        service.pay_premium(session, req(idn, channel="collector_pos"), now=IN_PERIOD)
+    assert err.value.field == "collector"
+    r = service.pay_premium(session, req(idn, channel="collector_pos", collector="村代办员001"), now=IN_PERIOD)
+    assert r["channel_name"] == "POS机"
+    other = create_resident(session)
+    people.change_status(
+        session, id_number=other, scheme=Scheme.RESIDENT, to=Status.TERMINATED, reason="迁出", actor="c"
+    )
+    with pytest.raises(service.PremiumRefused) as err2:
+        service.pay_premium(session, req(other), now=IN_PERIOD)
+    assert err2.value.code == "premium.not_insured"
+
+
+def test_unknown_channel(session: Session) -> None:
+    idn = create_resident(session)
+    with pytest.raises(ValidationFailed) as err:
+        service.pay_premium(session, req(idn, channel="cash_in_envelope"), now=IN_PERIOD)
+    assert err.value.field == "channel"
