@@ -14,9 +14,10 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-## run: create the venv, install, migrate the SQLite database in var/ and serve on http://127.0.0.1:8000
+## run: create the venv, install, migrate the SQLite database in var/, seed the demo population, serve on :8000
 run: $(STAMP)
 	$(BIN)/yibao db upgrade
+	$(BIN)/yibao demo seed
 	$(BIN)/yibao serve
 
 ## test: lint, types and the whole test suite (SQLite and PostgreSQL)

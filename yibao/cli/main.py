@@ -5,9 +5,12 @@ from __future__ import annotations
 import typer
 
 from yibao.cli import db as db_cli
+from yibao.cli import demo as demo_cli
 from yibao.cli import serve as serve_cli
 from yibao.engine import cli as engine_cli
+from yibao.people import cli as people_cli
 from yibao.policy import cli as policy_cli
+from yibao.premiums import cli as premiums_cli
 
 app = typer.Typer(
     name="yibao",
@@ -17,6 +20,9 @@ app = typer.Typer(
 )
 app.add_typer(policy_cli.app, name="policy")
 app.add_typer(db_cli.app, name="db")
+app.add_typer(people_cli.app, name="people")
+app.add_typer(premiums_cli.app, name="premiums")
+app.add_typer(demo_cli.app, name="demo")
 serve_cli.register(app)
 engine_cli.register(app)
 

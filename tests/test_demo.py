@@ -1,0 +1,26 @@
+"""The demo population: deterministic, realistic, created once, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from yibao import demo
+from yibao.people import service as people
+from yibao.people.models import InsuranceRecord, Relation, Scheme
+from yibao.premiums import service as premiums
+
+
+def test_seed_once(session: Session) -> None:
+    ids = demo.seed(session)
+    assert len(ids) == sum(len(f[2]) for f in demo.FAMILIES)
+    assert demo.seed(session) == {}  # a second run changes nothing
+    kinds = {r.scheme for r in session.scalars(select(InsuranceRecord))}
+    assert kinds == {"employee", "resident"}
+    baby = people.get_record(session, ids["wang_baby"], Scheme.RESIDENT)
+    assert baby.benefits_from.isoformat() == "2022-08-01"  # enrolled within three months: from birth
+    assert people.relation_between(session, ids["zhang_lao"], ids["zhang_wei"]) is Relation.CHILD
+    paid = premiums.payments_for_insured(session, ids["zhang_lao"])
+    assert paid and paid[0]["proxy"] and paid[0]["amount"] == "350.00"
+    assert premiums.payments_for_insured(session, ids["chen_gang"]) == []
+    assert session.scalar(select(func.count()).select_from(InsuranceRecord)) >= len(ids)

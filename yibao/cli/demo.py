@@ -1,0 +1,34 @@
+"""``yibao demo``: the demo population."""
+
+from __future__ import annotations
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from yibao import demo
+from yibao.cli.common import exits_on_app_error
+from yibao.core import migrate
+from yibao.core.db import unit_of_work
+
+app = typer.Typer(help="演示数据 / demo data", no_args_is_help=True)
+console = Console(stderr=True)
+
+
+@app.command()
+@exits_on_app_error
+def seed() -> None:
+    """生成演示人群（已生成则跳过）/ create the demo population (once)."""
+    migrate.upgrade()
+    with unit_of_work() as s:
+        ids = demo.seed(s)
+    if not ids:
+        console.print("演示数据已存在 / demo data already present")
+        return
+    table = Table("姓名 name", "身份证号 ID number")
+    for _household, _region, members, _rel in demo.FAMILIES:
+        for m in members:
+            table.add_row(m.name, ids[m.key])
+    console.print(table)
+    # The demo persons are fictional: their full ID numbers are shown so that they can be looked up.
+    console.print(f"[green]{len(ids)} 名演示参保人已生成 / demo persons created[/green]")

@@ -1,0 +1,143 @@
+"""A deterministic demo population, so that a new user of ``make run`` finds something to look at.
+
+Families across several prefectures: employees and residents, grandparents, students of a Kunming
+university, a newborn, a flexible worker; some have paid the 2023 resident premium (for themselves
+or through a relative), some have not. Names and ID numbers are fictional (valid checksums).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+from sqlalchemy.orm import Session
+
+from yibao.core.ids import make_id_number
+from yibao.core.meta import get_meta, set_meta
+from yibao.people import service as people
+from yibao.people.models import Relation
+from yibao.premiums import service as premiums
+
+SEEDED = "demo_seeded"
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    """One person of a demo family."""
+
+    key: str
+    name: str
+    born: date
+    sex: str
+    role: str  # employee | flexible | resident | student | newborn
+
+
+# (region of the family's household register, pooling region, members, relations to the first member)
+FAMILIES: list[tuple[str, str, list[Member], dict[str, Relation]]] = [
+    (
+        "530102",
+        "530100",
+        [
+            Member("zhang_wei", "张伟", date(1978, 4, 12), "M", "employee"),
+            Member("li_na", "李娜", date(1980, 9, 3), "F", "resident"),
+            Member("zhang_xin", "张欣", date(2004, 6, 18), "F", "student"),
+            Member("zhang_lao", "张建国", date(1950, 1, 20), "M", "resident"),
+        ],
+        {"li_na": Relation.SPOUSE, "zhang_xin": Relation.CHILD, "zhang_lao": Relation.PARENT},
+    ),
+    (
+        "530302",
+        "530300",
+        [
+            Member("wang_fang", "王芳", date(1990, 11, 2), "F", "resident"),
+            Member("wang_baby", "王小宝", date(2022, 8, 1), "M", "newborn"),
+            Member("zhao_lei", "赵磊", date(1988, 3, 15), "M", "flexible"),
+        ],
+        {"wang_baby": Relation.CHILD, "zhao_lei": Relation.SPOUSE},
+    ),
+    (
+        "532901",
+        "532900",
+        [
+            Member("yang_min", "杨敏", date(1966, 7, 7), "F", "employee"),
+            Member("yang_nainai", "段秀英", date(1940, 2, 28), "F", "resident"),
+            Member("yang_sun", "杨小川", date(2012, 12, 12), "M", "resident"),
+        ],
+        {"yang_nainai": Relation.PARENT, "yang_sun": Relation.GRANDCHILD_PATERNAL},
+    ),
+    (
+        "532501",
+        "532500",
+        [
+            Member("chen_gang", "陈刚", date(1972, 5, 30), "M", "resident"),
+            Member("chen_mei", "陈梅", date(1975, 10, 10), "F", "resident"),
+        ],
+        {"chen_mei": Relation.SPOUSE},
+    ),
+]
+
+# Who has paid the 2023 premium, and who paid it (None: the insured themself).
+PAID_2023: dict[str, str | None] = {
+    "li_na": None,
+    "zhang_lao": "zhang_wei",
+    "wang_fang": None,
+    "yang_nainai": "yang_min",
+}
+
+
+def seed(session: Session) -> dict[str, str]:
+    """Create the demo population once; returns name -> ID number (empty when already seeded)."""
+    if SEEDED in get_meta(session):
+        return {}
+    ids: dict[str, str] = {}
+    names: dict[str, str] = {}
+    seq = 0
+    for household, region, members, relations in FAMILIES:
+        for m in members:
+            seq += 1
+            ids[m.key] = make_id_number(household, m.born, seq, m.sex)
+            names[m.key] = m.name
+            on = date(2022, 9, 1)
+            if m.role == "employee":
+                people.enrol_employee(
+                    session, id_number=ids[m.key], name=m.name, region=region, on=on, employer="云南示例有限公司"
+                )
+            elif m.role == "flexible":
+                people.enrol_employee(
+                    session, id_number=ids[m.key], name=m.name, region=region, on=on, employer=None, flexible=True
+                )
+            elif m.role == "student":
+                people.register_student(
+                    session, id_number=ids[m.key], name=m.name, school="云南大学", commitment_accepted=True, on=on
+                )
+            elif m.role == "newborn":
+                guardian = ids[members[0].key]
+                people.register_newborn(
+                    session,
+                    id_number=ids[m.key],
+                    name=m.name,
+                    guardian_id_number=guardian,
+                    region=region,
+                    on=date(2022, 9, 20),
+                )
+            else:
+                people.register_resident(session, id_number=ids[m.key], name=m.name, region=region, on=on)
+        head = members[0].key
+        for key, rel in relations.items():
+            people.declare_relation(session, id_number=ids[head], relative_id_number=ids[key], relation=rel)
+    for key, payer in PAID_2023.items():
+        region = next(r for _, r, ms, _ in FAMILIES if any(m.key == key for m in ms))
+        req = premiums.PaymentRequest(
+            insured_id_number=ids[key],
+            insured_name=names[key],
+            year=2023,
+            amount=premiums.contribution_year(2023).amount,
+            channel="tax_bureau_app" if payer else "banshitong_app",
+            region=region,
+            idempotency_key=f"demo-2023-{key}",
+            payer_id_number=ids[payer] if payer else None,
+            payer_name=names[payer] if payer else None,
+        )
+        premiums.pay_premium(session, req, now=datetime(2022, 10, 15, 2, 0, tzinfo=UTC))
+    set_meta(session, SEEDED, datetime.now(UTC).isoformat())
+    return ids
