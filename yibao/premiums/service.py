@@ -104,35 +104,42 @@ def pay_premium(session: Session, req: PaymentRequest, *, now: datetime, pack: P
             "idempotency_key", "须提供幂等键（最长128字符）", "an idempotency key (up to 128 chars) is required"
         )
     fingerprint = req.fingerprint()
+    replay = _replay(session, req, fingerprint)
+    if replay is not None:
+        return replay
+    try:
+        payment = _new_payment(session, req, fingerprint, now, pack)
+        with session.begin_nested():
+            session.add(payment)
+            session.flush()
+    except (IntegrityError, PremiumRefused) as exc:
+        if isinstance(exc, PremiumRefused) and exc.code != "premium.already_paid":
+            raise
+        # A concurrent request may have paid this year first: if it was this very request (same key
+        # and body), answer with its receipt; otherwise the year is paid.
+        replay = _replay(session, req, fingerprint)
+        if replay is not None:
+            return replay
+        raise _already_paid(req.year) from None
+    return receipt_of(session, payment)
+
+
+def _replay(session: Session, req: PaymentRequest, fingerprint: str) -> dict[str, Any] | None:
+    """The first answer to this key, or None; the same key with another body is a conflict."""
     earlier = session.scalar(
         select(PremiumPayment).where(
             PremiumPayment.channel == req.channel, PremiumPayment.idempotency_key == req.idempotency_key
         )
     )
-    if earlier is not None:
-        if earlier.request_hash != fingerprint:
-            raise Conflict(
-                "该幂等键已用于另一笔不同的缴费请求",
-                "this idempotency key was used for a different payment request",
-                code="premium.idempotency_mismatch",
-            )
-        return receipt_of(session, earlier)
-    payment = _new_payment(session, req, fingerprint, now, pack)
-    try:
-        with session.begin_nested():
-            session.add(payment)
-            session.flush()
-    except IntegrityError:
-        # A concurrent request won the race: replay it if it was this one, else it paid the year.
-        again = session.scalar(
-            select(PremiumPayment).where(
-                PremiumPayment.channel == req.channel, PremiumPayment.idempotency_key == req.idempotency_key
-            )
+    if earlier is None:
+        return None
+    if earlier.request_hash != fingerprint:
+        raise Conflict(
+            "该幂等键已用于另一笔不同的缴费请求",
+            "this idempotency key was used for a different payment request",
+            code="premium.idempotency_mismatch",
         )
-        if again is not None and again.request_hash == fingerprint:
-            return receipt_of(session, again)
-        raise _already_paid(req.year) from None
-    return receipt_of(session, payment)
+    return receipt_of(session, earlier)
 
 
 def _already_paid(year: int) -> PremiumRefused:
