@@ -47,6 +47,14 @@ def _show(p: PersonOut, as_json: bool) -> None:
     console.print(table)
 
 
+def _show_current(session: Any, id_number: str, as_json: bool) -> None:
+    p = service.get_person(session, id_number)
+    _show(
+        person_out(p, [record_out(r, service.record_history(session, r)) for r in service.records_of(session, p)]),
+        as_json,
+    )
+
+
 def _enrolled(e: service.Enrolled, as_json: bool, session: Any) -> None:
     _show(person_out(e.person, [record_out(e.record, service.record_history(session, e.record))]), as_json)
 
@@ -130,8 +138,7 @@ def enrol_employee(
 def show(id_number: str, as_json: Json = False) -> None:
     """查询参保人及参保记录 / show a person and their records."""
     with unit_of_work() as s:
-        p = service.get_person(s, id_number)
-        _show(person_out(p, [record_out(r, service.record_history(s, r)) for r in service.records_of(s, p)]), as_json)
+        _show_current(s, id_number, as_json)
 
 
 @app.command()
@@ -147,8 +154,7 @@ def status(
     """暂停、恢复或终止参保 / suspend, resume or terminate."""
     with unit_of_work() as s:
         service.change_status(s, id_number=id_number, scheme=scheme, to=to, reason=reason, actor=actor)
-        p = service.get_person(s, id_number)
-        _show(person_out(p, [record_out(r) for r in service.records_of(s, p)]), as_json)
+        _show_current(s, id_number, as_json)
 
 
 @app.command()
@@ -163,8 +169,7 @@ def move(
     """转移经办机构 / move to another pooling region's agency."""
     with unit_of_work() as s:
         service.move_agency(s, id_number=id_number, scheme=scheme, region=region, reason=reason, actor="agency")
-        p = service.get_person(s, id_number)
-        _show(person_out(p, [record_out(r) for r in service.records_of(s, p)]), as_json)
+        _show_current(s, id_number, as_json)
 
 
 @app.command()
