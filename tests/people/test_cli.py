@@ -86,3 +86,8 @@ def test_relations_and_status(cli_db: str) -> None:
     assert code == 0 and json.loads(out)[0]["relation"] == "sibling"
     code, out = run("people", "status", b, "--scheme", "employee", "--to", "suspended", "--reason", "离职", "--json")
     assert code == 0 and json.loads(out)["records"][0]["status"] == "suspended"
+
+
+def test_accounts_verify_on_an_empty_ledger(cli_db: str) -> None:
+    code, out = run("accounts", "verify", "--json")
+    assert code == 0 and json.loads(out)["ok"] is True

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from yibao.accounts import cli as accounts_cli
 from yibao.cli import db as db_cli
 from yibao.cli import demo as demo_cli
 from yibao.cli import serve as serve_cli
@@ -23,6 +24,7 @@ app.add_typer(db_cli.app, name="db")
 app.add_typer(people_cli.app, name="people")
 app.add_typer(premiums_cli.app, name="premiums")
 app.add_typer(demo_cli.app, name="demo")
+app.add_typer(accounts_cli.app, name="accounts")
 serve_cli.register(app)
 engine_cli.register(app)
 

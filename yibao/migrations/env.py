@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from alembic import context
 
+# Importing the models registers their tables on Base.metadata for autogenerate.
+import yibao.accounts.models
 import yibao.core.meta
 import yibao.people.models
 import yibao.premiums.models  # noqa: F401

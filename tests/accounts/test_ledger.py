@@ -1,0 +1,169 @@
+"""The ledger core on SQLite and PostgreSQL: balanced entries, guarded debits, reversals, holds, keys."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date
+
+import pytest
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.orm import Session
+
+from tests.factories import create_resident
+from yibao.accounts import ledger
+from yibao.accounts.models import Purpose
+from yibao.core.db import unit_of_work
+from yibao.core.errors import Conflict
+from yibao.people.service import get_person
+
+
+def _member(session: Session, funded: int = 0) -> int:
+    pid = get_person(session, create_resident(session, on=date(2022, 9, 1))).id
+    acc = ledger.member_account(session, pid, create=True)
+    if funded:
+        ledger.transfer(
+            session,
+            kind="credit",
+            source=ledger.system_account(session, Purpose.CONTRIBUTIONS, pid),
+            target=acc,
+            amount=funded,
+            member_id=pid,
+            reference="2023-01",
+        )
+    return pid
+
+
+def _balance(session: Session, pid: int) -> int:
+    acc = ledger.member_account(session, pid)
+    session.refresh(acc)
+    return acc.balance
+
+
+def test_credit_and_pay_keep_the_books_balanced(session: Session) -> None:
+    pid = _member(session, 100_000)
+    ledger.transfer(
+        session,
+        kind="payment",
+        source=ledger.member_account(session, pid),
+        target=ledger.system_account(session, Purpose.SETTLEMENTS, pid),
+        amount=30_000,
+        member_id=pid,
+        category="designated_pharmacy",
+    )
+    assert _balance(session, pid) == 70_000
+    v = ledger.verify(session)
+    assert v.ok, v.problems
+    assert v.total == 0
+
+
+def test_overdraft_is_refused_and_nothing_moves(session: Session) -> None:
+    pid = _member(session, 5_000)
+    with pytest.raises(ledger.InsufficientBalance):
+        ledger.transfer(
+            session,
+            kind="payment",
+            source=ledger.member_account(session, pid),
+            target=ledger.system_account(session, Purpose.SETTLEMENTS, pid),
+            amount=5_001,
+            member_id=pid,
+        )
+    assert _balance(session, pid) == 5_000
+    assert ledger.verify(session).ok
+
+
+def test_reversal_once_and_never_of_a_reversal(session: Session) -> None:
+    pid = _member(session, 10_000)
+    entry = ledger.transfer(
+        session,
+        kind="payment",
+        source=ledger.member_account(session, pid),
+        target=ledger.system_account(session, Purpose.SETTLEMENTS, pid),
+        amount=4_000,
+        member_id=pid,
+    )
+    rev = ledger.reverse(session, entry.id, reason="退费")
+    assert _balance(session, pid) == 10_000
+    with pytest.raises(Conflict):
+        ledger.reverse(session, entry.id, reason="again")
+    with pytest.raises(Conflict):
+        ledger.reverse(session, rev.id, reason="reverse the reversal")
+    assert ledger.verify(session).ok
+
+
+def test_hold_post_void_exactly_once(session: Session) -> None:
+    pid = _member(session, 10_000)
+    h = ledger.hold(session, member_id=pid, amount=6_000, reference="预结算")
+    assert _balance(session, pid) == 4_000
+    ledger.post_hold(session, h.id)
+    with pytest.raises(Conflict):
+        ledger.void_hold(session, h.id)
+    h2 = ledger.hold(session, member_id=pid, amount=4_000)
+    ledger.void_hold(session, h2.id)
+    with pytest.raises(Conflict):
+        ledger.post_hold(session, h2.id)
+    assert _balance(session, pid) == 4_000
+    assert ledger.verify(session).ok
+
+
+def test_idempotent_requests(session: Session) -> None:
+    pid = _member(session, 10_000)
+    calls = []
+
+    def pay() -> dict[str, object]:
+        calls.append(1)
+        e = ledger.transfer(
+            session,
+            kind="payment",
+            source=ledger.member_account(session, pid),
+            target=ledger.system_account(session, Purpose.SETTLEMENTS, pid),
+            amount=1_000,
+            member_id=pid,
+        )
+        return {"entry": e.id}
+
+    body = {"member": pid, "amount": 1000}
+    first = ledger.idempotent(session, source="hospital-A", key="k1", body=body, run=pay)
+    again = ledger.idempotent(session, source="hospital-A", key="k1", body=body, run=pay)
+    assert first == again and len(calls) == 1 and _balance(session, pid) == 9_000
+    with pytest.raises(Conflict):
+        ledger.idempotent(session, source="hospital-A", key="k1", body={**body, "amount": 2000}, run=pay)
+    ledger.idempotent(session, source="hospital-B", key="k1", body=body, run=pay)  # keys are per source
+    assert _balance(session, pid) == 8_000
+
+
+def test_journal_is_append_only(session: Session) -> None:
+    pid = _member(session, 1_000)
+    assert pid
+    with pytest.raises((DBAPIError, IntegrityError)), session.begin_nested():
+        session.execute(text("UPDATE journal_lines SET amount = amount + 1"))
+    with pytest.raises((DBAPIError, IntegrityError)), session.begin_nested():
+        session.execute(text("DELETE FROM journal_entries"))
+
+
+def test_many_threads_paying_from_one_account_never_overdraw(engine: Engine) -> None:
+    with unit_of_work(engine) as s:
+        pid = _member(s, 10_000)
+
+    def pay(_: int) -> bool:
+        try:
+            with unit_of_work(engine) as s:
+                ledger.transfer(
+                    s,
+                    kind="payment",
+                    source=ledger.member_account(s, pid),
+                    target=ledger.system_account(s, Purpose.SETTLEMENTS, pid),
+                    amount=700,
+                    member_id=pid,
+                )
+            return True
+        except ledger.InsufficientBalance:
+            return False
+
+    with ThreadPoolExecutor(16) as pool:
+        outcomes = list(pool.map(pay, range(30)))
+    assert sum(outcomes) == 14  # 14 x 7.00 = 98.00 fits in 100.00, the 15th would overdraw
+    with unit_of_work(engine) as s:
+        assert _balance(s, pid) == 10_000 - 14 * 700
+        v = ledger.verify(s)
+        assert v.ok, v.problems

@@ -1,0 +1,99 @@
+"""Ledger rows: accounts with balances, an append-only journal of balanced entries, holds, idempotency keys.
+
+Every movement of money is one journal entry whose lines sum to zero, so the sum of all balances never
+changes: money is neither created nor lost. Member balances never go below zero (guarded updates and
+a CHECK constraint); system counterpart accounts stand for the world outside (contributions coming
+in, settlements going out) and may be negative.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import BigInteger, CheckConstraint, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from yibao.core.db import Base
+
+
+class Purpose(StrEnum):
+    """What a ledger account is for."""
+
+    MEMBER = "member"  # an employee's personal account
+    CONTRIBUTIONS = "contributions"  # money transferred in from contributions
+    SETTLEMENTS = "settlements"  # money paid out to hospitals and pharmacies
+    PREMIUMS = "premiums"  # relatives' resident premiums, supplementary premiums
+    INSURERS = "insurers"  # commercial insurance premiums and maturity returns
+    WITHDRAWALS = "withdrawals"  # balances paid out in the special cases
+    HOLDS = "holds"  # amounts held for pre-settlement
+
+
+class LedgerAccount(Base):
+    """A member account (one per insured employee) or a shard of a system counterpart account."""
+
+    __tablename__ = "ledger_accounts"
+    __table_args__ = (
+        UniqueConstraint("purpose", "owner_id", "shard", name="uq_ledger_accounts_owner"),
+        CheckConstraint("purpose <> 'member' OR balance >= 0", name="member_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    purpose: Mapped[str] = mapped_column(String(16))
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id"), index=True)
+    shard: Mapped[int] = mapped_column(Integer, default=0)
+    balance: Mapped[int] = mapped_column(BigInteger, default=0)
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class JournalEntry(Base):
+    """One balanced movement of money (append-only; corrections are new, linked reversal entries)."""
+
+    __tablename__ = "journal_entries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(24))
+    category: Mapped[str | None] = mapped_column(String(48))
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id"), index=True)
+    beneficiary_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id"))
+    reference: Mapped[str | None] = mapped_column(String(128))  # institution, period, receipt ...
+    reverses_id: Mapped[int | None] = mapped_column(ForeignKey("journal_entries.id"), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class JournalLine(Base):
+    """One side of an entry: a signed amount (fen) added to one account's balance."""
+
+    __tablename__ = "journal_lines"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("journal_entries.id"), index=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("ledger_accounts.id"), index=True)
+    amount: Mapped[int] = mapped_column(BigInteger)
+
+
+class Hold(Base):
+    """An amount held on a member account for pre-settlement: posted or voided exactly once."""
+
+    __tablename__ = "ledger_holds"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
+    amount: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(16))  # held | posted | voided
+    hold_entry_id: Mapped[int] = mapped_column(ForeignKey("journal_entries.id"))
+    close_entry_id: Mapped[int | None] = mapped_column(ForeignKey("journal_entries.id"))
+    reference: Mapped[str | None] = mapped_column(String(128))
+
+
+class IdempotencyRecord(Base):
+    """A money-moving request already answered: the same key and body get the same answer."""
+
+    __tablename__ = "ledger_idempotency"
+
+    source: Mapped[str] = mapped_column(String(64), primary_key=True)
+    key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    request_hash: Mapped[str] = mapped_column(String(64))
+    response: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
