@@ -84,18 +84,27 @@ def system_account(session: Session, purpose: Purpose, member_id: int) -> Ledger
     return acc
 
 
-def _apply(session: Session, account: LedgerAccount, amount: int) -> None:
-    """Add a signed amount to a balance in one statement; member debits are guarded against overdraft."""
+def _apply(session: Session, account: LedgerAccount, amount: int, keep: int = 0) -> None:
+    """Add a signed amount to a balance in one statement; member debits are guarded against overdraft.
+
+    ``keep`` is what must stay in the account after a debit (the 1,000 below which commercial
+    insurance may not be bought).
+    """
     stmt = update(LedgerAccount).where(LedgerAccount.id == account.id)
     if amount < 0 and account.purpose == Purpose.MEMBER.value:
-        stmt = stmt.where(LedgerAccount.balance >= -amount, LedgerAccount.status == "open")
+        stmt = stmt.where(LedgerAccount.balance >= -amount + keep, LedgerAccount.status == "open")
     result = session.execute(
         stmt.values(balance=LedgerAccount.balance + amount).execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
+        need = -amount + keep
         raise InsufficientBalance(
-            f"个人账户余额不足（需 {format_yuan(-amount)} 元）",
-            f"insufficient personal account balance (needs {format_yuan(-amount)} yuan)",
+            f"个人账户余额不足（需 {format_yuan(need)} 元"
+            + (f"，其中 {format_yuan(keep)} 元须保留" if keep else "")
+            + "）",
+            f"insufficient personal account balance (needs {format_yuan(need)} yuan"
+            + (f", of which {format_yuan(keep)} must stay" if keep else "")
+            + ")",
         )
     session.expire(account, ["balance"])
 
@@ -106,6 +115,7 @@ class Leg:
 
     account: LedgerAccount
     amount: int
+    keep: int = 0
 
 
 def post_entry(
@@ -125,7 +135,7 @@ def post_entry(
     if any(leg.amount == 0 for leg in legs):
         raise ValueError("entry lines must move money")
     for leg in sorted(legs, key=lambda leg: leg.amount):
-        _apply(session, leg.account, leg.amount)
+        _apply(session, leg.account, leg.amount, leg.keep)
     entry = JournalEntry(
         kind=kind,
         category=category,
@@ -153,14 +163,15 @@ def transfer(
     category: str | None = None,
     beneficiary_id: int | None = None,
     reference: str | None = None,
+    keep: int = 0,
 ) -> JournalEntry:
-    """Move ``amount`` fen from one account to another as one entry."""
+    """Move ``amount`` fen from one account to another as one entry (leaving at least ``keep`` in the source)."""
     if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
         raise ValidationFailed("amount", "金额必须为正", "amount must be positive")
     return post_entry(
         session,
         kind=kind,
-        legs=[Leg(source, -amount), Leg(target, amount)],
+        legs=[Leg(source, -amount, keep), Leg(target, amount)],
         member_id=member_id,
         category=category,
         beneficiary_id=beneficiary_id,

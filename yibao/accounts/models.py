@@ -97,3 +97,58 @@ class IdempotencyRecord(Base):
     request_hash: Mapped[str] = mapped_column(String(64))
     response: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class SharingBinding(Base):
+    """个人账户共济绑定: the holder lets a close relative use the account."""
+
+    __tablename__ = "sharing_bindings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    holder_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
+    relative_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
+    relation: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16))  # active | ended
+    channel: Mapped[str] = mapped_column(String(32))
+    commitment_signed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    bound_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    unbound_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    unbound_channel: Mapped[str | None] = mapped_column(String(32))
+    unbound_by: Mapped[str | None] = mapped_column(String(64))  # the clerk at the agency
+    unbind_proof: Mapped[str | None] = mapped_column(Text)
+
+
+class InsurancePolicy(Base):
+    """Commercial critical-illness insurance bought from the account (宝宝安康 / 吉瑞安康)."""
+
+    __tablename__ = "account_insurance_policies"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    holder_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
+    insured_id: Mapped[int] = mapped_column(ForeignKey("persons.id"))
+    product: Mapped[str] = mapped_column(String(32))
+    shares: Mapped[int] = mapped_column(Integer)
+    yearly_premium: Mapped[int] = mapped_column(BigInteger)
+    premiums_paid: Mapped[int] = mapped_column(BigInteger)
+    years_paid: Mapped[int] = mapped_column(Integer)
+    start: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    maturity_year: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16))  # in_force | matured
+
+
+class WithdrawalRequest(Base):
+    """An application to withdraw the balance in one of the special cases, and the agency's decision."""
+
+    __tablename__ = "account_withdrawals"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    holder_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
+    case: Mapped[str] = mapped_column(String(32))
+    documents: Mapped[str] = mapped_column(Text)  # JSON list of the documents handed in
+    status: Mapped[str] = mapped_column(String(16))  # pending | approved | rejected
+    heir_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id"))
+    amount: Mapped[int | None] = mapped_column(BigInteger)
+    decided_by: Mapped[str | None] = mapped_column(String(64))
+    decision_note: Mapped[str | None] = mapped_column(Text)
+    applied_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

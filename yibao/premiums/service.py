@@ -30,6 +30,10 @@ from yibao.policy.model import Citation, Pack
 from yibao.premiums.models import PremiumPayment
 
 POS = "collector_pos"
+# 医保账户支付 (seed 000): a relative's premium paid from an employee's personal account. Only the
+# accounts module may use it, because the money must leave the account in the same transaction.
+ACCOUNT_CHANNEL = "medical_account"
+ACCOUNT_CHANNEL_NAME = "医保账户支付"
 
 
 class PremiumRefused(AppError):
@@ -96,9 +100,21 @@ def _channels(pack: Pack, on: date) -> dict[str, str]:
     return {i.code: i.name for i in pack.at(on).get("resident.premium.channels").value}
 
 
-def pay_premium(session: Session, req: PaymentRequest, *, now: datetime, pack: Pack | None = None) -> dict[str, Any]:
+def _channel_names(pack: Pack, on: date) -> dict[str, str]:
+    return {**_channels(pack, on), ACCOUNT_CHANNEL: ACCOUNT_CHANNEL_NAME}
+
+
+def pay_premium(
+    session: Session, req: PaymentRequest, *, now: datetime, pack: Pack | None = None, from_account: bool = False
+) -> dict[str, Any]:
     """Pay a resident premium; a retry with the same key and body returns the first receipt."""
     pack = pack or get_pack()
+    if (req.channel == ACCOUNT_CHANNEL) != from_account:
+        raise ValidationFailed(
+            "channel",
+            "医保账户支付须通过个人账户办理",
+            "paying from the personal account goes through the accounts module",
+        )
     if not req.idempotency_key or len(req.idempotency_key) > 128:
         raise ValidationFailed(
             "idempotency_key", "须提供幂等键（最长128字符）", "an idempotency key (up to 128 chars) is required"
@@ -155,6 +171,8 @@ def _already_paid(year: int) -> PremiumRefused:
 def _new_payment(session: Session, req: PaymentRequest, fingerprint: str, now: datetime, pack: Pack) -> PremiumPayment:
     now = now.astimezone(UTC)
     channels = _channels(pack, now.date())
+    if req.channel == ACCOUNT_CHANNEL:
+        channels = _channel_names(pack, now.date())
     if req.channel not in channels:
         raise ValidationFailed(
             "channel", f"缴费渠道应为 {'、'.join(channels)} 之一", f"channel must be one of {list(channels)}"
@@ -262,7 +280,7 @@ def receipt_of(session: Session, p: PremiumPayment) -> dict[str, Any]:
 
     insured = session.get(Person, p.insured_id)
     assert insured is not None
-    channels = _channels(get_pack(), p.paid_at.date())
+    channels = _channel_names(get_pack(), p.paid_at.date())
     return {
         "receipt_no": p.receipt_no,
         "year": p.year,

@@ -1,0 +1,264 @@
+"""Personal-account use cases on SQLite and PostgreSQL; the ledger verifies after each test."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+from sqlalchemy.orm import Session
+
+from tests.factories import create_resident, new_id
+from yibao.accounts import ledger, service
+from yibao.core.errors import Conflict, ValidationFailed
+from yibao.people import service as people
+from yibao.people.models import Relation, Scheme, Status
+from yibao.premiums import service as premiums
+
+NOW = datetime(2022, 10, 8, 2, 0, tzinfo=UTC)
+
+
+def create_employee(session: Session, *, funded: int = 0, born: date = date(1975, 3, 3), name: str = "职工") -> str:
+    idn = new_id(born=born)
+    people.enrol_employee(session, id_number=idn, name=name, region="530100", on=date(2020, 1, 1), employer="某公司")
+    service.open_account(session, id_number=idn)
+    if funded:
+        service.credit_contribution(
+            session, id_number=idn, amount=funded, period="2022-09", source="tax", key=f"c-{idn}"
+        )
+    return idn
+
+
+@pytest.fixture(autouse=True)
+def _ledger_stays_balanced(session: Session) -> object:
+    yield
+    v = ledger.verify(session)
+    assert v.ok, v.problems
+
+
+def test_credit_is_idempotent_and_listed(session: Session) -> None:
+    idn = create_employee(session)
+    a = service.credit_contribution(session, id_number=idn, amount=30_000, period="2022-09", source="tax", key="k")
+    b = service.credit_contribution(session, id_number=idn, amount=30_000, period="2022-09", source="tax", key="k")
+    assert a == b and service.balance(session, idn)["balance"] == "300.00"
+    items = service.statement(session, idn, kind="transfers_in")["items"]
+    assert [(i["amount"], i["reference"]) for i in items] == [("300.00", "2022-09")]
+    with pytest.raises(ValidationFailed):
+        service.credit_contribution(session, id_number=idn, amount=1, period="2022/09", source="tax", key="k2")
+
+
+def test_usage_scope(session: Session) -> None:
+    idn = create_employee(session, funded=100_000)
+    service.pay(
+        session, service.Payment(idn, 5_000, "designated_pharmacy", "昆明某药店"), source="pharmacy-1", key="p1"
+    )
+    service.pay(session, service.Payment(idn, 2_000, "teeth_cleaning", "某口腔医院"), source="hospital-1", key="p2")
+    for cat in ("fitness", "health_checkup", "daily_use_goods", "wellness"):
+        with pytest.raises(service.UseRefused) as err:
+            service.pay(session, service.Payment(idn, 100, cat, "x"), source="s", key=f"x-{cat}")
+        assert err.value.code == "accounts.excluded_use"
+    with pytest.raises(ValidationFailed):
+        service.pay(session, service.Payment(idn, 100, "lottery", "x"), source="s", key="lot")
+    assert service.balance(session, idn)["balance"] == "930.00"
+    spending = service.statement(session, idn, kind="spending", per_page=1)
+    assert spending["has_more"] and spending["items"][0]["amount"] == "-20.00"
+
+
+def test_relatives_need_a_binding(session: Session) -> None:
+    holder = create_employee(session, funded=100_000)
+    mother = create_resident(session, name="母亲", born=date(1950, 5, 5), sex="F", on=date(2022, 9, 2))
+    with pytest.raises(service.UseRefused) as err:
+        service.pay(
+            session, service.Payment(holder, 1_000, "designated_pharmacy", "药店", mother), source="s", key="r1"
+        )
+    assert err.value.code == "accounts.no_binding"
+    service.bind(
+        session,
+        holder_id_number=holder,
+        relative_id_number=mother,
+        relation=Relation.PARENT,
+        commitment_signed=True,
+        channel="yunnan_yibao_miniapp",
+    )
+    service.pay(session, service.Payment(holder, 1_000, "designated_pharmacy", "药店", mother), source="s", key="r2")
+    with pytest.raises(service.UseRefused) as err:
+        service.pay(
+            session, service.Payment(holder, 1_000, "long_term_care_premium", "x", mother), source="s", key="r3"
+        )
+    assert err.value.code == "accounts.holder_only"
+    records = service.bindings_of(session, mother)
+    assert records[0]["status"] == "active" and records[0]["relation"] == "parent"
+    with pytest.raises(ValidationFailed):
+        service.unbind(session, holder_id_number=holder, relative_id_number=mother, channel="agency_counter")
+    service.unbind(
+        session,
+        holder_id_number=holder,
+        relative_id_number=mother,
+        channel="agency_counter",
+        clerk="经办001",
+        proof="户口簿",
+    )
+    assert service.bindings_of(session, holder)[0]["status"] == "ended"
+    with pytest.raises(service.UseRefused):
+        service.pay(
+            session, service.Payment(holder, 1_000, "designated_pharmacy", "药店", mother), source="s", key="r4"
+        )
+
+
+def test_binding_rules(session: Session) -> None:
+    holder = create_employee(session)
+    friend = create_resident(session, name="朋友", on=date(2022, 9, 2))
+    with pytest.raises(ValidationFailed):
+        service.bind(
+            session,
+            holder_id_number=holder,
+            relative_id_number=friend,
+            relation=Relation.SIBLING,
+            commitment_signed=False,
+            channel="banshitong_app",
+        )
+    people.change_status(
+        session, id_number=friend, scheme=Scheme.RESIDENT, to=Status.SUSPENDED, reason="停保", actor="c"
+    )
+    with pytest.raises(service.UseRefused) as err:
+        service.bind(
+            session,
+            holder_id_number=holder,
+            relative_id_number=friend,
+            relation=Relation.SIBLING,
+            commitment_signed=True,
+            channel="banshitong_app",
+        )
+    assert err.value.code == "accounts.not_normal"
+
+
+def test_relative_premium_from_the_account(session: Session) -> None:
+    holder = create_employee(session, funded=50_000, name="张伟")
+    mother = create_resident(session, name="母亲", born=date(1950, 5, 5), sex="F", on=date(2022, 9, 2))
+    with pytest.raises(service.UseRefused):
+        service.pay_relative_premium(
+            session,
+            holder_id_number=holder,
+            relative_id_number=mother,
+            relative_name="母亲",
+            year=2023,
+            key="k1",
+            now=NOW,
+        )
+    service.bind(
+        session,
+        holder_id_number=holder,
+        relative_id_number=mother,
+        relation=Relation.PARENT,
+        commitment_signed=True,
+        channel="yunnan_yibao_miniapp",
+    )
+    receipt = service.pay_relative_premium(
+        session, holder_id_number=holder, relative_id_number=mother, relative_name="母亲", year=2023, key="k1", now=NOW
+    )
+    again = service.pay_relative_premium(
+        session, holder_id_number=holder, relative_id_number=mother, relative_name="母亲", year=2023, key="k1", now=NOW
+    )
+    assert again == receipt and receipt["channel_name"] == "医保账户支付" and receipt["proxy"]
+    assert service.balance(session, holder)["balance"] == "150.00"
+    assert premiums.payments_for_insured(session, mother)[0]["receipt_no"] == receipt["receipt_no"]
+    assert premiums.payments_by_payer(session, holder)[0]["receipt_no"] == receipt["receipt_no"]
+    assert service.statement(session, holder, kind="proxy")["items"][0]["amount"] == "-350.00"
+
+
+def test_relative_premium_refused_when_short_moves_nothing(session: Session) -> None:
+    holder = create_employee(session, funded=30_000)
+    mother = create_resident(session, name="母亲", born=date(1950, 5, 5), sex="F", on=date(2022, 9, 2))
+    service.bind(
+        session,
+        holder_id_number=holder,
+        relative_id_number=mother,
+        relation=Relation.PARENT,
+        commitment_signed=True,
+        channel="yunnan_yibao_miniapp",
+    )
+    with pytest.raises(ledger.InsufficientBalance):
+        service.pay_relative_premium(
+            session,
+            holder_id_number=holder,
+            relative_id_number=mother,
+            relative_name="母亲",
+            year=2023,
+            key="k1",
+            now=NOW,
+        )
+    assert premiums.payments_for_insured(session, mother) == []
+    assert service.balance(session, holder)["balance"] == "300.00"
+
+
+def test_commercial_insurance_only_above_1000(session: Session) -> None:
+    holder = create_employee(session, funded=250_000)  # 2,500.00
+    child = create_resident(session, name="孩子", born=date(2015, 1, 1), on=date(2022, 9, 2))
+    people.declare_relation(session, id_number=holder, relative_id_number=child, relation=Relation.CHILD)
+    with pytest.raises(service.UseRefused) as err:
+        service.buy_insurance(
+            session, holder_id_number=holder, insured_id_number=child, product="jirui_ankang", shares=1, now=NOW
+        )
+    assert err.value.code == "accounts.wrong_product"
+    # 2,500.00 - 1,800.00 = 700.00 < 1,000.00: refused
+    with pytest.raises(ledger.InsufficientBalance):
+        service.buy_insurance(
+            session, holder_id_number=holder, insured_id_number=child, product="baobao_ankang", shares=1, now=NOW
+        )
+    # 3 x 500.00 = 1,500.00 leaves exactly 1,000.00: allowed
+    policy = service.buy_insurance(
+        session, holder_id_number=holder, insured_id_number=holder, product="jirui_ankang", shares=3, now=NOW
+    )
+    assert service.balance(session, holder)["balance"] == "1000.00"
+    with pytest.raises(ledger.InsufficientBalance):
+        service.pay_insurance_year(session, policy_id=policy.id, now=NOW.replace(year=2023))
+    service.credit_contribution(session, id_number=holder, amount=150_000, period="2023-09", source="tax", key="c2")
+    service.pay_insurance_year(session, policy_id=policy.id, now=NOW.replace(year=2023))
+    with pytest.raises(Conflict):
+        service.mature_insurance(session, policy_id=policy.id, now=NOW.replace(year=2024))
+    service.mature_insurance(session, policy_id=policy.id, now=NOW.replace(year=2032))
+    # premiums 3,000.00 x 110% = 3,300.00 back: 1,000.00 + 3,300.00
+    assert service.balance(session, holder)["balance"] == "4300.00"
+
+
+def test_insurance_only_for_direct_relatives(session: Session) -> None:
+    holder = create_employee(session, funded=500_000)
+    brother = create_resident(session, name="兄弟", born=date(1980, 1, 1), on=date(2022, 9, 2))
+    people.declare_relation(session, id_number=holder, relative_id_number=brother, relation=Relation.SIBLING)
+    with pytest.raises(service.UseRefused) as err:
+        service.buy_insurance(
+            session, holder_id_number=holder, insured_id_number=brother, product="jirui_ankang", shares=1, now=NOW
+        )
+    assert err.value.code == "accounts.not_direct_relative"
+
+
+def test_withdrawal_cases(session: Session) -> None:
+    holder = create_employee(session, funded=80_000)
+    with pytest.raises(service.UseRefused):
+        service.apply_withdrawal(session, holder_id_number=holder, case="buy_a_car", documents=[])
+    with pytest.raises(ValidationFailed):
+        service.apply_withdrawal(session, holder_id_number=holder, case="settle_abroad", documents=["身份证"])
+    req = service.apply_withdrawal(
+        session, holder_id_number=holder, case="settle_abroad", documents=["身份证", "出国定居证明"]
+    )
+    done = service.decide_withdrawal(session, request_id=req.id, approve=True, clerk="经办002", note="材料齐全")
+    assert done.amount == 80_000
+    assert service.balance(session, holder) == {
+        **service.balance(session, holder),
+        "balance": "0.00",
+        "status": "closed",
+    }
+    # The account is closed: nothing more can be paid from it.
+    with pytest.raises(ledger.InsufficientBalance):
+        service.pay(session, service.Payment(holder, 1, "designated_pharmacy", "药店"), source="s", key="closed")
+
+
+def test_death_pays_the_heir(session: Session) -> None:
+    holder = create_employee(session, funded=60_000, name="逝者")
+    heir = create_employee(session, name="继承人")
+    with pytest.raises(ValidationFailed):
+        service.apply_withdrawal(session, holder_id_number=holder, case="death", documents=["死亡证明", "继承关系证明"])
+    req = service.apply_withdrawal(
+        session, holder_id_number=holder, case="death", documents=["死亡证明", "继承关系证明"], heir_id_number=heir
+    )
+    service.decide_withdrawal(session, request_id=req.id, approve=True, clerk="经办003", note="继承")
+    assert service.balance(session, heir)["balance"] == "600.00"

@@ -1,0 +1,717 @@
+"""Personal-account use cases: credits, payments within the usage scope, sharing bindings, relatives'
+premiums, commercial insurance and withdrawals. Rules and lists come from the policy pack.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from fractions import Fraction
+from typing import Any
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session
+
+from yibao.accounts import ledger
+from yibao.accounts.models import (
+    InsurancePolicy,
+    JournalEntry,
+    JournalLine,
+    LedgerAccount,
+    Purpose,
+    SharingBinding,
+    WithdrawalRequest,
+)
+from yibao.core.dates import age_on, local_date
+from yibao.core.errors import AppError, Conflict, NotFound, ValidationFailed
+from yibao.core.ids import mask_id
+from yibao.core.money import format_yuan, mul_ratio
+from yibao.people import service as people
+from yibao.people.models import InsuranceRecord, Person, Relation, Scheme, Status
+from yibao.policy.loader import get_pack
+from yibao.policy.model import Pack, PolicyView
+from yibao.premiums import service as premiums
+
+
+class UseRefused(AppError):
+    """A debit outside the account's usage scope or for a beneficiary the rules do not allow."""
+
+    http_status = 422
+    exit_code = 5
+
+
+_PREMIUM_USES = {"resident_premium", "large_amount_subsidy_premium", "long_term_care_premium"}
+_INSURANCE_USES = {"commercial_health_insurance"}
+# Uses a bound close relative may make of the holder's account (seed 000: 近亲属 costs at designated
+# hospitals and pharmacies, and their resident premiums).
+_RELATIVE_USES = {"own_designated_hospital", "designated_pharmacy", "resident_premium"} | {
+    "disinfectant",
+    "general_examination_fee",
+    "registration_fee",
+    "telemedicine",
+    "large_equipment",
+    "myopia_surgery",
+    "teeth_cleaning",
+    "glasses_dentures_prostheses",
+}
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _codes(view: PolicyView, path: str) -> dict[str, str]:
+    return {i.code: i.name for i in view.get(path).value}
+
+
+def _employee(session: Session, id_number: str) -> tuple[Person, InsuranceRecord]:
+    person = people.get_person(session, id_number)
+    record = session.scalar(
+        select(InsuranceRecord).where(
+            InsuranceRecord.person_id == person.id, InsuranceRecord.scheme == Scheme.EMPLOYEE.value
+        )
+    )
+    if record is None:
+        raise NotFound(
+            "该参保人未参加职工医保，没有个人账户",
+            "not enrolled in employee insurance: no personal account",
+            code="accounts.no_account",
+        )
+    return person, record
+
+
+def _normal(record: InsuranceRecord | None) -> bool:
+    return record is not None and record.status == Status.NORMAL.value
+
+
+def open_account(session: Session, *, id_number: str) -> LedgerAccount:
+    """The employee's personal account (opened on first use)."""
+    person, _ = _employee(session, id_number)
+    return ledger.member_account(session, person.id, create=True)
+
+
+def credit_contribution(
+    session: Session, *, id_number: str, amount: int, period: str, source: str, key: str
+) -> dict[str, Any]:
+    """资金划入: a contribution transferred into the account for a period (e.g. "2023-05")."""
+    person, _ = _employee(session, id_number)
+    if not (
+        len(period) == 7
+        and period[4] == "-"
+        and period[:4].isdigit()
+        and period[5:].isdigit()
+        and 1 <= int(period[5:]) <= 12
+    ):
+        raise ValidationFailed("period", "所属期应为 YYYY-MM", "period must be YYYY-MM")
+
+    def run() -> dict[str, Any]:
+        acc = ledger.member_account(session, person.id, create=True)
+        entry = ledger.transfer(
+            session,
+            kind="credit",
+            source=ledger.system_account(session, Purpose.CONTRIBUTIONS, person.id),
+            target=acc,
+            amount=amount,
+            member_id=person.id,
+            category="contribution",
+            reference=period,
+        )
+        return _entry_out(session, entry, person.id)
+
+    return ledger.idempotent(
+        session,
+        source=source,
+        key=key,
+        body={"op": "credit", "id": person.id, "amount": amount, "period": period},
+        run=run,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Payment:
+    """A payment from the account."""
+
+    holder_id_number: str
+    amount: int
+    category: str
+    institution: str  # designated hospital / pharmacy / insurer
+    beneficiary_id_number: str | None = None  # a bound close relative; default the holder
+
+
+def pay(session: Session, p: Payment, *, source: str, key: str, pack: Pack | None = None) -> dict[str, Any]:
+    """Pay from the account within its usage scope, for the holder or a bound close relative."""
+    view = (pack or get_pack()).at(local_date(_now()))
+    holder, record = _employee(session, p.holder_id_number)
+    if not _normal(record):
+        raise UseRefused(
+            "职工医保参保状态不正常，个人账户暂停使用",
+            "employee insurance is not in normal status",
+            code="accounts.not_normal",
+        )
+    beneficiary = holder
+    if p.beneficiary_id_number and people.get_person(session, p.beneficiary_id_number).id != holder.id:
+        beneficiary = people.get_person(session, p.beneficiary_id_number)
+    purpose = _check_use(session, view, p.category, holder, beneficiary)
+
+    def run() -> dict[str, Any]:
+        entry = ledger.transfer(
+            session,
+            kind="payment",
+            source=ledger.member_account(session, holder.id),
+            target=ledger.system_account(session, purpose, holder.id),
+            amount=p.amount,
+            member_id=holder.id,
+            category=p.category,
+            beneficiary_id=beneficiary.id,
+            reference=p.institution,
+        )
+        return _entry_out(session, entry, holder.id)
+
+    body = {
+        "op": "pay",
+        "holder": holder.id,
+        "beneficiary": beneficiary.id,
+        "amount": p.amount,
+        "category": p.category,
+        "institution": p.institution,
+    }
+    return ledger.idempotent(session, source=source, key=key, body=body, run=run)
+
+
+def _check_use(session: Session, view: PolicyView, category: str, holder: Person, beneficiary: Person) -> Purpose:
+    excluded = _codes(view, "employee.account.excluded_uses") | _codes(
+        view, "employee.account.daily_use_goods_excluded"
+    )
+    if category in excluded:
+        raise UseRefused(
+            f"个人账户不得用于{excluded[category]}等不属于基本医疗保险保障范围的支出",
+            f"the personal account may not pay for {category}",
+            code="accounts.excluded_use",
+        )
+    allowed = _codes(view, "employee.account.allowed_uses") | _codes(view, "employee.account.notice_2011_items")
+    if category not in allowed:
+        raise ValidationFailed("category", f"未知的支出类别 {category!r}", f"unknown category {category!r}")
+    if beneficiary.id != holder.id:
+        if category not in _RELATIVE_USES:
+            raise UseRefused(
+                "该项支出只能用于参保人本人", "this use is for the holder only", code="accounts.holder_only"
+            )
+        if active_binding(session, holder.id, beneficiary.id) is None:
+            raise UseRefused(
+                "使用人未与个人账户绑定共济关系，请先办理个人账户共济绑定",
+                "the relative has no sharing binding with this account",
+                code="accounts.no_binding",
+            )
+    if category in _PREMIUM_USES:
+        return Purpose.PREMIUMS
+    if category in _INSURANCE_USES:
+        return Purpose.INSURERS
+    return Purpose.SETTLEMENTS
+
+
+# ---- sharing bindings (共济) -------------------------------------------------------------
+
+
+def active_binding(session: Session, holder_id: int, relative_id: int) -> SharingBinding | None:
+    """The active binding letting ``relative_id`` use ``holder_id``'s account."""
+    return session.scalar(
+        select(SharingBinding).where(
+            SharingBinding.holder_id == holder_id,
+            SharingBinding.relative_id == relative_id,
+            SharingBinding.status == "active",
+        )
+    )
+
+
+def bind(
+    session: Session,
+    *,
+    holder_id_number: str,
+    relative_id_number: str,
+    relation: Relation,
+    commitment_signed: bool,
+    channel: str,
+    pack: Pack | None = None,
+) -> SharingBinding:
+    """个人账户共济绑定申请: the holder names the user and the relation and signs the commitment."""
+    view = (pack or get_pack()).at(local_date(_now()))
+    if not commitment_signed:
+        raise ValidationFailed("commitment_signed", "须签署承诺书", "the commitment must be signed")
+    if channel not in ("yunnan_yibao_miniapp", "banshitong_app", "agency_counter"):
+        raise ValidationFailed("channel", "绑定渠道应为云南医保小程序、办事通或经办窗口", "unknown channel")
+    close = _codes(view, "employee.account.close_relatives")
+    if relation.value not in close:
+        raise UseRefused(
+            "只能与近亲属绑定共济", "only close relatives can be bound", code="accounts.not_close_relative"
+        )
+    holder, record = _employee(session, holder_id_number)
+    relative = people.get_person(session, relative_id_number)
+    if relative.id == holder.id:
+        raise ValidationFailed("relative_id_number", "不能与本人绑定", "a holder cannot bind themself")
+    relative_records = people.records_of(session, relative)
+    # Both insured in Yunnan and in normal status (seed 000: 不支持跨统筹区...省外).
+    if not _normal(record) or not any(_normal(r) for r in relative_records):
+        raise UseRefused(
+            "绑定双方须在云南省内参保且为正常参保状态",
+            "both must be insured in Yunnan in normal status",
+            code="accounts.not_normal",
+        )
+    declared = people.relation_between(session, holder.id_number, relative.id_number)
+    if declared is None:
+        people.declare_relation(
+            session, id_number=holder.id_number, relative_id_number=relative.id_number, relation=relation
+        )
+    elif declared != relation:
+        raise ValidationFailed(
+            "relation", f"已登记的亲属关系为 {declared.value}", f"the declared relation is {declared.value}"
+        )
+    if active_binding(session, holder.id, relative.id) is not None:
+        raise Conflict("已存在有效的共济绑定", "an active binding already exists", code="accounts.already_bound")
+    now = _now()
+    b = SharingBinding(
+        holder_id=holder.id,
+        relative_id=relative.id,
+        relation=relation.value,
+        status="active",
+        channel=channel,
+        commitment_signed_at=now,
+        bound_at=now,
+    )
+    session.add(b)
+    session.flush()
+    return b
+
+
+def unbind(
+    session: Session,
+    *,
+    holder_id_number: str,
+    relative_id_number: str,
+    channel: str,
+    clerk: str | None = None,
+    proof: str | None = None,
+) -> SharingBinding:
+    """解除绑定: online by the holder, or at the agency with ID and proof of relation (recorded by the clerk)."""
+    holder = people.get_person(session, holder_id_number)
+    relative = people.get_person(session, relative_id_number)
+    b = active_binding(session, holder.id, relative.id)
+    if b is None:
+        raise NotFound("没有有效的共济绑定", "no active binding", code="accounts.no_binding")
+    if channel == "agency_counter":
+        if not clerk or not proof:
+            raise ValidationFailed(
+                "proof", "线下解绑须携带身份证及关系证明材料，由经办人员登记", "at the agency: clerk and proof required"
+            )
+    elif channel not in ("yunnan_yibao_miniapp", "banshitong_app"):
+        raise ValidationFailed("channel", "解绑渠道无效", "unknown channel")
+    b.status = "ended"
+    b.unbound_at = _now()
+    b.unbound_channel = channel
+    b.unbound_by = clerk
+    b.unbind_proof = proof
+    session.flush()
+    return b
+
+
+def bindings_of(session: Session, id_number: str) -> list[dict[str, Any]]:
+    """Binding and unbinding records, seen by either side (个人账户共济授权记录查询)."""
+    person = people.get_person(session, id_number)
+    rows = session.scalars(
+        select(SharingBinding)
+        .where(or_(SharingBinding.holder_id == person.id, SharingBinding.relative_id == person.id))
+        .order_by(SharingBinding.id)
+    )
+    out = []
+    for b in rows:
+        h, r = session.get(Person, b.holder_id), session.get(Person, b.relative_id)
+        assert h is not None and r is not None
+        out.append(
+            {
+                "holder": {"name": h.name, "id_number": mask_id(h.id_number)},
+                "user": {"name": r.name, "id_number": mask_id(r.id_number)},
+                "relation": b.relation,
+                "status": b.status,
+                "channel": b.channel,
+                "bound_at": b.bound_at.isoformat(),
+                "unbound_at": b.unbound_at.isoformat() if b.unbound_at else None,
+                "unbound_channel": b.unbound_channel,
+            }
+        )
+    return out
+
+
+# ---- a relative's resident premium from the account ------------------------------------
+
+
+def pay_relative_premium(
+    session: Session,
+    *,
+    holder_id_number: str,
+    relative_id_number: str,
+    relative_name: str,
+    year: int,
+    key: str,
+    now: datetime,
+    pack: Pack | None = None,
+) -> dict[str, Any]:
+    """The seed's flow: both insurances normal, binding present, balance enough; else refused, nothing moved."""
+    pack = pack or get_pack()
+    holder, record = _employee(session, holder_id_number)
+    relative = people.get_person(session, relative_id_number)
+    resident = session.scalar(
+        select(InsuranceRecord).where(
+            InsuranceRecord.person_id == relative.id, InsuranceRecord.scheme == Scheme.RESIDENT.value
+        )
+    )
+    if not _normal(record) or not _normal(resident):
+        raise UseRefused(
+            "职工医保和城乡居民医保须为正常参保状态",
+            "both insurances must be in normal status",
+            code="accounts.not_normal",
+        )
+    assert resident is not None
+    if active_binding(session, holder.id, relative.id) is None and relative.id != holder.id:
+        raise UseRefused("须先办理个账共济授权", "a sharing binding is required", code="accounts.no_binding")
+    with session.begin_nested():
+        receipt = premiums.pay_premium(
+            session,
+            premiums.PaymentRequest(
+                insured_id_number=relative.id_number,
+                insured_name=relative_name,
+                year=year,
+                amount=premiums.contribution_year(year, pack).amount,
+                channel=premiums.ACCOUNT_CHANNEL,
+                region=resident.region_code,
+                idempotency_key=key,
+                payer_id_number=holder.id_number,
+                payer_name=holder.name,
+            ),
+            now=now,
+            pack=pack,
+            from_account=True,
+        )
+        entry = session.scalar(
+            select(JournalEntry).where(JournalEntry.reference == receipt["receipt_no"], JournalEntry.kind == "payment")
+        )
+        if entry is None:  # not a replay: move the money now (refused together with the receipt if short)
+            ledger.transfer(
+                session,
+                kind="payment",
+                source=ledger.member_account(session, holder.id),
+                target=ledger.system_account(session, Purpose.PREMIUMS, holder.id),
+                amount=premiums.contribution_year(year, pack).amount,
+                member_id=holder.id,
+                category="resident_premium",
+                beneficiary_id=relative.id,
+                reference=receipt["receipt_no"],
+            )
+    return receipt
+
+
+# ---- commercial critical-illness insurance ----------------------------------------------
+
+
+def buy_insurance(
+    session: Session,
+    *,
+    holder_id_number: str,
+    insured_id_number: str,
+    product: str,
+    shares: int,
+    now: datetime,
+    pack: Pack | None = None,
+) -> InsurancePolicy:
+    """Buy 宝宝安康 (minors) or 吉瑞安康 (adults) shares, only from the balance above 1,000."""
+    view = (pack or get_pack()).at(local_date(now))
+    if not 1 <= shares <= 100:
+        raise ValidationFailed("shares", "份数应为1至100", "shares must be 1 to 100")
+    products = _codes(view, "employee.account.insurance_products")
+    if product not in products:
+        raise ValidationFailed("product", f"产品应为 {'、'.join(products)} 之一", "unknown product")
+    holder, record = _employee(session, holder_id_number)
+    if not _normal(record):
+        raise UseRefused(
+            "职工医保参保状态不正常", "employee insurance is not in normal status", code="accounts.not_normal"
+        )
+    insured = people.get_person(session, insured_id_number)
+    if insured.id != holder.id:
+        rel = people.relation_between(session, holder.id_number, insured.id_number)
+        if rel is None or rel.value not in _codes(view, "employee.account.direct_relatives"):
+            raise UseRefused(
+                "只能为本人或直系亲属购买",
+                "only for the holder or a direct relative",
+                code="accounts.not_direct_relative",
+            )
+    adult = age_on(insured.birth_date, local_date(now)) >= view.get("employee.account.insurance.adult_age").value
+    if (product == "baobao_ankang") == adult:
+        raise UseRefused(
+            "宝宝安康面向未成年人，吉瑞安康面向成年人",
+            "宝宝安康 is for minors, 吉瑞安康 for adults",
+            code="accounts.wrong_product",
+        )
+    price = view.get("employee.account.insurance.price_per_share").value[product]
+    premium = price * shares
+    keep = view.get("employee.account.commercial_insurance_min_balance").value
+    ledger.transfer(
+        session,
+        kind="payment",
+        source=ledger.member_account(session, holder.id),
+        target=ledger.system_account(session, Purpose.INSURERS, holder.id),
+        amount=premium,
+        member_id=holder.id,
+        category="commercial_health_insurance",
+        beneficiary_id=insured.id,
+        reference=products[product],
+        keep=keep,
+    )
+    term = view.get("employee.account.insurance.term_years").value
+    policy = InsurancePolicy(
+        holder_id=holder.id,
+        insured_id=insured.id,
+        product=product,
+        shares=shares,
+        yearly_premium=premium,
+        premiums_paid=premium,
+        years_paid=1,
+        start=now,
+        maturity_year=now.year + term,
+        status="in_force",
+    )
+    session.add(policy)
+    session.flush()
+    return policy
+
+
+def pay_insurance_year(session: Session, *, policy_id: int, now: datetime, pack: Pack | None = None) -> InsurancePolicy:
+    """分期缴费: the next yearly premium, again only from the balance above 1,000."""
+    view = (pack or get_pack()).at(local_date(now))
+    policy = _policy(session, policy_id)
+    if policy.status != "in_force" or now.year >= policy.maturity_year:
+        raise Conflict("保单已期满", "the policy has matured", code="accounts.policy_matured")
+    ledger.transfer(
+        session,
+        kind="payment",
+        source=ledger.member_account(session, policy.holder_id),
+        target=ledger.system_account(session, Purpose.INSURERS, policy.holder_id),
+        amount=policy.yearly_premium,
+        member_id=policy.holder_id,
+        category="commercial_health_insurance",
+        beneficiary_id=policy.insured_id,
+        reference=f"policy {policy.id}",
+        keep=view.get("employee.account.commercial_insurance_min_balance").value,
+    )
+    policy.premiums_paid += policy.yearly_premium
+    policy.years_paid += 1
+    session.flush()
+    return policy
+
+
+def mature_insurance(session: Session, *, policy_id: int, now: datetime, pack: Pack | None = None) -> InsurancePolicy:
+    """期满返还: 110% of the premiums paid flows back into the account."""
+    view = (pack or get_pack()).at(local_date(now))
+    policy = _policy(session, policy_id)
+    if policy.status != "in_force":
+        raise Conflict("保单已期满返还", "the policy already matured", code="accounts.policy_matured")
+    if now.year < policy.maturity_year:
+        raise Conflict(
+            f"保单 {policy.maturity_year} 年期满",
+            f"the policy matures in {policy.maturity_year}",
+            code="accounts.not_mature",
+        )
+    ratio: Fraction = view.get("employee.account.insurance.maturity_return_ratio").value
+    back = mul_ratio(policy.premiums_paid, ratio)
+    ledger.transfer(
+        session,
+        kind="insurance_return",
+        source=ledger.system_account(session, Purpose.INSURERS, policy.holder_id),
+        target=ledger.member_account(session, policy.holder_id),
+        amount=back,
+        member_id=policy.holder_id,
+        category="commercial_health_insurance",
+        reference=f"policy {policy.id} maturity",
+    )
+    policy.status = "matured"
+    session.flush()
+    return policy
+
+
+def _policy(session: Session, policy_id: int) -> InsurancePolicy:
+    p = session.get(InsurancePolicy, policy_id)
+    if p is None:
+        raise NotFound("没有该保单", "no such policy", code="accounts.no_policy")
+    return p
+
+
+# ---- withdrawals in the special cases ---------------------------------------------------
+
+# Documents each case needs (seed 000's wording where it gives any).
+REQUIRED_DOCUMENTS: dict[str, tuple[str, ...]] = {
+    "settle_abroad": ("身份证", "出国定居证明"),
+    "death": ("死亡证明", "继承关系证明"),
+    "abroad_before_retirement": ("身份证", "国外定居证明", "减员及停止保险手续"),
+    "transfer_not_accepted": ("身份证", "接收地不接受个人账户余额的证明"),
+    "give_up": ("身份证", "放弃参加职工基本医疗保险的申请"),
+}
+
+
+def apply_withdrawal(
+    session: Session,
+    *,
+    holder_id_number: str,
+    case: str,
+    documents: list[str],
+    heir_id_number: str | None = None,
+    pack: Pack | None = None,
+) -> WithdrawalRequest:
+    """Apply to withdraw the balance in one of the special cases, with the documents it needs."""
+    view = (pack or get_pack()).at(local_date(_now()))
+    cases = _codes(view, "employee.account.withdrawal_cases")
+    if case not in cases:
+        raise UseRefused(
+            "个人账户余额通常不可提现，仅出国定居、死亡继承等特殊情形可申请",
+            "withdrawal only in the special cases",
+            code="accounts.no_withdrawal_case",
+        )
+    missing = [d for d in REQUIRED_DOCUMENTS[case] if d not in documents]
+    if missing:
+        raise ValidationFailed(
+            "documents", f"缺少材料：{'、'.join(missing)}", f"missing documents: {', '.join(missing)}"
+        )
+    holder, _ = _employee(session, holder_id_number)
+    heir_id = None
+    if case == "death":
+        if not heir_id_number:
+            raise ValidationFailed("heir_id_number", "死亡继承须指定合法继承人", "an heir is required")
+        heir_id = people.get_person(session, heir_id_number).id
+    open_req = session.scalar(
+        select(WithdrawalRequest).where(WithdrawalRequest.holder_id == holder.id, WithdrawalRequest.status == "pending")
+    )
+    if open_req is not None:
+        raise Conflict(
+            "已有待审核的提取申请", "a withdrawal application is already pending", code="accounts.withdrawal_pending"
+        )
+    req = WithdrawalRequest(
+        holder_id=holder.id,
+        case=case,
+        documents=json.dumps(documents, ensure_ascii=False),
+        status="pending",
+        heir_id=heir_id,
+        applied_at=_now(),
+    )
+    session.add(req)
+    session.flush()
+    return req
+
+
+def decide_withdrawal(session: Session, *, request_id: int, approve: bool, clerk: str, note: str) -> WithdrawalRequest:
+    """The agency's decision: approved, the balance is paid out (or to the heir's account) and the account closed."""
+    req = session.get(WithdrawalRequest, request_id)
+    if req is None or req.status != "pending":
+        raise Conflict("该申请不在待审核状态", "the application is not pending", code="accounts.withdrawal_not_pending")
+    req.status = "approved" if approve else "rejected"
+    req.decided_by, req.decision_note, req.decided_at = clerk, note, _now()
+    if approve:
+        acc = ledger.member_account(session, req.holder_id)
+        session.refresh(acc)
+        amount = acc.balance
+        if amount:
+            heir_acc = None
+            if req.heir_id is not None:
+                heir_acc = session.scalar(
+                    select(LedgerAccount).where(
+                        LedgerAccount.purpose == Purpose.MEMBER.value, LedgerAccount.owner_id == req.heir_id
+                    )
+                )
+            target = heir_acc or ledger.system_account(session, Purpose.WITHDRAWALS, req.holder_id)
+            ledger.transfer(
+                session,
+                kind="withdrawal",
+                source=acc,
+                target=target,
+                amount=amount,
+                member_id=req.holder_id,
+                category=req.case,
+                beneficiary_id=req.heir_id,
+                reference=f"withdrawal {req.id}",
+            )
+        req.amount = amount
+        acc.status = "closed"
+    session.flush()
+    return req
+
+
+# ---- queries ------------------------------------------------------------------------------
+
+
+def _entry_out(session: Session, entry: JournalEntry, member_id: int) -> dict[str, Any]:
+    acc = ledger.member_account(session, member_id)
+    line = session.scalar(select(JournalLine).where(JournalLine.entry_id == entry.id, JournalLine.account_id == acc.id))
+    return {
+        "entry_id": entry.id,
+        "kind": entry.kind,
+        "category": entry.category,
+        "amount": format_yuan(line.amount if line else 0),
+        "reference": entry.reference,
+        "at": entry.created_at.isoformat(),
+    }
+
+
+def balance(session: Session, id_number: str) -> dict[str, Any]:
+    """账户余额."""
+    person, _ = _employee(session, id_number)
+    acc = ledger.member_account(session, person.id, create=False)
+    session.refresh(acc)
+    return {
+        "id_number": mask_id(person.id_number),
+        "name": person.name,
+        "balance": format_yuan(acc.balance),
+        "status": acc.status,
+    }
+
+
+def statement(
+    session: Session,
+    id_number: str,
+    *,
+    kind: str = "all",
+    start: date | None = None,
+    end: date | None = None,
+    page: int = 1,
+    per_page: int = 20,
+) -> dict[str, Any]:
+    """Records of the account: spending (消费), transfers in (资金划入) or proxy premium payments (代缴), paged."""
+    if not 1 <= per_page <= 200 or page < 1:
+        raise ValidationFailed("per_page", "每页1至200条", "per_page must be 1 to 200")
+    person, _ = _employee(session, id_number)
+    acc = ledger.member_account(session, person.id)
+    q = (
+        select(JournalEntry, JournalLine.amount)
+        .join(JournalLine, JournalLine.entry_id == JournalEntry.id)
+        .where(JournalLine.account_id == acc.id)
+    )
+    if kind == "spending":
+        q = q.where(JournalLine.amount < 0)
+    elif kind == "transfers_in":
+        q = q.where(JournalEntry.kind == "credit")
+    elif kind == "proxy":
+        q = q.where(and_(JournalEntry.category == "resident_premium", JournalEntry.beneficiary_id != person.id))
+    elif kind != "all":
+        raise ValidationFailed("kind", "记录类型应为 all、spending、transfers_in 或 proxy", "unknown kind")
+    if start:
+        q = q.where(JournalEntry.created_at >= datetime(start.year, start.month, start.day, tzinfo=UTC))
+    if end:
+        q = q.where(JournalEntry.created_at < datetime.fromordinal(end.toordinal() + 1).replace(tzinfo=UTC))
+    rows = session.execute(q.order_by(JournalEntry.id.desc()).offset((page - 1) * per_page).limit(per_page + 1)).all()
+    items = [
+        {
+            "entry_id": e.id,
+            "kind": e.kind,
+            "category": e.category,
+            "amount": format_yuan(amt),
+            "reference": e.reference,
+            "at": e.created_at.isoformat(),
+        }
+        for e, amt in rows[:per_page]
+    ]
+    return {"page": page, "per_page": per_page, "has_more": len(rows) > per_page, "items": items}
