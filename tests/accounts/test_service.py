@@ -248,7 +248,7 @@ def test_withdrawal_cases(session: Session) -> None:
         "status": "closed",
     }
     # The account is closed: nothing more can be paid from it.
-    with pytest.raises(ledger.InsufficientBalance):
+    with pytest.raises(ledger.AccountClosed):
         service.pay(session, service.Payment(holder, 1, "designated_pharmacy", "药店"), source="s", key="closed")
 
 

@@ -36,6 +36,14 @@ class InsufficientBalance(AppError):
     exit_code = 5
 
 
+class AccountClosed(AppError):
+    """The account was closed after a withdrawal."""
+
+    code = "accounts.closed"
+    http_status = 409
+    exit_code = 4
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
 
@@ -97,6 +105,9 @@ def _apply(session: Session, account: LedgerAccount, amount: int, keep: int = 0)
         stmt.values(balance=LedgerAccount.balance + amount).execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
+        status = session.scalar(select(LedgerAccount.status).where(LedgerAccount.id == account.id))
+        if status != "open":
+            raise AccountClosed("个人账户已注销", "the personal account is closed")
         need = -amount + keep
         raise InsufficientBalance(
             f"个人账户余额不足（需 {format_yuan(need)} 元"

@@ -33,6 +33,7 @@ class DatabaseUnavailable(AppError):
 
 def create_app() -> FastAPI:
     """Build the application (a factory: importing this module has no side effects)."""
+    from yibao.accounts.api import router as accounts_router
     from yibao.engine.api import router as engine_router
     from yibao.people.api import router as people_router
     from yibao.policy.api import router as policy_router
@@ -43,6 +44,7 @@ def create_app() -> FastAPI:
     app.include_router(engine_router)
     app.include_router(people_router)
     app.include_router(premiums_router)
+    app.include_router(accounts_router)
     _register_errors(app)
 
     @app.get("/healthz", tags=["ops"], summary="健康检查 / health check")
