@@ -91,3 +91,53 @@ def test_relations_and_status(cli_db: str) -> None:
 def test_accounts_verify_on_an_empty_ledger(cli_db: str) -> None:
     code, out = run("accounts", "verify", "--json")
     assert code == 0 and json.loads(out)["ok"] is True
+
+
+def test_accounts_commands(cli_db: str) -> None:
+    holder, rel = new_id(), new_id()
+    run("people", "enrol-employee", "--id-number", holder, "--name", "甲", "--region", "530100", "--employer", "某公司")
+    run("people", "register-resident", "--id-number", rel, "--name", "乙", "--region", "530100")
+    code, out = run("accounts", "credit", holder, "2000.00", "2022-09", "--idempotency-key", "c1", "--json")
+    assert code == 0, out
+    code, out = run(
+        "accounts",
+        "pay",
+        holder,
+        "12.30",
+        "--category",
+        "designated_pharmacy",
+        "--institution",
+        "药店",
+        "--idempotency-key",
+        "p1",
+        "--json",
+    )
+    assert code == 0 and json.loads(out)["amount"] == "-12.30"
+    code, out = run("accounts", "bind", holder, rel, "--relation", "sibling", "--sign-commitment", "--json")
+    assert code == 0 and json.loads(out)[0]["status"] == "active"
+    code, out = run("accounts", "insure", holder, holder, "jirui_ankang", "--shares", "1", "--json")
+    assert code == 0 and json.loads(out)["yearly_premium"] == "500.00"
+    code, out = run("accounts", "balance", holder, "--json")
+    assert json.loads(out)["balance"] == "1487.70"
+    code, out = run("accounts", "records", holder, "--kind", "spending", "--json")
+    assert len(json.loads(out)["items"]) == 2
+    code, _ = run(
+        "accounts", "pay", holder, "1.00", "--category", "fitness", "--institution", "x", "--idempotency-key", "p2"
+    )
+    assert code == 5
+    code, out = run(
+        "accounts",
+        "withdraw",
+        holder,
+        "give_up",
+        "--document",
+        "身份证",
+        "--document",
+        "放弃参加职工基本医疗保险的申请",
+        "--json",
+    )
+    rid = json.loads(out)["request_id"]
+    code, out = run("accounts", "decide", str(rid), "经办", "--approve", "--json")
+    assert json.loads(out)["amount"] == "1487.70"
+    code, out = run("accounts", "verify", "--json")
+    assert code == 0 and json.loads(out)["ok"] is True

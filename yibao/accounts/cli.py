@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from datetime import UTC, datetime
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 
-from yibao.accounts import ledger
+from yibao.accounts import ledger, service
 from yibao.cli.common import exits_on_app_error
+from yibao.core.dates import parse_date
 from yibao.core.db import unit_of_work
+from yibao.core.money import format_yuan, parse_yuan
+from yibao.people.models import Relation
 
 app = typer.Typer(help="个人账户 / personal accounts", no_args_is_help=True)
 console = Console()
@@ -38,3 +42,217 @@ def verify(as_json: Annotated[bool, typer.Option("--json", help="输出 JSON / p
             console.print(f"[red]{p}[/red]")
     if not v.ok:
         raise typer.Exit(6)
+
+
+Json = Annotated[bool, typer.Option("--json", help="输出 JSON / print JSON")]
+Key = Annotated[str, typer.Option("--idempotency-key", help="幂等键 / idempotency key")]
+Source = Annotated[str, typer.Option("--source", help="发起系统 / calling system")]
+
+
+def _out(data: Any, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+    elif isinstance(data, list):
+        for row in data:
+            _out(row, False)
+    elif isinstance(data, dict):
+        for k, v in data.items():
+            console.print(f"{k:<18} {v}")
+        console.print()
+    else:
+        console.print(data)
+
+
+@app.command()
+@exits_on_app_error
+def balance(id_number: str, as_json: Json = False) -> None:
+    """账户余额 / balance."""
+    with unit_of_work() as s:
+        _out(service.balance(s, id_number), as_json)
+
+
+@app.command()
+@exits_on_app_error
+def records(
+    id_number: str,
+    kind: Annotated[str, typer.Option(help="all | spending | transfers_in | proxy")] = "all",
+    start: Annotated[str | None, typer.Option(help="起始日期 / from")] = None,
+    end: Annotated[str | None, typer.Option(help="截止日期 / to")] = None,
+    page: int = 1,
+    per_page: int = 20,
+    as_json: Json = False,
+) -> None:
+    """消费、划入、代缴记录 / account records."""
+    with unit_of_work() as s:
+        _out(
+            service.statement(
+                s,
+                id_number,
+                kind=kind,
+                start=parse_date(start, field="start") if start else None,
+                end=parse_date(end, field="end") if end else None,
+                page=page,
+                per_page=per_page,
+            ),
+            as_json,
+        )
+
+
+@app.command()
+@exits_on_app_error
+def credit(
+    id_number: str, amount: str, period: str, key: Key, source: Source = "agency", as_json: Json = False
+) -> None:
+    """资金划入 / credit a contribution (AMOUNT in yuan, PERIOD as YYYY-MM)."""
+    with unit_of_work() as s:
+        _out(
+            service.credit_contribution(
+                s, id_number=id_number, amount=parse_yuan(amount, field="amount"), period=period, source=source, key=key
+            ),
+            as_json,
+        )
+
+
+@app.command()
+@exits_on_app_error
+def pay(
+    id_number: str,
+    amount: str,
+    category: Annotated[str, typer.Option(help="支出类别，如 designated_pharmacy / category")],
+    institution: Annotated[str, typer.Option(help="定点机构 / institution")],
+    key: Key,
+    source: Source = "agency",
+    beneficiary: Annotated[str | None, typer.Option(help="使用人（已绑定的近亲属）/ bound relative")] = None,
+    as_json: Json = False,
+) -> None:
+    """个人账户支付 / pay from the account."""
+    with unit_of_work() as s:
+        p = service.Payment(id_number, parse_yuan(amount, field="amount"), category, institution, beneficiary)
+        _out(service.pay(s, p, source=source, key=key), as_json)
+
+
+@app.command()
+@exits_on_app_error
+def bind(
+    id_number: str,
+    relative: str,
+    relation: Annotated[Relation, typer.Option()],
+    sign_commitment: Annotated[
+        bool, typer.Option("--sign-commitment", help="签署承诺书 / sign the commitment")
+    ] = False,
+    channel: str = "yunnan_yibao_miniapp",
+    as_json: Json = False,
+) -> None:
+    """共济绑定 / let a close relative use the account."""
+    with unit_of_work() as s:
+        service.bind(
+            s,
+            holder_id_number=id_number,
+            relative_id_number=relative,
+            relation=relation,
+            commitment_signed=sign_commitment,
+            channel=channel,
+        )
+        _out(service.bindings_of(s, id_number), as_json)
+
+
+@app.command()
+@exits_on_app_error
+def unbind(
+    id_number: str,
+    relative: str,
+    channel: str = "yunnan_yibao_miniapp",
+    clerk: Annotated[str | None, typer.Option(help="经办人（线下）/ clerk at the agency")] = None,
+    proof: Annotated[str | None, typer.Option(help="关系证明材料 / proof of relation")] = None,
+    as_json: Json = False,
+) -> None:
+    """解除绑定 / end a binding."""
+    with unit_of_work() as s:
+        service.unbind(
+            s, holder_id_number=id_number, relative_id_number=relative, channel=channel, clerk=clerk, proof=proof
+        )
+        _out(service.bindings_of(s, id_number), as_json)
+
+
+@app.command()
+@exits_on_app_error
+def bindings(id_number: str, as_json: Json = False) -> None:
+    """共济授权记录 / binding records."""
+    with unit_of_work() as s:
+        _out(service.bindings_of(s, id_number), as_json)
+
+
+@app.command("relative-premium")
+@exits_on_app_error
+def relative_premium(
+    id_number: str, relative: str, relative_name: str, year: int, key: Key, as_json: Json = False
+) -> None:
+    """为近亲属缴纳居民医保费 / pay a bound relative's resident premium from the account."""
+    with unit_of_work() as s:
+        _out(
+            service.pay_relative_premium(
+                s,
+                holder_id_number=id_number,
+                relative_id_number=relative,
+                relative_name=relative_name,
+                year=year,
+                key=key,
+                now=datetime.now(UTC),
+            ),
+            as_json,
+        )
+
+
+@app.command()
+@exits_on_app_error
+def insure(id_number: str, insured: str, product: str, shares: int = 1, as_json: Json = False) -> None:
+    """购买重大疾病商业补充保险 / buy critical-illness insurance shares."""
+    with unit_of_work() as s:
+        p = service.buy_insurance(
+            s,
+            holder_id_number=id_number,
+            insured_id_number=insured,
+            product=product,
+            shares=shares,
+            now=datetime.now(UTC),
+        )
+        _out(
+            {
+                "policy_id": p.id,
+                "product": p.product,
+                "shares": p.shares,
+                "yearly_premium": format_yuan(p.yearly_premium),
+                "maturity_year": p.maturity_year,
+            },
+            as_json,
+        )
+
+
+@app.command()
+@exits_on_app_error
+def withdraw(
+    id_number: str,
+    case: str,
+    document: Annotated[list[str], typer.Option("--document", help="提交的材料，可多次 / documents handed in")],
+    heir: Annotated[str | None, typer.Option(help="继承人 / heir")] = None,
+    as_json: Json = False,
+) -> None:
+    """提取申请 / apply to withdraw in a special case."""
+    with unit_of_work() as s:
+        r = service.apply_withdrawal(s, holder_id_number=id_number, case=case, documents=document, heir_id_number=heir)
+        _out({"request_id": r.id, "status": r.status}, as_json)
+
+
+@app.command()
+@exits_on_app_error
+def decide(
+    request_id: int,
+    clerk: str,
+    approve: Annotated[bool, typer.Option("--approve/--reject")],
+    note: str = "",
+    as_json: Json = False,
+) -> None:
+    """审核提取申请 / decide a withdrawal."""
+    with unit_of_work() as s:
+        r = service.decide_withdrawal(s, request_id=request_id, approve=approve, clerk=clerk, note=note)
+        _out({"request_id": r.id, "status": r.status, "amount": format_yuan(r.amount or 0)}, as_json)
