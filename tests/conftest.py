@@ -77,11 +77,21 @@ def db_url(request: pytest.FixtureRequest) -> str:
     return str(request.getfixturevalue(name))
 
 
+def _assert_ledger_balanced(session: Session) -> None:
+    # Every database test leaves the ledger as `yibao accounts verify` wants it.
+    from yibao.accounts.ledger import verify
+
+    v = verify(session)
+    assert v.ok, v.problems
+
+
 @pytest.fixture
 def engine(db_url: str) -> Iterator[Engine]:
-    """An engine on the test database."""
+    """An engine on the test database; the ledger must verify clean afterwards."""
     eng = make_engine(db_url)
     yield eng
+    with Session(eng) as s:
+        _assert_ledger_balanced(s)
     eng.dispose()
 
 
@@ -93,6 +103,7 @@ def session(engine: Engine) -> Iterator[Session]:
         s = Session(bind=conn, join_transaction_mode="create_savepoint", expire_on_commit=False)
         try:
             yield s
+            _assert_ledger_balanced(s)
         finally:
             s.close()
             trans.rollback()

@@ -1,0 +1,193 @@
+"""A Hypothesis state machine over the ledger's use cases, each step its own committed transaction.
+
+After every step: all balances sum to zero (no money created or lost), no member balance is
+negative, every balance equals its journal, and the model's balances (each key applied once) agree.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
+from sqlalchemy import Engine
+
+from tests.factories import new_id
+from yibao.accounts import ledger, service
+from yibao.core.db import unit_of_work
+from yibao.core.errors import Conflict
+from yibao.people import service as people
+from yibao.people.models import Relation
+
+amounts = st.integers(min_value=1, max_value=200_000)
+keys = st.integers(min_value=0, max_value=5)
+
+
+def make_machine(engine: Engine) -> type[RuleBasedStateMachine]:
+    class Ledger(RuleBasedStateMachine):
+        @initialize()
+        def setup(self) -> None:
+            self.members: list[str] = []
+            self.pid: dict[str, int] = {}
+            self.balance: dict[str, int] = {}
+            self.applied: dict[tuple[str, str], tuple[str, int]] = {}
+            self.holds: dict[int, tuple[str, int]] = {}
+            self.payments: dict[int, tuple[str, int]] = {}
+            self.reversed: set[int] = set()
+            with unit_of_work(engine) as s:
+                for name in ("甲", "乙"):
+                    idn = new_id(born=date(1970, 1, 1))
+                    people.enrol_employee(
+                        s, id_number=idn, name=name, region="530100", on=date(2020, 1, 1), employer="某公司"
+                    )
+                    self.pid[idn] = service.open_account(s, id_number=idn).owner_id or 0
+                    self.members.append(idn)
+                    self.balance[idn] = 0
+                self.relative = new_id(born=date(1945, 1, 1))
+                people.register_resident(s, id_number=self.relative, name="老人", region="530100", on=date(2022, 9, 1))
+                service.bind(
+                    s,
+                    holder_id_number=self.members[0],
+                    relative_id_number=self.relative,
+                    relation=Relation.PARENT,
+                    commitment_signed=True,
+                    channel="banshitong_app",
+                )
+
+        def _keyed(self, op: str, member: str, key: int, amount: int, run: Any) -> None:
+            k = (op, f"{member}-{key}")
+            try:
+                with unit_of_work(engine) as s:
+                    run(s, f"{member}-{op}-{key}")
+            except Conflict:
+                assert k in self.applied and self.applied[k] != (member, amount)
+                return
+            except ledger.InsufficientBalance:
+                assert k not in self.applied and self.balance[member] < amount
+                return
+            if k in self.applied:
+                assert self.applied[k] == (member, amount)  # a replay: nothing moved again
+                return
+            self.applied[k] = (member, amount)
+            self.balance[member] += amount if op == "credit" else -amount
+
+        @rule(m=st.integers(0, 1), key=keys, amount=amounts)
+        def credit(self, m: int, key: int, amount: int) -> None:
+            member = self.members[m]
+            self._keyed(
+                "credit",
+                member,
+                key,
+                amount,
+                lambda s, k: service.credit_contribution(
+                    s, id_number=member, amount=amount, period="2022-09", source="tax", key=k
+                ),
+            )
+
+        @rule(m=st.integers(0, 1), key=keys, amount=amounts, for_relative=st.booleans())
+        def pay(self, m: int, key: int, amount: int, for_relative: bool) -> None:
+            member = self.members[m]
+            beneficiary = self.relative if (for_relative and m == 0) else None
+            entry: dict[str, Any] = {}
+
+            def run(s: Any, k: str) -> None:
+                entry.update(
+                    service.pay(
+                        s,
+                        service.Payment(member, amount, "designated_pharmacy", "药店", beneficiary),
+                        source="pharmacy",
+                        key=k,
+                    )
+                )
+
+            before = dict(self.applied)
+            self._keyed("pay", member, key, amount, run)
+            if len(self.applied) > len(before):
+                self.payments[int(entry["entry_id"])] = (member, amount)
+
+        @rule(m=st.integers(0, 1), amount=amounts)
+        def hold(self, m: int, amount: int) -> None:
+            member = self.members[m]
+            try:
+                with unit_of_work(engine) as s:
+                    h = ledger.hold(s, member_id=self.pid[member], amount=amount)
+                    hid = h.id
+            except ledger.InsufficientBalance:
+                assert self.balance[member] < amount
+                return
+            self.balance[member] -= amount
+            self.holds[hid] = (member, amount)
+
+        @rule(data=st.data(), post=st.booleans())
+        def close_hold(self, data: st.DataObject, post: bool) -> None:
+            if not self.holds:
+                return
+            hid = data.draw(st.sampled_from(sorted(self.holds)))
+            member, amount = self.holds[hid]
+            with unit_of_work(engine) as s:
+                (ledger.post_hold if post else ledger.void_hold)(s, hid)
+            if not post:
+                self.balance[member] += amount
+            del self.holds[hid]
+            with pytest.raises(Conflict), unit_of_work(engine) as s:
+                ledger.void_hold(s, hid)  # exactly once
+
+        @rule(data=st.data())
+        def reverse_payment(self, data: st.DataObject) -> None:
+            if not self.payments:
+                return
+            eid = data.draw(st.sampled_from(sorted(self.payments)))
+            member, amount = self.payments[eid]
+            if eid in self.reversed:
+                with pytest.raises(Conflict), unit_of_work(engine) as s:
+                    ledger.reverse(s, eid, reason="again")
+                return
+            with unit_of_work(engine) as s:
+                ledger.reverse(s, eid, reason="退费")
+            self.reversed.add(eid)
+            self.balance[member] += amount
+
+        @rule(m=st.integers(0, 1))
+        def insurance(self, m: int) -> None:
+            member = self.members[m]
+            from datetime import UTC, datetime
+
+            try:
+                with unit_of_work(engine) as s:
+                    service.buy_insurance(
+                        s,
+                        holder_id_number=member,
+                        insured_id_number=member,
+                        product="jirui_ankang",
+                        shares=1,
+                        now=datetime.now(UTC),
+                    )
+            except ledger.InsufficientBalance:
+                assert self.balance[member] < 50_000 + 100_000
+                return
+            self.balance[member] -= 50_000
+
+        @invariant()
+        def books_balance(self) -> None:
+            if not hasattr(self, "members"):
+                return
+            with unit_of_work(engine) as s:
+                v = ledger.verify(s)
+                assert v.ok, v.problems
+                for member in self.members:
+                    assert int(service.balance(s, member)["balance"].replace(".", "")) == self.balance[member]
+
+    return Ledger
+
+
+def test_ledger_state_machine(engine: Engine) -> None:
+    machine = make_machine(engine)
+    run_state_machine_as_test(
+        machine,
+        settings=settings(
+            max_examples=12, stateful_step_count=25, deadline=None, suppress_health_check=list(HealthCheck)
+        ),
+    )
