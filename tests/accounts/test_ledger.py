@@ -167,3 +167,34 @@ def test_many_threads_paying_from_one_account_never_overdraw(engine: Engine) -> 
         assert _balance(s, pid) == 10_000 - 14 * 700
         v = ledger.verify(s)
         assert v.ok, v.problems
+
+
+def test_many_accounts_in_parallel_and_colliding_keys(engine: Engine) -> None:
+    with unit_of_work(engine) as s:
+        pids = [_member(s, 50_000) for _ in range(6)]
+
+    def pay(i: int) -> str:
+        pid = pids[i % len(pids)]
+        with unit_of_work(engine) as s:
+
+            def run() -> dict[str, object]:
+                e = ledger.transfer(
+                    s,
+                    kind="payment",
+                    source=ledger.member_account(s, pid),
+                    target=ledger.system_account(s, Purpose.SETTLEMENTS, pid),
+                    amount=1_000,
+                    member_id=pid,
+                )
+                return {"entry": e.id}
+
+            # Two requests per account share a key: each key moves money once.
+            answer = ledger.idempotent(s, source="pos", key=f"{pid}-{i // (2 * len(pids))}", body={"pid": pid}, run=run)
+            return str(answer["entry"])
+
+    with ThreadPoolExecutor(12) as pool:
+        entries = list(pool.map(pay, range(24)))
+    assert len(set(entries)) == 12  # 24 requests, 12 distinct keys
+    with unit_of_work(engine) as s:
+        for pid in pids:
+            assert _balance(s, pid) == 50_000 - 2 * 1_000
