@@ -21,6 +21,11 @@ def test_seed_once(session: Session) -> None:
     assert baby.benefits_from.isoformat() == "2022-08-01"  # enrolled within three months: from birth
     assert people.relation_between(session, ids["zhang_lao"], ids["zhang_wei"]) is Relation.CHILD
     paid = premiums.payments_for_insured(session, ids["zhang_lao"])
-    assert paid and paid[0]["proxy"] and paid[0]["amount"] == "350.00"
+    assert paid and paid[0]["proxy"] and paid[0]["amount"] == "350.00" and paid[0]["channel"] == "medical_account"
+    from yibao.accounts import service as accounts
+
+    # 3 x 250.00 credited, 350.00 paid for the father
+    assert accounts.balance(session, ids["zhang_wei"])["balance"] == "400.00"
+    assert accounts.bindings_of(session, ids["zhang_lao"])[0]["status"] == "active"
     assert premiums.payments_for_insured(session, ids["chen_gang"]) == []
     assert session.scalar(select(func.count()).select_from(InsuranceRecord)) >= len(ids)

@@ -77,12 +77,11 @@ FAMILIES: list[tuple[str, str, list[Member], dict[str, Relation]]] = [
 ]
 
 # Who has paid the 2023 premium, and who paid it (None: the insured themself).
-PAID_2023: dict[str, str | None] = {
-    "li_na": None,
-    "zhang_lao": "zhang_wei",
-    "wang_fang": None,
-    "yang_nainai": "yang_min",
-}
+PAID_2023: dict[str, str | None] = {"li_na": None, "wang_fang": None, "yang_nainai": "yang_min"}
+# Monthly contributions credited to employees' personal accounts (fictional amounts, fen).
+CREDITS: dict[str, int] = {"zhang_wei": 25_000, "yang_min": 32_000, "zhao_lei": 12_000}
+# 张伟 binds his father's use of his account and pays the father's 2023 premium from it (seed 000's flow).
+ACCOUNT_PAYS_FOR = ("zhang_wei", "zhang_lao")
 
 
 def seed(session: Session) -> dict[str, str]:
@@ -139,5 +138,46 @@ def seed(session: Session) -> dict[str, str]:
             payer_name=names[payer] if payer else None,
         )
         premiums.pay_premium(session, req, now=datetime(2022, 10, 15, 2, 0, tzinfo=UTC))
+    _seed_accounts(session, ids, names)
     set_meta(session, SEEDED, datetime.now(UTC).isoformat())
     return ids
+
+
+def _seed_accounts(session: Session, ids: dict[str, str], names: dict[str, str]) -> None:
+    from yibao.accounts import service as accounts
+
+    for key, monthly in CREDITS.items():
+        accounts.open_account(session, id_number=ids[key])
+        for month in ("2022-07", "2022-08", "2022-09"):
+            accounts.credit_contribution(
+                session,
+                id_number=ids[key],
+                amount=monthly,
+                period=month,
+                source="tax_bureau",
+                key=f"demo-{key}-{month}",
+            )
+    holder, relative = ACCOUNT_PAYS_FOR
+    accounts.bind(
+        session,
+        holder_id_number=ids[holder],
+        relative_id_number=ids[relative],
+        relation=Relation.PARENT,
+        commitment_signed=True,
+        channel="yunnan_yibao_miniapp",
+    )
+    accounts.pay_relative_premium(
+        session,
+        holder_id_number=ids[holder],
+        relative_id_number=ids[relative],
+        relative_name=names[relative],
+        year=2023,
+        key=f"demo-2023-{relative}",
+        now=datetime(2022, 10, 16, 2, 0, tzinfo=UTC),
+    )
+    accounts.pay(
+        session,
+        accounts.Payment(ids["yang_min"], 8_650, "designated_pharmacy", "大理市某定点药店"),
+        source="pharmacy",
+        key="demo-yang-min-pharmacy",
+    )
