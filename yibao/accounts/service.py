@@ -23,7 +23,7 @@ from yibao.accounts.models import (
     SharingBinding,
     WithdrawalRequest,
 )
-from yibao.core.dates import age_on, local_date
+from yibao.core.dates import age_on, local_date, utc_iso
 from yibao.core.errors import AppError, Conflict, NotFound, ValidationFailed
 from yibao.core.ids import mask_id
 from yibao.core.money import format_yuan, mul_ratio
@@ -333,8 +333,8 @@ def bindings_of(session: Session, id_number: str) -> list[dict[str, Any]]:
                 "relation": b.relation,
                 "status": b.status,
                 "channel": b.channel,
-                "bound_at": b.bound_at.isoformat(),
-                "unbound_at": b.unbound_at.isoformat() if b.unbound_at else None,
+                "bound_at": utc_iso(b.bound_at),
+                "unbound_at": utc_iso(b.unbound_at) if b.unbound_at else None,
                 "unbound_channel": b.unbound_channel,
             }
         )
@@ -653,7 +653,7 @@ def _entry_out(session: Session, entry: JournalEntry, member_id: int) -> dict[st
         "category": entry.category,
         "amount": format_yuan(line.amount if line else 0),
         "reference": entry.reference,
-        "at": entry.created_at.isoformat(),
+        "at": utc_iso(entry.created_at),
     }
 
 
@@ -710,7 +710,7 @@ def statement(
             "category": e.category,
             "amount": format_yuan(amt),
             "reference": e.reference,
-            "at": e.created_at.isoformat(),
+            "at": utc_iso(e.created_at),
         }
         for e, amt in rows[:per_page]
     ]

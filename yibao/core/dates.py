@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import calendar
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 
 
 def add_months(d: date, months: int) -> date:
@@ -53,3 +53,10 @@ def local_date(moment: datetime) -> date:
     if moment.tzinfo is None:
         raise ValueError("an instant needs a time zone")
     return moment.astimezone(CHINA_TZ).date()
+
+
+def utc_iso(moment: datetime) -> str:
+    """ISO text of a stored instant; SQLite hands back naive datetimes, and every stored time is UTC."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat()

@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from yibao.core.dates import utc_iso
 from yibao.core.ids import mask_id, mask_phone
 from yibao.people.models import InsuranceRecord, Person, RecordChange
 from yibao.people.regions import REGIONS, agency_name
@@ -158,7 +159,7 @@ def record_out(r: InsuranceRecord, history: list[RecordChange] | None = None) ->
                 new_value=h.new_value,
                 reason=h.reason,
                 actor=mask_id(h.actor) if len(h.actor) == 18 else h.actor,
-                changed_at=h.changed_at.isoformat(),
+                changed_at=utc_iso(h.changed_at),
             )
             for h in history or []
         ],

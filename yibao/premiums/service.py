@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from yibao.core.dates import local_date
+from yibao.core.dates import local_date, utc_iso
 from yibao.core.errors import AppError, Conflict, NotFound, ValidationFailed
 from yibao.core.ids import parse_id_number
 from yibao.core.money import format_yuan
@@ -295,8 +295,7 @@ def receipt_of(session: Session, p: PremiumPayment) -> dict[str, Any]:
         "agency": agency_name(p.region_code),
         "channel": p.channel,
         "channel_name": channels.get(p.channel, p.channel),
-        # SQLite hands back naive datetimes; every stored time is UTC.
-        "paid_at": (p.paid_at if p.paid_at.tzinfo else p.paid_at.replace(tzinfo=UTC)).astimezone(UTC).isoformat(),
+        "paid_at": utc_iso(p.paid_at),
     }
 
 
