@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 
 from yibao.accounts import ledger, service
-from yibao.cli.common import exits_on_app_error
+from yibao.cli.common import exits_on_app_error, print_result
 from yibao.core.dates import parse_date
 from yibao.core.db import unit_of_work
 from yibao.core.money import format_yuan, parse_yuan
@@ -50,17 +50,7 @@ Source = Annotated[str, typer.Option("--source", help="发起系统 / calling sy
 
 
 def _out(data: Any, as_json: bool) -> None:
-    if as_json:
-        print(json.dumps(data, ensure_ascii=False, indent=2, default=str))
-    elif isinstance(data, list):
-        for row in data:
-            _out(row, False)
-    elif isinstance(data, dict):
-        for k, v in data.items():
-            console.print(f"{k:<18} {v}")
-        console.print()
-    else:
-        console.print(data)
+    print_result(data, as_json, console)
 
 
 @app.command()

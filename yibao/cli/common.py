@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from functools import wraps
-from typing import ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
@@ -29,3 +30,18 @@ def exits_on_app_error(fn: Callable[P, R]) -> Callable[P, R]:
             raise typer.Exit(exc.exit_code) from None
 
     return wrapper
+
+
+def print_result(data: Any, as_json: bool, console: Console) -> None:
+    """Print a command's result: JSON for machines, aligned key/value lines for people."""
+    if as_json:
+        print(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+    elif isinstance(data, list):
+        for row in data:
+            print_result(row, False, console)
+    elif isinstance(data, dict):
+        for k, v in data.items():
+            console.print(f"{k:<20} {v}")
+        console.print()
+    else:
+        console.print(data)

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 
-from yibao.cli.common import exits_on_app_error
+from yibao.cli.common import exits_on_app_error, print_result
 from yibao.core.db import unit_of_work
 from yibao.core.money import format_yuan, parse_yuan
 from yibao.premiums import service
@@ -20,15 +19,7 @@ Json = Annotated[bool, typer.Option("--json", help="输出 JSON / print JSON")]
 
 
 def _out(data: Any, as_json: bool) -> None:
-    if as_json:
-        print(json.dumps(data, ensure_ascii=False, indent=2))
-    elif isinstance(data, list):
-        for r in data:
-            _out(r, False)
-    else:
-        for k, v in data.items():
-            console.print(f"{k:<20} {v}")
-        console.print()
+    print_result(data, as_json, console)
 
 
 @app.command()
