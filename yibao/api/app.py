@@ -46,6 +46,7 @@ def create_app() -> FastAPI:
     app.include_router(premiums_router)
     app.include_router(accounts_router)
     _register_errors(app)
+    _add_claim_schemas(app)
 
     @app.get("/healthz", tags=["ops"], summary="健康检查 / health check")
     def healthz() -> dict[str, str]:
@@ -58,6 +59,22 @@ def create_app() -> FastAPI:
         return {"status": "ok", "database": "ok"}
 
     return app
+
+
+def _add_claim_schemas(app: FastAPI) -> None:
+    """Publish the claim models referenced by ``POST /api/calc`` in the OpenAPI components."""
+    from fastapi.openapi.utils import get_openapi
+
+    from yibao.engine.api import claim_schemas
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+            schema.setdefault("components", {}).setdefault("schemas", {}).update(claim_schemas())
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def _field_of(loc: tuple[Any, ...]) -> str:

@@ -8,8 +8,32 @@ from fastapi import APIRouter, Body
 from pydantic import BaseModel, Field
 
 from yibao.engine import decide_json
+from yibao.engine.claims import CLAIM_MODELS
 
 router = APIRouter(prefix="/api", tags=["engine"])
+
+
+def claim_schemas() -> dict[str, Any]:
+    """JSON schemas of every claim model (as accepted on input), for the OpenAPI components."""
+    from pydantic.json_schema import models_json_schema
+
+    _, top = models_json_schema(
+        [(m, "validation") for m in CLAIM_MODELS.values()], ref_template="#/components/schemas/{model}"
+    )
+    defs: dict[str, Any] = top.get("$defs", {})
+    return defs
+
+
+_CLAIM_BODY = {
+    "requestBody": {
+        "content": {
+            "application/json": {
+                "schema": {"oneOf": [{"$ref": f"#/components/schemas/{m.__name__}"} for m in CLAIM_MODELS.values()]}
+            }
+        },
+        "required": True,
+    }
+}
 
 _EXAMPLE_INPATIENT: dict[str, Any] = {
     "scheme": "resident",
@@ -78,6 +102,7 @@ class DecisionOut(BaseModel):
     "/calc",
     response_model=DecisionOut,
     summary="计算一笔待遇 / Decide one claim",
+    openapi_extra=_CLAIM_BODY,
     responses={422: {"description": "输入错误，指明字段 / bad input, naming the field"}},
 )
 def calc(

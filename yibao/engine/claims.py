@@ -28,7 +28,7 @@ def _money(v: Any) -> int:
         raise ValueError(f"{exc.message_zh} / {exc.message_en}") from None
 
 
-Money = Annotated[int, BeforeValidator(_money)]
+Money = Annotated[int, BeforeValidator(_money, json_schema_input_type=str)]
 """An amount in fen, given as a yuan string."""
 
 
