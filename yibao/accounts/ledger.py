@@ -13,9 +13,9 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NoReturn
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -24,7 +24,8 @@ from yibao.core.errors import AppError, Conflict, NotFound, ValidationFailed
 from yibao.core.money import format_yuan
 
 # Shards per system account. An assumed operational value (not policy): enough to spread 16
-# concurrent writers on two cores; more shards only lengthen verification.
+# concurrent writers on two cores. The shards are rows created by migration 0005; more shards
+# need a migration adding them.
 SYSTEM_SHARDS = 8
 
 
@@ -64,35 +65,37 @@ def member_account(session: Session, person_id: int, *, create: bool = False) ->
     return acc
 
 
-def system_account(session: Session, purpose: Purpose, member_id: int) -> LedgerAccount:
-    """The shard of a system counterpart account that serves this member (created on first use)."""
+@dataclass(frozen=True, slots=True)
+class AccountRef:
+    """Enough of an account to move money on it: its id and purpose (no row loaded)."""
+
+    id: int
+    purpose: str
+
+
+# System account ids never change once created: remember them per database, so that a payment
+# does not look its counterpart up again.
+_SYSTEM_IDS: dict[tuple[str, str, int], int] = {}
+
+
+def system_account(session: Session, purpose: Purpose, member_id: int) -> AccountRef:
+    """The shard of a system counterpart account that serves this member (shards are created by migration)."""
     shard = member_id % SYSTEM_SHARDS
-    acc = session.scalar(
-        select(LedgerAccount).where(
-            LedgerAccount.purpose == purpose.value, LedgerAccount.owner_id.is_(None), LedgerAccount.shard == shard
-        )
-    )
-    if acc is None:
-        try:
-            with session.begin_nested():
-                acc = LedgerAccount(
-                    purpose=purpose.value, owner_id=None, shard=shard, balance=0, status="open", created_at=_now()
-                )
-                session.add(acc)
-                session.flush()
-        except IntegrityError:
-            acc = session.scalar(
-                select(LedgerAccount).where(
-                    LedgerAccount.purpose == purpose.value,
-                    LedgerAccount.owner_id.is_(None),
-                    LedgerAccount.shard == shard,
-                )
+    cache_key = (str(session.get_bind().engine.url), purpose.value, shard)
+    known = _SYSTEM_IDS.get(cache_key)
+    if known is None:
+        known = session.scalar(
+            select(LedgerAccount.id).where(
+                LedgerAccount.purpose == purpose.value, LedgerAccount.owner_id.is_(None), LedgerAccount.shard == shard
             )
-            assert acc is not None
-    return acc
+        )
+        if known is None:
+            raise RuntimeError(f"system account {purpose.value}/{shard} is missing: run `yibao db upgrade`")
+        _SYSTEM_IDS[cache_key] = known
+    return AccountRef(known, purpose.value)
 
 
-def _apply(session: Session, account: LedgerAccount, amount: int, keep: int = 0) -> None:
+def _apply(session: Session, account: LedgerAccount | AccountRef, amount: int, keep: int = 0) -> None:
     """Add a signed amount to a balance in one statement; member debits are guarded against overdraft.
 
     ``keep`` is what must stay in the account after a debit (the 1,000 below which commercial
@@ -105,26 +108,32 @@ def _apply(session: Session, account: LedgerAccount, amount: int, keep: int = 0)
         stmt.values(balance=LedgerAccount.balance + amount).execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
-        status = session.scalar(select(LedgerAccount.status).where(LedgerAccount.id == account.id))
-        if status != "open":
-            raise AccountClosed("个人账户已注销", "the personal account is closed")
-        need = -amount + keep
-        raise InsufficientBalance(
-            f"个人账户余额不足（需 {format_yuan(need)} 元"
-            + (f"，其中 {format_yuan(keep)} 元须保留" if keep else "")
-            + "）",
-            f"insufficient personal account balance (needs {format_yuan(need)} yuan"
-            + (f", of which {format_yuan(keep)} must stay" if keep else "")
-            + ")",
-        )
-    session.expire(account, ["balance"])
+        _refuse_debit(session, account, amount, keep)
+    if isinstance(account, LedgerAccount):
+        session.expire(account, ["balance"])
+
+
+def _refuse_debit(session: Session, account: LedgerAccount | AccountRef, amount: int, keep: int) -> NoReturn:
+    """Say why a guarded debit changed no row: the account is closed, or the balance is short."""
+    status = session.scalar(select(LedgerAccount.status).where(LedgerAccount.id == account.id))
+    if status != "open":
+        raise AccountClosed("个人账户已注销", "the personal account is closed")
+    need = -amount + keep
+    raise InsufficientBalance(
+        f"个人账户余额不足（需 {format_yuan(need)} 元"
+        + (f"，其中 {format_yuan(keep)} 元须保留" if keep else "")
+        + "）",
+        f"insufficient personal account balance (needs {format_yuan(need)} yuan"
+        + (f", of which {format_yuan(keep)} must stay" if keep else "")
+        + ")",
+    )
 
 
 @dataclass(frozen=True, slots=True)
 class Leg:
     """One line of an entry: ``amount`` fen added to ``account`` (negative takes away)."""
 
-    account: LedgerAccount
+    account: LedgerAccount | AccountRef
     amount: int
     keep: int = 0
 
@@ -145,17 +154,20 @@ def post_entry(
         raise ValueError("an entry must balance to zero over at least two lines")
     if any(leg.amount == 0 for leg in legs):
         raise ValueError("entry lines must move money")
+    values = {
+        "kind": kind,
+        "category": category,
+        "member_id": member_id,
+        "beneficiary_id": beneficiary_id,
+        "reference": reference,
+        "reverses_id": reverses_id,
+        "created_at": _now(),
+    }
+    if len(legs) == 2 and session.get_bind().dialect.name == "postgresql":
+        return _post_pair_in_one_statement(session, legs, values)
     for leg in sorted(legs, key=lambda leg: leg.amount):
         _apply(session, leg.account, leg.amount, leg.keep)
-    entry = JournalEntry(
-        kind=kind,
-        category=category,
-        member_id=member_id,
-        beneficiary_id=beneficiary_id,
-        reference=reference,
-        reverses_id=reverses_id,
-        created_at=_now(),
-    )
+    entry = JournalEntry(**values)
     session.add(entry)
     session.flush()
     session.add_all([JournalLine(entry_id=entry.id, account_id=leg.account.id, amount=leg.amount) for leg in legs])
@@ -163,12 +175,63 @@ def post_entry(
     return entry
 
 
+# The same guarded debit, credit, entry and two lines as above, in one round trip to PostgreSQL:
+# each step runs only if the one before it changed a row, so a refused debit writes nothing and
+# leaves the transaction usable.
+_PAIR_SQL = text(
+    """
+    WITH d AS (
+        UPDATE ledger_accounts SET balance = balance - :amount
+        WHERE id = :debit_id AND (purpose <> 'member' OR (balance >= :need AND status = 'open'))
+        RETURNING id
+    ), c AS (
+        UPDATE ledger_accounts SET balance = balance + :amount
+        WHERE id = :credit_id AND EXISTS (SELECT 1 FROM d)
+        RETURNING id
+    ), e AS (
+        INSERT INTO journal_entries (kind, category, member_id, beneficiary_id, reference, reverses_id, created_at)
+        SELECT :kind, :category, :member_id, :beneficiary_id, :reference, :reverses_id, :created_at
+        WHERE EXISTS (SELECT 1 FROM c)
+        RETURNING id
+    ), l AS (
+        INSERT INTO journal_lines (entry_id, account_id, amount)
+        SELECT e.id, v.account_id, v.amount
+        FROM e, (VALUES (CAST(:debit_id AS INTEGER), CAST(:debit AS BIGINT)),
+                        (CAST(:credit_id AS INTEGER), CAST(:amount AS BIGINT))) AS v (account_id, amount)
+    )
+    SELECT id FROM e
+    """
+)
+
+
+def _post_pair_in_one_statement(session: Session, legs: list[Leg], values: dict[str, Any]) -> JournalEntry:
+    debit, credit = sorted(legs, key=lambda leg: leg.amount)
+    session.flush()  # pending ORM changes go first, as they would in the general path
+    entry_id = session.execute(
+        _PAIR_SQL,
+        {
+            **values,
+            "amount": credit.amount,
+            "debit": debit.amount,
+            "need": credit.amount + debit.keep,
+            "debit_id": debit.account.id,
+            "credit_id": credit.account.id,
+        },
+    ).scalar()
+    for leg in legs:
+        if isinstance(leg.account, LedgerAccount):
+            session.expire(leg.account, ["balance"])
+    if entry_id is None:
+        _refuse_debit(session, debit.account, debit.amount, debit.keep)
+    return JournalEntry(id=entry_id, **values)
+
+
 def transfer(
     session: Session,
     *,
     kind: str,
-    source: LedgerAccount,
-    target: LedgerAccount,
+    source: LedgerAccount | AccountRef,
+    target: LedgerAccount | AccountRef,
     amount: int,
     member_id: int | None = None,
     category: str | None = None,
