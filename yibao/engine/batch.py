@@ -19,7 +19,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
 from fractions import Fraction
 from itertools import pairwise
 from typing import Any
@@ -442,13 +441,3 @@ def _scaled(scale: CompiledScale, x: I64) -> I64:
         part = np.clip(excess - t, 0, width)
         total += part * scale.numerators[i]
     return total
-
-
-def refusal_code(index: int) -> str | None:
-    """The refusal code of a batch result's ``refused`` column entry (None when paid)."""
-    return REFUSALS[index] or None
-
-
-def period_starts(pack: Pack) -> list[date]:
-    """Dates on which any parameter the batch reads changes."""
-    return sorted({dv.start for p in _PATHS for dv in pack.parameter(p).history})

@@ -183,11 +183,6 @@ class Pack:
         """Every value in force on ``day`` (cached per day)."""
         return _view_at(self, day)
 
-    def first_date(self, prefix: str) -> date | None:
-        """Earliest date any parameter under ``prefix`` has a value."""
-        starts = [p.history[0].start for k, p in self.parameters.items() if k.startswith(prefix) and p.history]
-        return min(starts) if starts else None
-
 
 @lru_cache(maxsize=4096)
 def _view_at(pack: Pack, day: date) -> PolicyView:

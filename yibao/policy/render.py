@@ -53,27 +53,3 @@ def render_value(value: Any, unit: str) -> Any:
     if isinstance(value, int) and unit == "CNY":
         return format_yuan(value)
     return value
-
-
-def human_value(value: Any, unit: str) -> str:
-    """Short Chinese-friendly text of a value for terminal output."""
-    from yibao.policy.model import Bracket
-
-    if isinstance(value, Mapping):
-        return "; ".join(f"{k}={human_value(v, unit)}" for k, v in value.items())
-    if isinstance(value, tuple) and value and isinstance(value[0], Bracket):
-        return "; ".join(
-            f">{human_value(b.threshold, unit)}: {percent_text(b.rate)}" for b in value if isinstance(b, Bracket)
-        )
-    if isinstance(value, Fraction):
-        return percent_text(value)
-    if isinstance(value, int) and unit == "CNY":
-        return format_yuan(value) + " 元"
-    units = {"days": "天", "months": "个月", "years": "年", "count": ""}
-    if isinstance(value, int) and unit in units:
-        return f"{value}{units[unit]}".strip()
-    if isinstance(value, tuple):
-        return "、".join(getattr(i, "name", str(i)) for i in value)
-    if isinstance(value, date):
-        return value.isoformat()
-    return str(value)
