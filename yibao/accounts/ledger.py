@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, NoReturn
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -362,13 +362,16 @@ def idempotent(
             "idempotency_key", "须提供幂等键（最长128字符）和来源系统", "an idempotency key and source are required"
         )
     digest = request_hash(body)
-    found = session.get(IdempotencyRecord, (source, key))
+    lookup = select(IdempotencyRecord.request_hash, IdempotencyRecord.response).where(
+        IdempotencyRecord.source == source, IdempotencyRecord.key == key
+    )
+    found = session.execute(lookup).first()
     if found is None:
         try:
             with session.begin_nested():
                 answer = run()
-                session.add(
-                    IdempotencyRecord(
+                session.execute(
+                    insert(IdempotencyRecord).values(
                         source=source,
                         key=key,
                         request_hash=digest,
@@ -376,10 +379,10 @@ def idempotent(
                         created_at=_now(),
                     )
                 )
-                session.flush()
             return answer
         except IntegrityError:
-            found = session.get(IdempotencyRecord, (source, key))
+            # Another request with this key committed first: answer as it did (or refuse another body).
+            found = session.execute(lookup).first()
             if found is None:
                 raise
     if found.request_hash != digest:

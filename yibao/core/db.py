@@ -82,8 +82,13 @@ def get_engine() -> Engine:
 
 
 def session_factory(engine: Engine | None = None) -> sessionmaker[Session]:
-    """A session factory bound to ``engine`` (default: this deployment's)."""
-    return sessionmaker(bind=engine or get_engine(), expire_on_commit=False)
+    """A session factory bound to ``engine`` (default: this deployment's), made once per engine."""
+    return _factory(engine or get_engine())
+
+
+@lru_cache(maxsize=16)
+def _factory(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(bind=engine, expire_on_commit=False)
 
 
 @contextmanager
