@@ -38,6 +38,7 @@ types: $(STAMP)
 ## bench: benchmarks (not tests); figures go to bench/results/
 bench: $(STAMP)
 	$(BIN)/python bench/engine.py
+	$(BIN)/python bench/ledger.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -2,11 +2,14 @@
 
 Run: ``.venv/bin/python bench/ledger.py [--seconds 10] [--clients 16]`` (PostgreSQL from
 YIBAO_TEST_PG_URL, default postgresql://postgres@127.0.0.1:5432/postgres). Writes
-bench/results/ledger.json. Two workloads through yibao's ledger (each payment: a guarded debit of a
-member account, a credit of a sharded settlement account, a journal entry with two lines and an
-idempotency record, in one transaction), spread over many accounts and on one hot account; and, on
-the same server in the same run, pgbench running an equivalent single-statement transfer (guarded
-debit, credit and journal line in one SQL statement) as the yardstick.
+bench/results/ledger.json. Two workloads through yibao's ledger (``ledger.pay_once`` on an autocommit
+connection, the hospital path: each payment a guarded debit of a member account, a credit of a
+sharded settlement account, a journal entry with two lines and an idempotency record, as its own
+transaction), spread over many accounts and on one hot account; and, on the same server in the same
+run, pgbench running an equivalent single-statement transfer (guarded debit, credit and journal line
+in one SQL statement) as the yardstick. For context pgbench also sends yibao's own payment statement,
+which is the ceiling any client of this schema could reach. The 16 clients are 16 connections driven
+by 2 processes of 8 threads, as pgbench drives its 16 connections from 2 threads (-j 2).
 """
 
 from __future__ import annotations
@@ -75,50 +78,60 @@ def _setup(db_url: str) -> list[int]:
 
 
 def _worker(
-    db_url: str, members: list[int], seconds: float, hot: bool, seed: int, out: Any, ready: Any, go: Any
+    db_url: str, members: list[int], seconds: float, hot: bool, seeds: list[int], out: Any, ready: Any, go: Any
 ) -> None:
+    """One client process running one client thread (and connection) per seed, as pgbench's -j threads do."""
     import random
+    import threading
+
+    from sqlalchemy.orm import Session
 
     from yibao.accounts import ledger
     from yibao.accounts.models import Purpose
-    from yibao.core.db import make_engine, unit_of_work
+    from yibao.core.db import make_engine
 
-    engine = make_engine(db_url, pool_size=1)
-    with engine.connect():
-        pass  # connect and import before the clock starts
-    rng = random.Random(seed)
-    done = 0
-    ready.put(seed)
+    engine = make_engine(db_url, pool_size=len(seeds))
+    with Session(engine) as s:
+        targets = {m: ledger.system_account(s, Purpose.SETTLEMENTS, m) for m in members}
+    # The hospital path: each payment is its own transaction on a connection held by the client.
+    conns = [engine.connect().execution_options(isolation_level="AUTOCOMMIT") for _ in seeds]
+    done = [0] * len(seeds)
+
+    def client(i: int) -> None:
+        conn, rng = conns[i], random.Random(seeds[i])
+        source = f"bench-{seeds[i]}"
+        deadline = time.perf_counter() + seconds
+        n = 0
+        while time.perf_counter() < deadline:
+            member = members[0] if hot else rng.choice(members)
+            payment = ledger.MemberPayment(
+                member_id=member, target=targets[member], amount=100, category="designated_pharmacy", reference="药店"
+            )
+            body = {"op": "pay", "holder": member, "amount": 100, "category": "designated_pharmacy"}
+            ledger.pay_once(conn, payment, source=source, key=uuid.uuid4().hex, body=body)
+            n += 1
+        done[i] = n
+
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(len(seeds))]
+    ready.put(len(seeds))
     go.wait()
-    deadline = time.perf_counter() + seconds
-    while time.perf_counter() < deadline:
-        member = members[0] if hot else rng.choice(members)
-        with unit_of_work(engine) as s:
-
-            def run(s: Any = s, member: int = member) -> dict[str, Any]:
-                e = ledger.transfer(
-                    s,
-                    kind="payment",
-                    source=ledger.member_account(s, member),
-                    target=ledger.system_account(s, Purpose.SETTLEMENTS, member),
-                    amount=100,
-                    member_id=member,
-                    category="designated_pharmacy",
-                )
-                return {"entry": e.id}
-
-            ledger.idempotent(s, source=f"bench-{seed}", key=uuid.uuid4().hex, body={"m": member}, run=run)
-        done += 1
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for conn in conns:
+        conn.close()
     engine.dispose()
-    out.put(done)
+    out.put(sum(done))
 
 
-def yibao_rate(db_url: str, members: list[int], clients: int, seconds: float, hot: bool) -> float:
-    """Payments per second through the ledger with ``clients`` processes."""
+def yibao_rate(db_url: str, members: list[int], clients: int, seconds: float, hot: bool, processes: int = 2) -> float:
+    """Payments per second through the ledger with ``clients`` connections spread over ``processes`` processes."""
     q: Any = mp.Queue()
     ready: Any = mp.Queue()
     go = mp.Event()
-    procs = [mp.Process(target=_worker, args=(db_url, members, seconds, hot, i, q, ready, go)) for i in range(clients)]
+    seeds = [list(range(clients))[i::processes] for i in range(processes)]
+    procs = [mp.Process(target=_worker, args=(db_url, members, seconds, hot, part, q, ready, go)) for part in seeds]
     for p in procs:
         p.start()
     for _ in procs:
@@ -150,13 +163,48 @@ def pgbench_rate(db_url: str, clients: int, seconds: int, hot: bool) -> float:
         )
         c.execute(text(f"INSERT INTO bench_accounts SELECT g, {FUNDS} FROM generate_series(1, {MEMBERS + 8}) g"))
     engine.dispose()
-    script = PGBENCH_SCRIPT.format(members=1 if hot else MEMBERS)
+    return _pgbench(db_url, PGBENCH_SCRIPT.format(members=1 if hot else MEMBERS), clients, seconds)
+
+
+def pgbench_same_statement_rate(db_url: str, members: list[int], clients: int, seconds: int, hot: bool) -> float:
+    """Transactions per second of pgbench sending yibao's own payment statement (the ceiling for any client)."""
+    from yibao.accounts import ledger
+
+    lo, hi = min(members), max(members)
+    assert sorted(members) == list(range(lo, hi + 1)), "members are numbered without gaps"
+    engine = create_engine(db_url)
+    with engine.connect() as c:
+        shards = dict(c.execute(text("SELECT shard, id FROM ledger_accounts WHERE purpose = 'settlements'")).all())
+    engine.dispose()
+    literal = {
+        "source": "'pgbench-' || :client_id",
+        "key": "CAST(:k AS TEXT)",
+        "request_hash": "'" + "0" * 64 + "'",
+        "answer": "'" + json.dumps({"entry_id": 0, "amount": "-1.00"}) + "'",
+        "member_id": ":m",
+        "beneficiary_id": ":m",
+        "credit_id": "CASE :m % 8 " + " ".join(f"WHEN {k} THEN {v}" for k, v in shards.items()) + " END",
+        "amount": "100",
+        "need": "100",
+        "kind": "'payment'",
+        "category": "'designated_pharmacy'",
+        "reference": "'药店'",
+        "created_at": "now()",
+    }
+    sql = re.sub(r"(?<!:):([a-z_]+)", lambda m: literal[m.group(1)], ledger._PAY_ONCE_SQL)
+    member = f"\\set m {lo}" if hot else f"\\set m random({lo}, {hi})"
+    script = f"{member}\n\\set k random(1, 9000000000000000000)\n" + " ".join(sql.split()) + ";\n"
+    return _pgbench(db_url, script, clients, seconds, prepared=True)  # prepared, as yibao sends it
+
+
+def _pgbench(db_url: str, script: str, clients: int, seconds: int, prepared: bool = False) -> float:
     url = make_url(db_url)
     with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as f:
         f.write(script)
     cmd = [
         "pgbench",
         "-n",
+        *(["-M", "prepared"] if prepared else []),
         "-c",
         str(clients),
         "-j",
@@ -197,13 +245,26 @@ def main() -> None:
             "when": datetime.now(UTC).isoformat(timespec="seconds"),
             "clients": args.clients,
             "seconds": args.seconds,
+            "client_processes": 2,
             "yibao_spread_payments_per_second": yibao_rate(db_url, members, args.clients, args.seconds, hot=False),
             "yibao_hot_account_payments_per_second": yibao_rate(db_url, members, args.clients, args.seconds, hot=True),
             "pgbench_spread_tps": pgbench_rate(db_url, args.clients, args.seconds, hot=False),
             "pgbench_hot_tps": pgbench_rate(db_url, args.clients, args.seconds, hot=True),
+            "pgbench_same_statement_spread_tps": pgbench_same_statement_rate(
+                db_url, members, args.clients, args.seconds, hot=False
+            ),
+            "pgbench_same_statement_hot_tps": pgbench_same_statement_rate(
+                db_url, members, args.clients, args.seconds, hot=True
+            ),
         }
         figures["spread_ratio_to_pgbench"] = figures["yibao_spread_payments_per_second"] / figures["pgbench_spread_tps"]
         figures["hot_ratio_to_pgbench"] = figures["yibao_hot_account_payments_per_second"] / figures["pgbench_hot_tps"]
+        figures["spread_ratio_to_same_statement"] = (
+            figures["yibao_spread_payments_per_second"] / figures["pgbench_same_statement_spread_tps"]
+        )
+        figures["hot_ratio_to_same_statement"] = (
+            figures["yibao_hot_account_payments_per_second"] / figures["pgbench_same_statement_hot_tps"]
+        )
         with create_engine(db_url).connect() as c:
             from sqlalchemy.orm import Session
 

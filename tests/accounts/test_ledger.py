@@ -14,7 +14,7 @@ from tests.factories import create_resident
 from yibao.accounts import ledger
 from yibao.accounts.models import Purpose
 from yibao.core.db import unit_of_work
-from yibao.core.errors import Conflict
+from yibao.core.errors import Conflict, NotFound
 from yibao.people.service import get_person
 
 
@@ -198,3 +198,82 @@ def test_many_accounts_in_parallel_and_colliding_keys(engine: Engine) -> None:
     with unit_of_work(engine) as s:
         for pid in pids:
             assert _balance(s, pid) == 50_000 - 2 * 1_000
+
+
+def _payment(session: Session, pid: int, amount: int, **kw: object) -> ledger.MemberPayment:
+    target = ledger.system_account(session, Purpose.SETTLEMENTS, pid)
+    return ledger.MemberPayment(member_id=pid, target=target, amount=amount, category="designated_pharmacy", **kw)  # type: ignore[arg-type]
+
+
+def test_pay_once_inside_a_transaction(session: Session) -> None:
+    pid = _member(session, 10_000)
+    body = {"member": pid, "amount": 2_500}
+    first = ledger.pay_once(session, _payment(session, pid, 2_500, reference="药店"), source="pos", key="a", body=body)
+    assert first["amount"] == "-25.00" and first["reference"] == "药店" and first["kind"] == "payment"
+    again = ledger.pay_once(session, _payment(session, pid, 2_500, reference="药店"), source="pos", key="a", body=body)
+    assert again == first and _balance(session, pid) == 7_500
+    with pytest.raises(Conflict):
+        ledger.pay_once(session, _payment(session, pid, 2_000), source="pos", key="a", body={**body, "amount": 2_000})
+    # The entry written is the one answered, with both lines.
+    lines = session.execute(
+        text("SELECT account_id, amount FROM journal_lines WHERE entry_id = :e ORDER BY amount"),
+        {"e": first["entry_id"]},
+    ).all()
+    assert [amount for _, amount in lines] == [-2_500, 2_500]
+    assert lines[0][0] == ledger.member_account(session, pid).id
+
+
+def test_pay_once_refusals_write_nothing(session: Session) -> None:
+    pid = _member(session, 1_000)
+    entries = ledger.verify(session).entries
+    with pytest.raises(ledger.InsufficientBalance) as err:
+        ledger.pay_once(session, _payment(session, pid, 1_001), source="pos", key="big", body={"n": 1})
+    assert "10.01" in err.value.message_zh
+    with pytest.raises(ledger.InsufficientBalance):  # what must stay counts
+        ledger.pay_once(session, _payment(session, pid, 600, keep=500), source="pos", key="keep", body={"n": 2})
+    stranger = get_person(session, create_resident(session, on=date(2022, 9, 1))).id
+    with pytest.raises(NotFound):
+        ledger.pay_once(session, _payment(session, stranger, 1), source="pos", key="none", body={"n": 3})
+    assert ledger.verify(session).entries == entries and _balance(session, pid) == 1_000
+    # A refused key stays free: the same key pays once the balance allows it.
+    ledger.pay_once(session, _payment(session, pid, 1_000), source="pos", key="big", body={"n": 1})
+    assert _balance(session, pid) == 0
+
+
+def test_pay_once_on_an_autocommit_connection(engine: Engine) -> None:
+    with unit_of_work(engine) as s:
+        pid = _member(s, 10_000)
+        target = ledger.system_account(s, Purpose.SETTLEMENTS, pid)
+    payment = ledger.MemberPayment(member_id=pid, target=target, amount=3_000, category="designated_hospital")
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        first = ledger.pay_once(conn, payment, source="his", key="k", body={"b": 1})
+        assert ledger.pay_once(conn, payment, source="his", key="k", body={"b": 1}) == first
+        with pytest.raises(Conflict):
+            ledger.pay_once(conn, payment, source="his", key="k", body={"b": 2})
+        with pytest.raises(ledger.InsufficientBalance):
+            ledger.pay_once(conn, ledger.MemberPayment(pid, target, 7_001), source="his", key="k2", body={"b": 3})
+    with unit_of_work(engine) as s:  # committed by itself, nothing else
+        assert _balance(s, pid) == 7_000
+
+
+def test_pay_once_racing_retries_pay_once_per_key(engine: Engine) -> None:
+    with unit_of_work(engine) as s:
+        pids = [_member(s, 20_000) for _ in range(4)]
+        targets = {pid: ledger.system_account(s, Purpose.SETTLEMENTS, pid) for pid in pids}
+
+    def pay(i: int) -> int:
+        pid = pids[i % len(pids)]
+        payment = ledger.MemberPayment(member_id=pid, target=targets[pid], amount=500)
+        key = f"{pid}-{i // (3 * len(pids))}"  # three requests share each key
+        if i % 2:  # half through a transaction, half autocommit
+            with unit_of_work(engine) as s:
+                return int(ledger.pay_once(s, payment, source="pos", key=key, body={"pid": pid})["entry_id"])
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            return int(ledger.pay_once(conn, payment, source="pos", key=key, body={"pid": pid})["entry_id"])
+
+    with ThreadPoolExecutor(12) as pool:
+        entries = list(pool.map(pay, range(36)))
+    assert len(set(entries)) == 12  # 36 requests, 12 distinct keys
+    with unit_of_work(engine) as s:
+        for pid in pids:
+            assert _balance(s, pid) == 20_000 - 3 * 500

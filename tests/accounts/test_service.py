@@ -247,9 +247,26 @@ def test_withdrawal_cases(session: Session) -> None:
         "balance": "0.00",
         "status": "closed",
     }
-    # The account is closed: nothing more can be paid from it.
+    # The account is closed: nothing more can be paid from it, nor flow into it.
     with pytest.raises(ledger.AccountClosed):
         service.pay(session, service.Payment(holder, 1, "designated_pharmacy", "药店"), source="s", key="closed")
+    with pytest.raises(ledger.AccountClosed):
+        service.credit_contribution(session, id_number=holder, amount=100, period="2023-06", source="tax", key="late")
+
+
+def test_withdrawal_waits_for_pending_holds(session: Session) -> None:
+    holder = create_employee(session, funded=50_000)
+    pid = people.get_person(session, holder).id
+    h = ledger.hold(session, member_id=pid, amount=10_000)
+    req = service.apply_withdrawal(
+        session, holder_id_number=holder, case="settle_abroad", documents=["身份证", "出国定居证明"]
+    )
+    with pytest.raises(Conflict) as err, session.begin_nested():
+        service.decide_withdrawal(session, request_id=req.id, approve=True, clerk="经办002", note="材料齐全")
+    assert err.value.code == "accounts.holds_pending"
+    ledger.post_hold(session, h.id)
+    done = service.decide_withdrawal(session, request_id=req.id, approve=True, clerk="经办002", note="材料齐全")
+    assert done.amount == 40_000
 
 
 def test_death_pays_the_heir(session: Session) -> None:

@@ -2,6 +2,8 @@
 
 After every step: all balances sum to zero (no money created or lost), no member balance is
 negative, every balance equals its journal, and the model's balances (each key applied once) agree.
+Payments go both through the service (inside a transaction) and straight to the ledger on an
+autocommit connection (the hospital path); a withdrawal closes an account for good.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from sqlalchemy import Engine
 
 from tests.factories import new_id
 from yibao.accounts import ledger, service
+from yibao.accounts.models import Purpose
 from yibao.core.db import unit_of_work
 from yibao.core.errors import Conflict
 from yibao.people import service as people
@@ -37,6 +40,7 @@ def make_machine(engine: Engine) -> type[RuleBasedStateMachine]:
             self.holds: dict[int, tuple[str, int]] = {}
             self.payments: dict[int, tuple[str, int]] = {}
             self.reversed: set[int] = set()
+            self.closed: set[str] = set()
             with unit_of_work(engine) as s:
                 for name in ("甲", "乙"):
                     idn = new_id(born=date(1970, 1, 1))
@@ -67,6 +71,9 @@ def make_machine(engine: Engine) -> type[RuleBasedStateMachine]:
                 return
             except ledger.InsufficientBalance:
                 assert k not in self.applied and self.balance[member] < amount
+                return
+            except ledger.AccountClosed:
+                assert k not in self.applied and member in self.closed
                 return
             if k in self.applied:
                 assert self.applied[k] == (member, amount)  # a replay: nothing moved again
@@ -108,9 +115,66 @@ def make_machine(engine: Engine) -> type[RuleBasedStateMachine]:
             if len(self.applied) > len(before):
                 self.payments[int(entry["entry_id"])] = (member, amount)
 
+        @rule(m=st.integers(0, 1), key=keys, amount=amounts)
+        def pay_autocommit(self, m: int, key: int, amount: int) -> None:
+            """The hospital path: one payment, its own transaction (one statement on PostgreSQL)."""
+            member = self.members[m]
+            pid = self.pid[member]
+            k = ("his", f"{member}-{key}")
+            with unit_of_work(engine) as s:
+                target = ledger.system_account(s, Purpose.SETTLEMENTS, pid)
+            payment = ledger.MemberPayment(member_id=pid, target=target, amount=amount, category="designated_hospital")
+            body = {"op": "pay", "holder": pid, "beneficiary": pid, "amount": amount, "category": "designated_hospital"}
+            try:
+                with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                    answer = ledger.pay_once(conn, payment, source="his", key=f"{member}-{key}", body=body)
+            except ledger.InsufficientBalance:
+                assert self.balance[member] < amount or member in self.closed
+                return
+            except ledger.AccountClosed:
+                assert member in self.closed
+                return
+            except Conflict:
+                assert k in self.applied and self.applied[k] != (member, amount)
+                return
+            if k in self.applied:
+                assert self.applied[k] == (member, amount)  # a replay: nothing moved again
+                return
+            self.applied[k] = (member, amount)
+            self.balance[member] -= amount
+            self.payments[int(answer["entry_id"])] = (member, amount)
+
+        @rule(death=st.booleans())
+        def withdraw(self, death: bool) -> None:
+            """The second member leaves: the balance goes abroad or to the first member as heir; the account closes."""
+            member, heir = self.members[1], self.members[0]
+            if member in self.closed:
+                return
+            try:
+                with unit_of_work(engine) as s:
+                    req = service.apply_withdrawal(
+                        s,
+                        holder_id_number=member,
+                        case="death" if death else "settle_abroad",
+                        documents=["死亡证明", "继承关系证明"] if death else ["身份证", "出国定居证明"],
+                        heir_id_number=heir if death else None,
+                    )
+                    service.decide_withdrawal(s, request_id=req.id, approve=True, clerk="窗口01", note="材料齐全")
+            except Conflict:
+                assert any(m == member for m, _ in self.holds.values())  # held amounts must settle first
+                return
+            if death:
+                self.balance[heir] += self.balance[member]
+            self.balance[member] = 0
+            self.closed.add(member)
+
         @rule(m=st.integers(0, 1), amount=amounts)
         def hold(self, m: int, amount: int) -> None:
             member = self.members[m]
+            if member in self.closed:
+                with pytest.raises(ledger.AccountClosed), unit_of_work(engine) as s:
+                    ledger.hold(s, member_id=self.pid[member], amount=amount)
+                return
             try:
                 with unit_of_work(engine) as s:
                     h = ledger.hold(s, member_id=self.pid[member], amount=amount)
@@ -155,6 +219,8 @@ def make_machine(engine: Engine) -> type[RuleBasedStateMachine]:
             member = self.members[m]
             from datetime import UTC, datetime
 
+            if member in self.closed:
+                return
             try:
                 with unit_of_work(engine) as s:
                     service.buy_insurance(

@@ -10,16 +10,18 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, NoReturn
 
-from sqlalchemy import func, insert, select, text, update
+from sqlalchemy import Connection, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from yibao.accounts.models import Hold, IdempotencyRecord, JournalEntry, JournalLine, LedgerAccount, Purpose
+from yibao.core.dates import utc_iso
 from yibao.core.errors import AppError, Conflict, NotFound, ValidationFailed
 from yibao.core.money import format_yuan
 
@@ -115,10 +117,13 @@ def _apply(session: Session, account: LedgerAccount | AccountRef, amount: int, k
 
 def _refuse_debit(session: Session, account: LedgerAccount | AccountRef, amount: int, keep: int) -> NoReturn:
     """Say why a guarded debit changed no row: the account is closed, or the balance is short."""
-    status = session.scalar(select(LedgerAccount.status).where(LedgerAccount.id == account.id))
+    _refuse_status(session.scalar(select(LedgerAccount.status).where(LedgerAccount.id == account.id)), -amount, keep)
+
+
+def _refuse_status(status: str | None, amount: int, keep: int) -> NoReturn:
     if status != "open":
         raise AccountClosed("个人账户已注销", "the personal account is closed")
-    need = -amount + keep
+    need = amount + keep
     raise InsufficientBalance(
         f"个人账户余额不足（需 {format_yuan(need)} 元"
         + (f"，其中 {format_yuan(keep)} 元须保留" if keep else "")
@@ -353,14 +358,26 @@ def request_hash(body: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()
 
 
-def idempotent(
-    session: Session, *, source: str, key: str, body: dict[str, Any], run: Callable[[], dict[str, Any]]
-) -> dict[str, Any]:
-    """Run a money-moving request once per (source, key); a retry with the same body gets the first answer."""
+def _check_key(source: str, key: str) -> None:
     if not key or len(key) > 128 or not source or len(source) > 64:
         raise ValidationFailed(
             "idempotency_key", "须提供幂等键（最长128字符）和来源系统", "an idempotency key and source are required"
         )
+
+
+def _mismatch() -> Conflict:
+    return Conflict(
+        "该幂等键已用于另一笔不同的请求",
+        "this idempotency key was used for a different request",
+        code="accounts.idempotency_mismatch",
+    )
+
+
+def idempotent(
+    session: Session, *, source: str, key: str, body: dict[str, Any], run: Callable[[], dict[str, Any]]
+) -> dict[str, Any]:
+    """Run a money-moving request once per (source, key); a retry with the same body gets the first answer."""
+    _check_key(source, key)
     digest = request_hash(body)
     lookup = select(IdempotencyRecord.request_hash, IdempotencyRecord.response).where(
         IdempotencyRecord.source == source, IdempotencyRecord.key == key
@@ -386,13 +403,189 @@ def idempotent(
             if found is None:
                 raise
     if found.request_hash != digest:
-        raise Conflict(
-            "该幂等键已用于另一笔不同的请求",
-            "this idempotency key was used for a different request",
-            code="accounts.idempotency_mismatch",
-        )
+        raise _mismatch()
     replayed: dict[str, Any] = json.loads(found.response)
     return replayed
+
+
+# ---- one payment, one statement ------------------------------------------------------------------
+#
+# Payments from member accounts are the ledger's hot path (every hospital and pharmacy bill). On
+# PostgreSQL the whole payment -- look up an earlier answer for the idempotency key, guarded debit of
+# the member account found by its owner, credit of the counterpart shard, the entry, its two lines and
+# the idempotency record with the answer -- is one statement, so one round trip. Each step runs only if
+# the one before it changed a row: a refused debit or a replayed key writes nothing. Two requests racing
+# with the same key both pass the lookup; the second one's key insert then violates the unique key and
+# the database undoes that whole statement, after which the first answer is read back.
+_PAY_ONCE_SQL = """
+WITH prior AS (
+    SELECT request_hash, response FROM ledger_idempotency WHERE source = :source AND key = :key
+), d AS (
+    UPDATE ledger_accounts SET balance = balance - :amount
+    WHERE purpose = 'member' AND owner_id = :member_id AND shard = 0
+      AND balance >= :need AND status = 'open' AND NOT EXISTS (SELECT 1 FROM prior)
+    RETURNING id
+), c AS (
+    UPDATE ledger_accounts SET balance = balance + :amount
+    WHERE id = :credit_id AND EXISTS (SELECT 1 FROM d)
+    RETURNING id
+), e AS (
+    INSERT INTO journal_entries (kind, category, member_id, beneficiary_id, reference, created_at)
+    SELECT :kind, :category, :member_id, :beneficiary_id, :reference, :created_at
+    WHERE EXISTS (SELECT 1 FROM c)
+    RETURNING id
+), l AS (
+    INSERT INTO journal_lines (entry_id, account_id, amount)
+    SELECT e.id, d.id, -CAST(:amount AS BIGINT) FROM e, d
+    UNION ALL
+    SELECT e.id, CAST(:credit_id AS INTEGER), CAST(:amount AS BIGINT) FROM e
+), k AS (
+    INSERT INTO ledger_idempotency (source, key, request_hash, response, created_at)
+    SELECT :source, :key, :request_hash,
+           CAST(jsonb_set(CAST(:answer AS JSONB), '{entry_id}', to_jsonb(e.id)) AS TEXT), :created_at
+    FROM e
+    RETURNING response
+)
+SELECT 'new' AS outcome, NULL AS request_hash, response FROM k
+UNION ALL
+SELECT 'prior', request_hash, response FROM prior
+"""
+_PAY_ONCE = text(_PAY_ONCE_SQL)
+# The same text in the driver's own placeholder style, for the autocommit path below.
+_PAY_ONCE_DRIVER = re.sub(r"(?<!:):([a-z_]+)", r"%(\1)s", _PAY_ONCE_SQL)
+_PRIOR_SQL = "SELECT 'prior', request_hash, response FROM ledger_idempotency WHERE source = :source AND key = :key"
+_PRIOR = text(_PRIOR_SQL)
+_PRIOR_DRIVER = re.sub(r"(?<!:):([a-z_]+)", r"%(\1)s", _PRIOR_SQL)
+
+
+@dataclass(frozen=True, slots=True)
+class MemberPayment:
+    """A payment from a person's member account to a counterpart account."""
+
+    member_id: int
+    target: AccountRef
+    amount: int  # fen, positive
+    kind: str = "payment"
+    category: str | None = None
+    beneficiary_id: int | None = None
+    reference: str | None = None
+    keep: int = 0  # what must stay in the account afterwards
+
+    def answer(self, entry_id: int, at: datetime) -> dict[str, Any]:
+        """What the payment answers (and a retry with the same key gets again)."""
+        return {
+            "entry_id": entry_id,
+            "kind": self.kind,
+            "category": self.category,
+            "amount": format_yuan(-self.amount),
+            "reference": self.reference,
+            "at": utc_iso(at),
+        }
+
+
+def pay_once(
+    bind: Session | Connection, payment: MemberPayment, *, source: str, key: str, body: dict[str, Any]
+) -> dict[str, Any]:
+    """Make ``payment`` once per (source, key): the same key and body get the first answer, another body is refused.
+
+    ``bind`` is a session or connection inside a transaction (the payment joins it, behind a
+    savepoint), or a connection in autocommit mode (the payment is then its own transaction and, on
+    PostgreSQL, one round trip). Other databases take the general path -- :func:`idempotent` around
+    :func:`transfer` -- with the same answers.
+    """
+    _check_key(source, key)
+    if isinstance(payment.amount, bool) or not isinstance(payment.amount, int) or payment.amount <= 0:
+        raise ValidationFailed("amount", "金额必须为正", "amount must be positive")
+    now = _now()
+    dialect = (bind.get_bind() if isinstance(bind, Session) else bind).dialect.name
+    if dialect != "postgresql":
+        return _pay_once_general(bind, payment, source=source, key=key, body=body, now=now)
+    digest = request_hash(body)
+    params = {
+        "source": source,
+        "key": key,
+        "request_hash": digest,
+        "answer": json.dumps(payment.answer(0, now), ensure_ascii=False),
+        "member_id": payment.member_id,
+        "credit_id": payment.target.id,
+        "amount": payment.amount,
+        "need": payment.amount + payment.keep,
+        "kind": payment.kind,
+        "category": payment.category,
+        "beneficiary_id": payment.beneficiary_id,
+        "reference": payment.reference,
+        "created_at": now,
+    }
+    rows = _run_pay_once(bind, params)
+    if not rows:
+        _refuse_member_debit(bind, payment.member_id, payment.amount, payment.keep)
+    outcome, prior_hash, response = rows[0]
+    if outcome == "prior" and prior_hash != digest:
+        raise _mismatch()
+    result: dict[str, Any] = json.loads(response)
+    return result
+
+
+def _run_pay_once(bind: Session | Connection, params: dict[str, Any]) -> list[Any]:
+    if isinstance(bind, Connection) and not bind.in_transaction():
+        raw = bind.connection.driver_connection
+        if raw is not None and getattr(raw, "autocommit", False):
+            import psycopg  # only here: the PostgreSQL driver
+
+            with raw.cursor() as cur:
+                try:
+                    # Prepared: PostgreSQL plans the payment once per connection. Going to the driver
+                    # directly saves more client time than the database spends on the whole payment.
+                    cur.execute(_PAY_ONCE_DRIVER, params, prepare=True)
+                    return list(cur.fetchall())
+                except psycopg.errors.UniqueViolation:
+                    cur.execute(_PRIOR_DRIVER, params)
+                    return list(cur.fetchall())
+    try:
+        with bind.begin_nested():
+            return list(bind.execute(_PAY_ONCE, params).all())
+    except IntegrityError:
+        return list(bind.execute(_PRIOR, params).all())
+
+
+def _pay_once_general(
+    bind: Session | Connection, payment: MemberPayment, *, source: str, key: str, body: dict[str, Any], now: datetime
+) -> dict[str, Any]:
+    if isinstance(bind, Connection):
+        with Session(bind=bind) as session:
+            if bind.in_transaction():
+                return _pay_once_general(session, payment, source=source, key=key, body=body, now=now)
+            with session.begin():
+                return _pay_once_general(session, payment, source=source, key=key, body=body, now=now)
+
+    def run() -> dict[str, Any]:
+        entry = transfer(
+            bind,
+            kind=payment.kind,
+            source=member_account(bind, payment.member_id),
+            target=payment.target,
+            amount=payment.amount,
+            member_id=payment.member_id,
+            category=payment.category,
+            beneficiary_id=payment.beneficiary_id,
+            reference=payment.reference,
+            keep=payment.keep,
+        )
+        return payment.answer(entry.id, entry.created_at)
+
+    return idempotent(bind, source=source, key=key, body=body, run=run)
+
+
+def _refuse_member_debit(bind: Session | Connection, member_id: int, amount: int, keep: int) -> NoReturn:
+    """Say why a payment from a member account moved nothing."""
+    row = bind.execute(
+        select(LedgerAccount.id, LedgerAccount.status).where(
+            LedgerAccount.purpose == Purpose.MEMBER.value, LedgerAccount.owner_id == member_id
+        )
+    ).first()
+    if row is None:
+        raise NotFound("该参保人没有个人账户", "the person has no personal account", code="accounts.no_account")
+    _refuse_status(row.status, amount, keep)
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,11 +10,12 @@ from datetime import UTC, date, datetime
 from fractions import Fraction
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from yibao.accounts import ledger
 from yibao.accounts.models import (
+    Hold,
     InsurancePolicy,
     JournalEntry,
     JournalLine,
@@ -107,6 +108,9 @@ def credit_contribution(
 
     def run() -> dict[str, Any]:
         acc = ledger.member_account(session, person.id, create=True)
+        if acc.status != "open":
+            # After a withdrawal the account is closed for good: nothing may flow in any more.
+            raise ledger.AccountClosed("个人账户已注销", "the personal account is closed")
         entry = ledger.transfer(
             session,
             kind="credit",
@@ -153,21 +157,6 @@ def pay(session: Session, p: Payment, *, source: str, key: str, pack: Pack | Non
     if p.beneficiary_id_number and people.get_person(session, p.beneficiary_id_number).id != holder.id:
         beneficiary = people.get_person(session, p.beneficiary_id_number)
     purpose = _check_use(session, view, p.category, holder, beneficiary)
-
-    def run() -> dict[str, Any]:
-        entry = ledger.transfer(
-            session,
-            kind="payment",
-            source=ledger.member_account(session, holder.id),
-            target=ledger.system_account(session, purpose, holder.id),
-            amount=p.amount,
-            member_id=holder.id,
-            category=p.category,
-            beneficiary_id=beneficiary.id,
-            reference=p.institution,
-        )
-        return _entry_out(session, entry, holder.id)
-
     body = {
         "op": "pay",
         "holder": holder.id,
@@ -176,7 +165,15 @@ def pay(session: Session, p: Payment, *, source: str, key: str, pack: Pack | Non
         "category": p.category,
         "institution": p.institution,
     }
-    return ledger.idempotent(session, source=source, key=key, body=body, run=run)
+    payment = ledger.MemberPayment(
+        member_id=holder.id,
+        target=ledger.system_account(session, purpose, holder.id),
+        amount=p.amount,
+        category=p.category,
+        beneficiary_id=beneficiary.id,
+        reference=p.institution,
+    )
+    return ledger.pay_once(session, payment, source=source, key=key, body=body)
 
 
 def _check_use(session: Session, view: PolicyView, category: str, holder: Person, beneficiary: Person) -> Purpose:
@@ -613,6 +610,16 @@ def decide_withdrawal(session: Session, *, request_id: int, approve: bool, clerk
     req.decided_by, req.decision_note, req.decided_at = clerk, note, _now()
     if approve:
         acc = ledger.member_account(session, req.holder_id)
+        pending = session.scalar(
+            select(func.count()).select_from(Hold).where(Hold.member_id == req.holder_id, Hold.status == "held")
+        )
+        if pending:
+            # A held amount would come back to a closed account if it were voided later.
+            raise Conflict(
+                "该账户有未结算的预扣，请先结算或撤销后再审批提取",
+                "the account has pending holds: post or void them before approving the withdrawal",
+                code="accounts.holds_pending",
+            )
         session.refresh(acc)
         amount = acc.balance
         if amount:
