@@ -17,6 +17,7 @@ import pytest
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
+from starlette.requests import Request
 
 # Tests never touch the deployment's database in var/.
 _TMP = Path(tempfile.mkdtemp(prefix="yibao-test-"))
@@ -24,6 +25,7 @@ os.environ["YIBAO_VAR_DIR"] = str(_TMP)
 os.environ["YIBAO_DATABASE_URL"] = f"sqlite:///{_TMP / 'app.db'}"
 
 from yibao.core import migrate  # noqa: E402
+from yibao.core.auth import act_as, system_principal  # noqa: E402
 from yibao.core.db import make_engine, normalize_url  # noqa: E402
 from yibao.core.settings import get_settings  # noqa: E402
 
@@ -101,6 +103,7 @@ def session(engine: Engine) -> Iterator[Session]:
     with engine.connect() as conn:
         trans = conn.begin()
         s = Session(bind=conn, join_transaction_mode="create_savepoint", expire_on_commit=False)
+        act_as(s, system_principal())  # the domain's tests act as the operator; access is tested apart
         try:
             yield s
             _assert_ledger_balanced(s)
@@ -111,18 +114,39 @@ def session(engine: Engine) -> Iterator[Session]:
 
 @pytest.fixture
 def client(engine: Engine) -> Iterator[object]:
-    """An API client whose requests run against the test database (each request its own transaction)."""
+    """An API client acting as the server's operator, against the test database.
+
+    For the domain's API tests; who may do what over HTTP is tested with real tokens through
+    ``api_client`` (tests/api/test_access.py).
+    """
     from fastapi.testclient import TestClient
 
     from yibao.api.app import create_app
-    from yibao.core.db import get_session, unit_of_work
+    from yibao.api.deps import get_session, request_info
+    from yibao.core.auth import act_as, system_principal
+    from yibao.core.db import unit_of_work
 
     app = create_app()
+    app.state.engine = engine
 
-    def session_override() -> Iterator[Session]:
+    def as_operator(request: Request) -> Iterator[Session]:
         with unit_of_work(engine) as s:
+            act_as(s, system_principal(), **request_info(request))
             yield s
 
-    app.dependency_overrides[get_session] = session_override
+    app.dependency_overrides[get_session] = as_operator
+    with TestClient(app, raise_server_exceptions=False) as c:
+        yield c
+
+
+@pytest.fixture
+def api_client(engine: Engine) -> Iterator[object]:
+    """An API client with real authentication (send ``Authorization: Bearer ...``)."""
+    from fastapi.testclient import TestClient
+
+    from yibao.api.app import create_app
+
+    app = create_app()
+    app.state.engine = engine
     with TestClient(app, raise_server_exceptions=False) as c:
         yield c

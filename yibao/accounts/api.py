@@ -9,8 +9,9 @@ from fastapi import APIRouter, Depends, Header, Query
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
-from yibao.accounts import ledger, service
-from yibao.core.db import get_session
+from yibao.accounts import service
+from yibao.api.deps import get_session
+from yibao.core.auth import needs
 from yibao.core.money import format_yuan, parse_yuan
 from yibao.people.models import Relation
 
@@ -91,13 +92,13 @@ Key = Header(alias="Idempotency-Key", description="同一请求重试时保持�
 Source = Header(alias="X-Source-System", description="发起系统 / calling system (keys are unique per source)")
 
 
-@router.get("/{id_number}", summary="账户余额 / balance")
+@router.get("/{id_number}", summary="账户余额 / balance", openapi_extra=needs(service.READ))
 def balance(id_number: str, session: Session = Depends(get_session)) -> dict[str, Any]:
     """The balance."""
     return service.balance(session, id_number)
 
 
-@router.get("/{id_number}/records", summary="消费、划入、代缴记录 / records")
+@router.get("/{id_number}/records", summary="消费、划入、代缴记录 / records", openapi_extra=needs(service.READ))
 def records(
     id_number: str,
     kind: Literal["all", "spending", "transfers_in", "proxy"] = "all",
@@ -111,7 +112,12 @@ def records(
     return service.statement(session, id_number, kind=kind, start=start, end=end, page=page, per_page=per_page)
 
 
-@router.post("/{id_number}/credits", status_code=201, summary="资金划入 / credit a contribution")
+@router.post(
+    "/{id_number}/credits",
+    status_code=201,
+    summary="资金划入 / credit a contribution",
+    openapi_extra=needs(service.CREDIT),
+)
 def credit(
     id_number: str, body: CreditIn, key: str = Key, source: str = Source, session: Session = Depends(get_session)
 ) -> dict[str, Any]:
@@ -122,7 +128,12 @@ def credit(
     )
 
 
-@router.post("/{id_number}/payments", status_code=201, summary="个人账户支付 / pay from the account")
+@router.post(
+    "/{id_number}/payments",
+    status_code=201,
+    summary="个人账户支付 / pay from the account",
+    openapi_extra=needs(service.PAY),
+)
 def pay(
     id_number: str, body: PaymentIn, key: str = Key, source: str = Source, session: Session = Depends(get_session)
 ) -> dict[str, Any]:
@@ -133,7 +144,9 @@ def pay(
     return service.pay(session, payment, source=source, key=key)
 
 
-@router.post("/{id_number}/bindings", status_code=201, summary="共济绑定 / bind a relative")
+@router.post(
+    "/{id_number}/bindings", status_code=201, summary="共济绑定 / bind a relative", openapi_extra=needs(service.MANAGE)
+)
 def bind(id_number: str, body: BindIn, session: Session = Depends(get_session)) -> list[dict[str, Any]]:
     """Let a close relative use the account."""
     service.bind(
@@ -147,7 +160,7 @@ def bind(id_number: str, body: BindIn, session: Session = Depends(get_session)) 
     return service.bindings_of(session, id_number)
 
 
-@router.post("/{id_number}/unbind", summary="解除绑定 / unbind")
+@router.post("/{id_number}/unbind", summary="解除绑定 / unbind", openapi_extra=needs(service.MANAGE))
 def unbind(id_number: str, body: UnbindIn, session: Session = Depends(get_session)) -> list[dict[str, Any]]:
     """End a binding (online, or at the agency with proof)."""
     service.unbind(
@@ -161,13 +174,18 @@ def unbind(id_number: str, body: UnbindIn, session: Session = Depends(get_sessio
     return service.bindings_of(session, id_number)
 
 
-@router.get("/{id_number}/bindings", summary="共济授权记录 / binding records")
+@router.get("/{id_number}/bindings", summary="共济授权记录 / binding records", openapi_extra=needs(service.READ))
 def bindings(id_number: str, session: Session = Depends(get_session)) -> list[dict[str, Any]]:
     """Binding and unbinding records (holder or user)."""
     return service.bindings_of(session, id_number)
 
 
-@router.post("/{id_number}/relative-premiums", status_code=201, summary="为近亲属缴纳居民医保费 / relative's premium")
+@router.post(
+    "/{id_number}/relative-premiums",
+    status_code=201,
+    summary="为近亲属缴纳居民医保费 / relative's premium",
+    openapi_extra=needs(service.MANAGE),
+)
 def relative_premium(
     id_number: str, body: RelativePremiumIn, key: str = Key, session: Session = Depends(get_session)
 ) -> dict[str, Any]:
@@ -183,7 +201,12 @@ def relative_premium(
     )
 
 
-@router.post("/{id_number}/insurance", status_code=201, summary="购买重大疾病商业补充保险 / buy insurance")
+@router.post(
+    "/{id_number}/insurance",
+    status_code=201,
+    summary="购买重大疾病商业补充保险 / buy insurance",
+    openapi_extra=needs(service.MANAGE),
+)
 def insurance(id_number: str, body: InsuranceIn, session: Session = Depends(get_session)) -> dict[str, Any]:
     """Buy shares from the balance above 1,000."""
     p = service.buy_insurance(
@@ -203,7 +226,12 @@ def insurance(id_number: str, body: InsuranceIn, session: Session = Depends(get_
     }
 
 
-@router.post("/{id_number}/withdrawals", status_code=201, summary="提取申请 / apply to withdraw")
+@router.post(
+    "/{id_number}/withdrawals",
+    status_code=201,
+    summary="提取申请 / apply to withdraw",
+    openapi_extra=needs(service.MANAGE),
+)
 def withdraw(id_number: str, body: WithdrawalIn, session: Session = Depends(get_session)) -> dict[str, Any]:
     """Apply to withdraw in a special case."""
     r = service.apply_withdrawal(
@@ -216,7 +244,11 @@ def withdraw(id_number: str, body: WithdrawalIn, session: Session = Depends(get_
     return {"request_id": r.id, "status": r.status}
 
 
-@router.post("/withdrawals/{request_id}/decision", summary="审核提取申请 / decide a withdrawal")
+@router.post(
+    "/withdrawals/{request_id}/decision",
+    summary="审核提取申请 / decide a withdrawal",
+    openapi_extra=needs(service.DECIDE),
+)
 def decide(request_id: int, body: DecisionIn, session: Session = Depends(get_session)) -> dict[str, Any]:
     """The agency's decision; approved withdrawals pay out and close the account."""
     r = service.decide_withdrawal(
@@ -225,8 +257,8 @@ def decide(request_id: int, body: DecisionIn, session: Session = Depends(get_ses
     return {"request_id": r.id, "status": r.status, "amount": format_yuan(r.amount or 0)}
 
 
-@router.get("/ledger/verify", summary="核对账簿 / verify the ledger", tags=["ops"])
+@router.get("/ledger/verify", summary="核对账簿 / verify the ledger", tags=["ops"], openapi_extra=needs(service.VERIFY))
 def verify(session: Session = Depends(get_session)) -> dict[str, Any]:
     """Balances equal their journal, entries balance, all balances sum to zero."""
-    v = ledger.verify(session)
+    v = service.verify_ledger(session)
     return {"ok": v.ok, "accounts": v.accounts, "entries": v.entries, "problems": v.problems}

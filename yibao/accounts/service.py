@@ -24,8 +24,10 @@ from yibao.accounts.models import (
     SharingBinding,
     WithdrawalRequest,
 )
+from yibao.core import auth
+from yibao.core.auth import Role, Scope, rule
 from yibao.core.dates import age_on, local_date, utc_iso
-from yibao.core.errors import AppError, Conflict, NotFound, ValidationFailed
+from yibao.core.errors import AppError, Conflict, Forbidden, NotFound, ValidationFailed
 from yibao.core.ids import mask_id
 from yibao.core.money import format_yuan, mul_ratio
 from yibao.people import service as people
@@ -58,8 +60,51 @@ _RELATIVE_USES = {"own_designated_hospital", "designated_pharmacy", "resident_pr
 }
 
 
+# Who may do what with personal accounts (see yibao.core.auth).
+READ = rule(
+    "accounts.read",
+    "查询个人账户余额、明细和共济记录 / read an account, its records and bindings",
+    writes=False,
+    person=Scope.BOUND,  # the holder, and a relative the holder has bound
+    clerk=Scope.REGION,
+    appraiser=Scope.REGION,
+    finance=Scope.REGION,
+    auditor=Scope.REGION,
+)
+CREDIT = rule(
+    "accounts.credit", "资金划入 / credit a contribution", writes=True, finance=Scope.REGION, service=Scope.ANY
+)
+PAY = rule(
+    "accounts.pay",
+    "个人账户支付 / pay from the account",
+    writes=True,
+    institution=Scope.ANY,  # the patient presents their card at a designated hospital or pharmacy
+)
+MANAGE = rule(
+    "accounts.manage",
+    "共济绑定、为亲属缴费、购买保险、申请提取 / bind, pay relatives' premiums, insure, apply to withdraw",
+    writes=True,
+    person=Scope.OWN,
+    clerk=Scope.REGION,
+)
+DECIDE = rule("accounts.withdrawals.decide", "审核提取申请 / decide a withdrawal", writes=True, appraiser=Scope.REGION)
+VERIFY = rule(
+    "accounts.verify", "核对账簿 / verify the ledger", writes=False, finance=Scope.REGION, auditor=Scope.REGION
+)
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def _allow(session: Session, action: str, person: Person, **detail: Any) -> auth.Principal:
+    return auth.authorize(session, action, people.subject_of(session, person), **detail)
+
+
+def _clerk(session: Session, given: str | None) -> str | None:
+    """Who did it at the counter: the logged-in staff member, else what the operator typed."""
+    p = auth.principal_of(session)
+    return p.login if p is not None and p.is_staff else given
 
 
 def _codes(view: PolicyView, path: str) -> dict[str, str]:
@@ -97,6 +142,7 @@ def credit_contribution(
 ) -> dict[str, Any]:
     """资金划入: a contribution transferred into the account for a period (e.g. "2023-05")."""
     person, _ = _employee(session, id_number)
+    _allow(session, CREDIT, person, amount=amount, period=period)
     if not (
         len(period) == 7
         and period[4] == "-"
@@ -147,6 +193,11 @@ def pay(session: Session, p: Payment, *, source: str, key: str, pack: Pack | Non
     """Pay from the account within its usage scope, for the holder or a bound close relative."""
     view = (pack or get_pack()).at(local_date(_now()))
     holder, record = _employee(session, p.holder_id_number)
+    caller = _allow(session, PAY, holder, amount=p.amount, category=p.category, institution=p.institution)
+    if caller.role is Role.INSTITUTION and p.institution not in (caller.login, caller.name):
+        raise Forbidden(
+            "定点机构只能以本机构名义结算", "an institution settles only in its own name", code="auth.forbidden"
+        )
     if not _normal(record):
         raise UseRefused(
             "职工医保参保状态不正常，个人账户暂停使用",
@@ -243,6 +294,7 @@ def bind(
             "只能与近亲属绑定共济", "only close relatives can be bound", code="accounts.not_close_relative"
         )
     holder, record = _employee(session, holder_id_number)
+    _allow(session, MANAGE, holder, op="bind")
     relative = people.get_person(session, relative_id_number)
     if relative.id == holder.id:
         raise ValidationFailed("relative_id_number", "不能与本人绑定", "a holder cannot bind themself")
@@ -291,6 +343,8 @@ def unbind(
 ) -> SharingBinding:
     """解除绑定: online by the holder, or at the agency with ID and proof of relation (recorded by the clerk)."""
     holder = people.get_person(session, holder_id_number)
+    _allow(session, MANAGE, holder, op="unbind")
+    clerk = _clerk(session, clerk)
     relative = people.get_person(session, relative_id_number)
     b = active_binding(session, holder.id, relative.id)
     if b is None:
@@ -314,6 +368,7 @@ def unbind(
 def bindings_of(session: Session, id_number: str) -> list[dict[str, Any]]:
     """Binding and unbinding records, seen by either side (个人账户共济授权记录查询)."""
     person = people.get_person(session, id_number)
+    _allow(session, READ, person, reading="bindings")
     rows = session.scalars(
         select(SharingBinding)
         .where(or_(SharingBinding.holder_id == person.id, SharingBinding.relative_id == person.id))
@@ -355,6 +410,7 @@ def pay_relative_premium(
     """The seed's flow: both insurances normal, binding present, balance enough; else refused, nothing moved."""
     pack = pack or get_pack()
     holder, record = _employee(session, holder_id_number)
+    _allow(session, MANAGE, holder, op="relative_premium", year=year)
     relative = people.get_person(session, relative_id_number)
     resident = session.scalar(
         select(InsuranceRecord).where(
@@ -427,6 +483,7 @@ def buy_insurance(
     if product not in products:
         raise ValidationFailed("product", f"产品应为 {'、'.join(products)} 之一", "unknown product")
     holder, record = _employee(session, holder_id_number)
+    _allow(session, MANAGE, holder, op="insurance", product=product, shares=shares)
     if not _normal(record):
         raise UseRefused(
             "职工医保参保状态不正常", "employee insurance is not in normal status", code="accounts.not_normal"
@@ -576,6 +633,7 @@ def apply_withdrawal(
             "documents", f"缺少材料：{'、'.join(missing)}", f"missing documents: {', '.join(missing)}"
         )
     holder, _ = _employee(session, holder_id_number)
+    _allow(session, MANAGE, holder, op="withdrawal", case=case)
     heir_id = None
     if case == "death":
         if not heir_id_number:
@@ -604,7 +662,13 @@ def apply_withdrawal(
 def decide_withdrawal(session: Session, *, request_id: int, approve: bool, clerk: str, note: str) -> WithdrawalRequest:
     """The agency's decision: approved, the balance is paid out (or to the heir's account) and the account closed."""
     req = session.get(WithdrawalRequest, request_id)
-    if req is None or req.status != "pending":
+    if req is None:
+        raise NotFound("没有该提取申请", "no such withdrawal application", code="accounts.no_withdrawal")
+    holder = session.get(Person, req.holder_id)
+    assert holder is not None
+    _allow(session, DECIDE, holder, request_id=request_id, approve=approve)
+    clerk = _clerk(session, clerk) or clerk
+    if req.status != "pending":
         raise Conflict("该申请不在待审核状态", "the application is not pending", code="accounts.withdrawal_not_pending")
     req.status = "approved" if approve else "rejected"
     req.decided_by, req.decision_note, req.decided_at = clerk, note, _now()
@@ -667,6 +731,7 @@ def _entry_out(session: Session, entry: JournalEntry, member_id: int) -> dict[st
 def balance(session: Session, id_number: str) -> dict[str, Any]:
     """账户余额."""
     person, _ = _employee(session, id_number)
+    _allow(session, READ, person, reading="balance")
     acc = ledger.member_account(session, person.id, create=False)
     session.refresh(acc)
     return {
@@ -691,6 +756,7 @@ def statement(
     if not 1 <= per_page <= 200 or page < 1:
         raise ValidationFailed("per_page", "每页1至200条", "per_page must be 1 to 200")
     person, _ = _employee(session, id_number)
+    _allow(session, READ, person, reading=f"records:{kind}")
     acc = ledger.member_account(session, person.id)
     q = (
         select(JournalEntry, JournalLine.amount)
@@ -722,3 +788,9 @@ def statement(
         for e, amt in rows[:per_page]
     ]
     return {"page": page, "per_page": per_page, "has_more": len(rows) > per_page, "items": items}
+
+
+def verify_ledger(session: Session) -> ledger.Verification:
+    """Check the books (finance and auditors of the province: it spans every region)."""
+    auth.authorize(session, VERIFY)
+    return ledger.verify(session)

@@ -9,19 +9,28 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
+from sqlalchemy.exc import DataError
 
 from yibao import __version__
+from yibao.core.auth import needs, public_rule
 from yibao.core.db import get_engine
 from yibao.core.errors import AppError
 
 log = logging.getLogger("yibao.api")
 
 DESCRIPTION = """
-云南省基本医疗保险经办平台接口：政策参数、待遇计算等。金额一律为以元为单位、两位小数的字符串。
+云南省基本医疗保险经办平台接口：政策参数、待遇计算、参保、缴费、个人账户等。金额一律为以元为单位、两位小数的字符串。
+除公开接口外须登录：`POST /api/auth/login` 取得令牌，以 `Authorization: Bearer <令牌>` 发送；
+每个接口的 `x-action` 与 `x-allowed` 说明所需权限（角色与范围：本人 own、本人及共济绑定亲属 bound、本统筹区 region、任意 any）。
 
-Yunnan public medical insurance platform: policy parameters, benefit calculation and more.
-Money is always a yuan string with two decimals ("1234.56").
+Yunnan public medical insurance platform: policy parameters, benefit calculation, enrolment, premiums,
+personal accounts. Money is always a yuan string with two decimals ("1234.56"). Except for public
+endpoints, log in with `POST /api/auth/login` and send `Authorization: Bearer <token>`; each operation's
+`x-action` and `x-allowed` say who may call it (role and scope: own, bound relatives, region, any).
 """
+
+
+HEALTH = public_rule("ops.health", "健康检查 / health check")
 
 
 class DatabaseUnavailable(AppError):
@@ -34,12 +43,20 @@ class DatabaseUnavailable(AppError):
 def create_app() -> FastAPI:
     """Build the application (a factory: importing this module has no side effects)."""
     from yibao.accounts.api import router as accounts_router
+    from yibao.api.guard import InputGuard
+    from yibao.core import logs
     from yibao.engine.api import router as engine_router
+    from yibao.identity.api import audit_router
+    from yibao.identity.api import router as auth_router
     from yibao.people.api import router as people_router
     from yibao.policy.api import router as policy_router
     from yibao.premiums.api import router as premiums_router
 
+    logs.install()  # no full ID or phone number in any log line from here on
     app = FastAPI(title="yibao 医保 API", description=DESCRIPTION, version=__version__)
+    app.add_middleware(InputGuard)
+    app.include_router(auth_router)
+    app.include_router(audit_router)
     app.include_router(policy_router)
     app.include_router(engine_router)
     app.include_router(people_router)
@@ -48,7 +65,7 @@ def create_app() -> FastAPI:
     _register_errors(app)
     _add_claim_schemas(app)
 
-    @app.get("/healthz", tags=["ops"], summary="健康检查 / health check")
+    @app.get("/healthz", tags=["ops"], summary="健康检查 / health check", openapi_extra=needs(HEALTH))
     def healthz() -> dict[str, str]:
         try:
             with get_engine().connect() as conn:
@@ -102,6 +119,21 @@ def _register_errors(app: FastAPI) -> None:
             },
         }
         return JSONResponse(status_code=422, content=body)
+
+    @app.exception_handler(DataError)
+    async def data_error(_request: Request, exc: DataError) -> JSONResponse:
+        # The database refused a value as invalid for its column (out of range, malformed): bad input,
+        # and the transaction was rolled back, so nothing was written.
+        log.info("database refused a value: %s", type(exc.orig).__name__)
+        return JSONResponse(
+            status_code=422,
+            content={
+                "code": "validation_failed",
+                "message": "输入的数据超出允许范围或格式无效",
+                "message_zh": "输入的数据超出允许范围或格式无效",
+                "message_en": "a value is out of range or malformed",
+            },
+        )
 
     @app.exception_handler(Exception)
     async def unexpected(_request: Request, exc: Exception) -> JSONResponse:

@@ -6,17 +6,23 @@ The entry point (an HTTP request, a CLI command) owns the transaction: services 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, MetaData, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 from yibao.core.settings import get_settings
+
+if TYPE_CHECKING:
+    from yibao.core.auth import Principal
+
+log = logging.getLogger("yibao.db")
 
 # Stable constraint names, so that migrations name the same thing on SQLite and PostgreSQL.
 NAMING_CONVENTION = {
@@ -92,20 +98,30 @@ def _factory(engine: Engine) -> sessionmaker[Session]:
 
 
 @contextmanager
-def unit_of_work(engine: Engine | None = None) -> Iterator[Session]:
-    """A session whose work is committed when the block ends normally and rolled back otherwise."""
+def unit_of_work(engine: Engine | None = None, *, principal: Principal | None = None) -> Iterator[Session]:
+    """A session whose work is committed when the block ends normally and rolled back otherwise.
+
+    It acts for ``principal`` (default: the operator at the server's command line). When it ends, the
+    access decisions taken in it go to the audit log with the outcome, in a transaction of their own.
+    """
+    from yibao.core import audit, auth
+
+    engine = engine or get_engine()
     session = session_factory(engine)()
+    auth.act_as(session, principal or auth.system_principal())
+    error: BaseException | None = None
     try:
         yield session
         session.commit()
-    except BaseException:
+    except BaseException as exc:
+        error = exc
         session.rollback()
         raise
     finally:
         session.close()
-
-
-def get_session() -> Iterator[Session]:
-    """FastAPI dependency: one transaction per request, committed only if the request succeeds."""
-    with unit_of_work() as session:
-        yield session
+        try:
+            audit.write_pending(engine, session, error)
+        except Exception:
+            if error is None:
+                raise  # an unaudited success must not pass silently
+            log.exception("could not write the audit log for a failed request")

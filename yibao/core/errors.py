@@ -75,3 +75,19 @@ class Conflict(AppError):
     code = "conflict"
     http_status = 409
     exit_code = 4
+
+
+class Unauthenticated(AppError):
+    """No valid credentials were presented (or they expired)."""
+
+    code = "auth.unauthenticated"
+    http_status = 401
+    exit_code = 6
+
+
+class Forbidden(AppError):
+    """The caller is known but may not do this (to this person, in this region)."""
+
+    code = "auth.forbidden"
+    http_status = 403
+    exit_code = 6

@@ -78,3 +78,27 @@ def mask_phone(value: str | None) -> str | None:
     if len(value) < 8:
         return "*" * len(value)
     return value[:3] + "*" * (len(value) - 7) + value[-4:]
+
+
+# An ID number anywhere in a text: 17 digits and a digit or X, not part of a longer run.
+_ID_IN_TEXT = re.compile(r"(?<![0-9A-Za-z])[1-9]\d{16}[\dXx](?![0-9A-Za-z])")
+# A mobile number (11 digits starting with 1), likewise.
+_PHONE_IN_TEXT = re.compile(r"(?<![0-9])1[3-9]\d{9}(?![0-9])")
+
+
+def mask_ids_in(text: str) -> str:
+    """Mask every ID number and mobile number in a text (log lines, audit details)."""
+    text = _ID_IN_TEXT.sub(lambda m: mask_id(m.group(0)), text)
+    return _PHONE_IN_TEXT.sub(lambda m: mask_phone(m.group(0)) or "", text)
+
+
+def find_full_ids(text: str) -> list[str]:
+    """Valid ID numbers (checksum and birth date) standing unmasked in a text."""
+    found = []
+    for m in _ID_IN_TEXT.finditer(text):
+        try:
+            parse_id_number(m.group(0))
+        except Exception:
+            continue
+        found.append(m.group(0))
+    return found

@@ -7,10 +7,14 @@ from typing import Any
 from fastapi import APIRouter, Body
 from pydantic import BaseModel, Field
 
+from yibao.core.auth import needs, public_rule
 from yibao.engine import decide_json
 from yibao.engine.claims import CLAIM_MODELS
 
 router = APIRouter(prefix="/api", tags=["engine"])
+
+# A trial calculation: the claim comes in the request and nothing is read or stored.
+CALC = public_rule("calc", "待遇测算 / benefit calculation")
 
 
 def claim_schemas() -> dict[str, Any]:
@@ -102,7 +106,7 @@ class DecisionOut(BaseModel):
     "/calc",
     response_model=DecisionOut,
     summary="计算一笔待遇 / Decide one claim",
-    openapi_extra=_CLAIM_BODY,
+    openapi_extra={**_CLAIM_BODY, **needs(CALC)},
     responses={422: {"description": "输入错误，指明字段 / bad input, naming the field"}},
 )
 def calc(

@@ -6,7 +6,9 @@ from alembic import context
 
 # Importing the models registers their tables on Base.metadata for autogenerate.
 import yibao.accounts.models
+import yibao.core.audit
 import yibao.core.meta
+import yibao.identity.models
 import yibao.people.models
 import yibao.premiums.models  # noqa: F401
 from yibao.core.db import Base, make_engine

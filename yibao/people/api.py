@@ -8,7 +8,8 @@ from typing import Any
 from fastapi import APIRouter, Depends
 from sqlalchemy.orm import Session
 
-from yibao.core.db import get_session
+from yibao.api.deps import get_session
+from yibao.core.auth import needs, sees_full_ids
 from yibao.core.ids import mask_id
 from yibao.people import service
 from yibao.people.models import Relation, Scheme, Status
@@ -29,10 +30,17 @@ router = APIRouter(prefix="/api/people", tags=["people"])
 
 
 def _enrolled(session: Session, e: service.Enrolled) -> PersonOut:
-    return person_out(e.person, [record_out(e.record, service.record_history(session, e.record))])
+    full = sees_full_ids(session)
+    return person_out(e.person, [record_out(e.record, service.record_history(session, e.record), full=full)], full=full)
 
 
-@router.post("/residents", response_model=PersonOut, status_code=201, summary="城乡居民参保登记 / register a resident")
+@router.post(
+    "/residents",
+    response_model=PersonOut,
+    status_code=201,
+    summary="城乡居民参保登记 / register a resident",
+    openapi_extra=needs(service.REGISTER),
+)
 def register_resident(body: ResidentIn, session: Session = Depends(get_session)) -> PersonOut:
     """Register a resident, for oneself or on someone's behalf."""
     return _enrolled(
@@ -40,7 +48,13 @@ def register_resident(body: ResidentIn, session: Session = Depends(get_session))
     )
 
 
-@router.post("/students", response_model=PersonOut, status_code=201, summary="在昆高校大学生参保 / register a student")
+@router.post(
+    "/students",
+    response_model=PersonOut,
+    status_code=201,
+    summary="在昆高校大学生参保 / register a student",
+    openapi_extra=needs(service.REGISTER),
+)
 def register_student(body: StudentIn, session: Session = Depends(get_session)) -> PersonOut:
     """Register a student of a provincial university in Kunming."""
     return _enrolled(
@@ -48,7 +62,13 @@ def register_student(body: StudentIn, session: Session = Depends(get_session)) -
     )
 
 
-@router.post("/newborns", response_model=PersonOut, status_code=201, summary="新生儿参保 / register a newborn")
+@router.post(
+    "/newborns",
+    response_model=PersonOut,
+    status_code=201,
+    summary="新生儿参保 / register a newborn",
+    openapi_extra=needs(service.REGISTER),
+)
 def register_newborn(body: NewbornIn, session: Session = Depends(get_session)) -> PersonOut:
     """Register a newborn (cover from birth when within three months)."""
     return _enrolled(
@@ -56,7 +76,13 @@ def register_newborn(body: NewbornIn, session: Session = Depends(get_session)) -
     )
 
 
-@router.post("/employees", response_model=PersonOut, status_code=201, summary="职工医保参保 / enrol an employee")
+@router.post(
+    "/employees",
+    response_model=PersonOut,
+    status_code=201,
+    summary="职工医保参保 / enrol an employee",
+    openapi_extra=needs(service.ENROL_EMPLOYEE),
+)
 def enrol_employee(body: EmployeeIn, session: Session = Depends(get_session)) -> PersonOut:
     """Enrol an employee (or a flexible worker)."""
     return _enrolled(
@@ -64,44 +90,73 @@ def enrol_employee(body: EmployeeIn, session: Session = Depends(get_session)) ->
     )
 
 
-@router.get("/{id_number}", response_model=PersonOut, summary="查询参保人 / a person and their records")
+def _view(session: Session, id_number: str) -> PersonOut:
+    p, records = service.view_person(session, id_number)
+    full = sees_full_ids(session)
+    return person_out(p, [record_out(r, service.record_history(session, r), full=full) for r in records], full=full)
+
+
+@router.get(
+    "/{id_number}",
+    response_model=PersonOut,
+    summary="查询参保人 / a person and their records",
+    openapi_extra=needs(service.READ),
+)
 def get_person(id_number: str, session: Session = Depends(get_session)) -> PersonOut:
     """A person with every insurance record and its history."""
-    p = service.get_person(session, id_number)
-    return person_out(p, [record_out(r, service.record_history(session, r)) for r in service.records_of(session, p)])
+    return _view(session, id_number)
 
 
-@router.post("/{id_number}/status", response_model=PersonOut, summary="暂停、恢复或终止参保 / change status")
+@router.post(
+    "/{id_number}/status",
+    response_model=PersonOut,
+    summary="暂停、恢复或终止参保 / change status",
+    openapi_extra=needs(service.CHANGE),
+)
 def change_status(id_number: str, body: StatusIn, session: Session = Depends(get_session)) -> PersonOut:
     """Suspend, resume or terminate a record."""
     service.change_status(
         session, id_number=id_number, scheme=Scheme(body.scheme), to=Status(body.to), reason=body.reason, actor="agency"
     )
-    return get_person(id_number, session)
+    return _view(session, id_number)
 
 
-@router.post("/{id_number}/move", response_model=PersonOut, summary="转移经办机构 / move agency")
+@router.post(
+    "/{id_number}/move",
+    response_model=PersonOut,
+    summary="转移经办机构 / move agency",
+    openapi_extra=needs(service.CHANGE),
+)
 def move_agency(id_number: str, body: MoveIn, session: Session = Depends(get_session)) -> PersonOut:
     """Move a record to another pooling region."""
     service.move_agency(
         session, id_number=id_number, scheme=Scheme(body.scheme), region=body.region, reason=body.reason, actor="agency"
     )
-    return get_person(id_number, session)
+    return _view(session, id_number)
 
 
-@router.post("/{id_number}/relations", status_code=201, summary="登记亲属关系 / declare a relative")
+@router.post(
+    "/{id_number}/relations",
+    status_code=201,
+    summary="登记亲属关系 / declare a relative",
+    openapi_extra=needs(service.DECLARE_RELATION),
+)
 def declare_relation(id_number: str, body: RelationIn, session: Session = Depends(get_session)) -> dict[str, Any]:
     """Declare a close relative."""
     service.declare_relation(
         session, id_number=id_number, relative_id_number=body.relative_id_number, relation=Relation(body.relation)
     )
-    return {"relatives": relatives(id_number, session)}
+    return {"relatives": _relatives(session, id_number)}
 
 
-@router.get("/{id_number}/relations", summary="亲属关系 / relatives")
+@router.get("/{id_number}/relations", summary="亲属关系 / relatives", openapi_extra=needs(service.READ))
 def relatives(id_number: str, session: Session = Depends(get_session)) -> list[dict[str, Any]]:
     """Every declared relative, from this person's side."""
+    return _relatives(session, id_number)
+
+
+def _relatives(session: Session, id_number: str) -> list[dict[str, Any]]:
     return [
         {"id_number": mask_id(p.id_number), "name": p.name, "relation": rel.value}
-        for p, rel in service.relatives_of(session, id_number)
+        for p, rel in service.list_relatives(session, id_number)
     ]

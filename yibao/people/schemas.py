@@ -126,7 +126,7 @@ class RecordOut(BaseModel):
 
 
 class PersonOut(BaseModel):
-    """A person, ID number and phone masked."""
+    """A person; ID number and phone masked except for clerks and appraisers."""
 
     id_number: str = Field(examples=["530102********1234"])
     name: str
@@ -136,8 +136,9 @@ class PersonOut(BaseModel):
     records: list[RecordOut] = []
 
 
-def record_out(r: InsuranceRecord, history: list[RecordChange] | None = None) -> RecordOut:
-    """API form of a record."""
+def record_out(r: InsuranceRecord, history: list[RecordChange] | None = None, *, full: bool = False) -> RecordOut:
+    """API form of a record (ID numbers masked unless ``full``: the caller checks identities at the counter)."""
+    show = (lambda v: v) if full else mask_id
     return RecordOut(
         scheme=r.scheme,
         status=r.status,
@@ -151,14 +152,14 @@ def record_out(r: InsuranceRecord, history: list[RecordChange] | None = None) ->
         enrolled_on=r.enrolled_on,
         benefits_from=r.benefits_from,
         channel=r.channel,
-        registered_by=mask_id(r.registered_by) if r.registered_by else None,
+        registered_by=show(r.registered_by) if r.registered_by else None,
         history=[
             ChangeOut(
                 kind=h.kind,
                 old_value=h.old_value,
                 new_value=h.new_value,
                 reason=h.reason,
-                actor=mask_id(h.actor) if len(h.actor) == 18 else h.actor,
+                actor=show(h.actor) if len(h.actor) == 18 else h.actor,
                 changed_at=utc_iso(h.changed_at),
             )
             for h in history or []
@@ -166,13 +167,13 @@ def record_out(r: InsuranceRecord, history: list[RecordChange] | None = None) ->
     )
 
 
-def person_out(p: Person, records: list[RecordOut] | None = None) -> PersonOut:
-    """API form of a person (masked)."""
+def person_out(p: Person, records: list[RecordOut] | None = None, *, full: bool = False) -> PersonOut:
+    """API form of a person: ID and phone numbers masked unless ``full`` (clerks and appraisers)."""
     return PersonOut(
-        id_number=mask_id(p.id_number),
+        id_number=p.id_number if full else mask_id(p.id_number),
         name=p.name,
         sex=p.sex,
         birth_date=p.birth_date,
-        phone=mask_phone(p.phone),
+        phone=p.phone if full else mask_phone(p.phone),
         records=records or [],
     )

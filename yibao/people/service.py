@@ -12,7 +12,9 @@ from datetime import UTC, date, datetime
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from yibao.core.errors import AppError, Conflict, NotFound, ValidationFailed
+from yibao.core import auth
+from yibao.core.auth import Role, Scope, Subject, rule
+from yibao.core.errors import AppError, Conflict, Forbidden, NotFound, ValidationFailed
 from yibao.core.ids import IdNumber, parse_id_number
 from yibao.engine.common import benefit_start
 from yibao.people.models import (
@@ -45,6 +47,52 @@ SCHOOLS = (
 )
 
 REGISTRATION_CHANNELS = ("banshitong_app", "agency_counter", "batch_import")
+
+
+# Who may do what with people's records (see yibao.core.auth).
+REGISTER = rule(
+    "people.register",
+    "城乡居民、学生、新生儿参保登记 / register residents, students, newborns",
+    writes=True,
+    person=Scope.ANY,  # for oneself or, recorded as the registrant, for someone else
+    clerk=Scope.REGION,
+)
+ENROL_EMPLOYEE = rule("people.enrol_employee", "职工医保参保 / enrol an employee", writes=True, clerk=Scope.REGION)
+READ = rule(
+    "people.read",
+    "查询参保信息 / read a person's records",
+    writes=False,
+    person=Scope.BOUND,
+    clerk=Scope.REGION,
+    appraiser=Scope.REGION,
+    finance=Scope.REGION,
+    auditor=Scope.REGION,
+)
+CHANGE = rule("people.change", "参保状态变更、转移 / change status, move agency", writes=True, clerk=Scope.REGION)
+DECLARE_RELATION = rule(
+    "people.relations.declare", "登记亲属关系 / declare a relative", writes=True, person=Scope.OWN, clerk=Scope.REGION
+)
+
+
+def subject_of(session: Session, person: Person) -> Subject:
+    """A person as the subject of an action: who, and the regions where they are insured."""
+    regions = session.scalars(select(InsuranceRecord.region_code).where(InsuranceRecord.person_id == person.id))
+    return Subject(person_id=person.id, id_number=person.id_number, regions=frozenset(regions))
+
+
+def _registrant(session: Session, region: str, id_number: str, on_behalf_by: str | None, action: str) -> str | None:
+    """Authorise a registration; a person registering someone else is recorded as the registrant."""
+    p = auth.authorize(session, action, Subject(id_number=id_number, regions=frozenset({region})), region=region)
+    if p.role is Role.PERSON and id_number != p.login:
+        if on_behalf_by not in (None, p.login):
+            raise Forbidden("只能以本人身份代办登记", "you can register others only as yourself", code="auth.forbidden")
+        return p.login
+    return on_behalf_by
+
+
+def _actor(session: Session, default: str) -> str:
+    p = auth.principal_of(session)
+    return p.login if p is not None and p.role is not Role.SYSTEM else default
 
 
 class StatusNotAllowed(AppError):
@@ -209,6 +257,7 @@ def register_resident(
     _check(region=region, channel=channel, name=name, phone=phone)
     if on_behalf_by is not None:
         on_behalf_by = parse_id_number(on_behalf_by, field="on_behalf_by").value
+    on_behalf_by = _registrant(session, region, idn.value, on_behalf_by, REGISTER)
     person = _upsert_person(session, idn, name=name, sex=sex, birth_date=birth_date, phone=phone)
     record = _enrol(
         session,
@@ -244,6 +293,7 @@ def register_student(
         raise ValidationFailed("school", "请选择省属在昆高校", "choose one of the provincial universities in Kunming")
     idn = parse_id_number(id_number)
     _check(region="530100", channel="banshitong_app", name=name, phone=phone)
+    registrant = _registrant(session, "530100", idn.value, None, REGISTER)
     person = _upsert_person(session, idn, name=name, sex=None, birth_date=None, phone=phone)
     record = _enrol(
         session,
@@ -254,8 +304,8 @@ def register_student(
         on=on,
         benefits_from=on,
         channel="banshitong_app",
-        registered_by=None,
-        actor=idn.value,
+        registered_by=registrant,
+        actor=registrant or idn.value,
         school=school,
     )
     return Enrolled(person, record)
@@ -276,6 +326,9 @@ def register_newborn(
     idn = parse_id_number(id_number)
     _check(region=region, channel=channel, name=name)
     guardian = parse_id_number(guardian_id_number, field="guardian_id_number")
+    p = auth.authorize(session, REGISTER, Subject(id_number=idn.value, regions=frozenset({region})), region=region)
+    if p.role is Role.PERSON and guardian.value != p.login:
+        raise Forbidden("新生儿须由监护人本人登记", "a newborn is registered by the guardian", code="auth.forbidden")
     if on < idn.birth_date:
         raise ValidationFailed("on", "登记日期早于出生日期", "registration date is before the birth date")
     view = (pack or get_pack()).at(on)
@@ -319,6 +372,8 @@ def enrol_employee(
         )
     idn = parse_id_number(id_number)
     _check(region=region, channel="agency_counter", name=name, phone=phone)
+    auth.authorize(session, ENROL_EMPLOYEE, Subject(id_number=idn.value, regions=frozenset({region})), region=region)
+    actor = _actor(session, actor)
     person = _upsert_person(session, idn, name=name, sex=None, birth_date=None, phone=phone)
     record = _enrol(
         session,
@@ -368,6 +423,8 @@ def change_status(
     """Suspend, resume or terminate an insurance record, with the reason kept in its history."""
     if not reason.strip():
         raise ValidationFailed("reason", "须填写原因", "a reason is required")
+    auth.authorize(session, CHANGE, subject_of(session, get_person(session, id_number)), to=to.value)
+    actor = _actor(session, actor)
     record = get_record(session, id_number, scheme)
     old = Status(record.status)
     if (old, to) not in _ALLOWED:
@@ -381,6 +438,8 @@ def move_agency(
     session: Session, *, id_number: str, scheme: Scheme, region: str, reason: str, actor: str
 ) -> InsuranceRecord:
     """Move a record to another pooling region's agency (参保关系转移)."""
+    auth.authorize(session, CHANGE, subject_of(session, get_person(session, id_number)), to_region=region)
+    actor = _actor(session, actor)
     record = get_record(session, id_number, scheme)
     check_region(region)
     if record.status == Status.TERMINATED.value:
@@ -405,6 +464,7 @@ def declare_relation(
 ) -> PersonRelation:
     """Declare that the relative is ``relation`` of the person (stored once, readable from both sides)."""
     a, b = get_person(session, id_number), get_person(session, relative_id_number)
+    auth.authorize(session, DECLARE_RELATION, subject_of(session, a), relation=relation.value)
     if a.id == b.id:
         raise ValidationFailed("relative_id_number", "不能与本人建立亲属关系", "a person is not their own relative")
     # Store with the smaller id first, turning the relation around when the pair is swapped.
@@ -420,6 +480,19 @@ def declare_relation(
     session.add(row)
     session.flush()
     return row
+
+
+def view_person(session: Session, id_number: str) -> tuple[Person, list[InsuranceRecord]]:
+    """A person and their records, for whoever may read them."""
+    person = get_person(session, id_number)
+    auth.authorize(session, READ, subject_of(session, person))
+    return person, records_of(session, person)
+
+
+def list_relatives(session: Session, id_number: str) -> list[tuple[Person, Relation]]:
+    """A person's declared relatives, for whoever may read the person's records."""
+    auth.authorize(session, READ, subject_of(session, get_person(session, id_number)), reading="relations")
+    return relatives_of(session, id_number)
 
 
 def relatives_of(session: Session, id_number: str) -> list[tuple[Person, Relation]]:

@@ -8,9 +8,12 @@ from typing import Any
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
+from yibao.core.auth import needs, public_rule
 from yibao.policy import service
 
 router = APIRouter(prefix="/api/policy", tags=["policy"])
+
+READ_PARAMETERS = public_rule("policy.read", "政策参数 / policy parameters")
 
 
 class CitationOut(BaseModel):
@@ -53,7 +56,12 @@ class ParameterDetailOut(ParameterOut):
     history: list[HistoryOut]
 
 
-@router.get("/parameters", response_model=list[ParameterOut], summary="全部政策参数 / all parameters")
+@router.get(
+    "/parameters",
+    response_model=list[ParameterOut],
+    summary="全部政策参数 / all parameters",
+    openapi_extra=needs(READ_PARAMETERS),
+)
 def list_parameters(
     on: date | None = Query(default=None, alias="date", description="日期，默认今天 / date, default today"),
     prefix: str = Query(default="", description="路径前缀，如 resident.inpatient / dotted prefix"),
@@ -67,6 +75,7 @@ def list_parameters(
     response_model=ParameterDetailOut,
     summary="一个政策参数 / one parameter",
     responses={404: {"description": "没有该参数 / no such parameter"}},
+    openapi_extra=needs(READ_PARAMETERS),
 )
 def get_parameter(
     path: str, on: date | None = Query(default=None, alias="date", description="日期 / date")

@@ -11,7 +11,8 @@ from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
-from yibao.core.db import get_session
+from yibao.api.deps import get_session
+from yibao.core.auth import needs
 from yibao.core.money import format_yuan, parse_yuan
 from yibao.premiums import service
 
@@ -34,7 +35,7 @@ class PaymentIn(BaseModel):
     collector: str | None = None
 
 
-@router.get("/years/{year}", summary="年度缴费标准与缴费期 / contribution year")
+@router.get("/years/{year}", summary="年度缴费标准与缴费期 / contribution year", openapi_extra=needs(service.YEARS))
 def contribution_year(year: int) -> dict[str, Any]:
     """Standard amount and collection period of a contribution year, with sources."""
     y = service.contribution_year(year)
@@ -56,6 +57,7 @@ def contribution_year(year: int) -> dict[str, Any]:
         409: {"description": "幂等键冲突 / key reused"},
         422: {"description": "拒绝缴费及补救办法 / refused with remedy"},
     },
+    openapi_extra=needs(service.PAY),
 )
 def pay(
     body: PaymentIn,
@@ -69,13 +71,18 @@ def pay(
     return service.pay_premium(session, req, now=datetime.now(UTC))
 
 
-@router.get("/receipts/{receipt_no}", summary="电子回执 / receipt")
+@router.get("/receipts/{receipt_no}", summary="电子回执 / receipt", openapi_extra=needs(service.READ))
 def receipt(receipt_no: str, session: Session = Depends(get_session)) -> dict[str, Any]:
     """The electronic receipt as JSON."""
     return service.get_receipt(session, receipt_no)
 
 
-@router.get("/receipts/{receipt_no}/print", response_class=HTMLResponse, summary="打印回执 / printable receipt")
+@router.get(
+    "/receipts/{receipt_no}/print",
+    response_class=HTMLResponse,
+    summary="打印回执 / printable receipt",
+    openapi_extra=needs(service.READ),
+)
 def receipt_page(receipt_no: str, session: Session = Depends(get_session)) -> str:
     """The electronic receipt as a printable page."""
     r = service.get_receipt(session, receipt_no)
@@ -101,13 +108,17 @@ def receipt_page(receipt_no: str, session: Session = Depends(get_session)) -> st
     )
 
 
-@router.get("/insured/{id_number}/payments", summary="缴费记录 / payments for a person")
+@router.get(
+    "/insured/{id_number}/payments", summary="缴费记录 / payments for a person", openapi_extra=needs(service.READ)
+)
 def payments_for(id_number: str, session: Session = Depends(get_session)) -> list[dict[str, Any]]:
     """Every payment made for the insured person."""
     return service.payments_for_insured(session, id_number)
 
 
-@router.get("/payers/{id_number}/payments", summary="代缴记录 / payments made for others")
+@router.get(
+    "/payers/{id_number}/payments", summary="代缴记录 / payments made for others", openapi_extra=needs(service.READ)
+)
 def payments_by(id_number: str, session: Session = Depends(get_session)) -> list[dict[str, Any]]:
     """Payments this person made for other people."""
     return service.payments_by_payer(session, id_number)

@@ -18,13 +18,15 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from yibao.core import auth
+from yibao.core.auth import Role, Scope, Subject, rule
 from yibao.core.dates import local_date, utc_iso
-from yibao.core.errors import AppError, Conflict, NotFound, ValidationFailed
+from yibao.core.errors import AppError, Conflict, Forbidden, NotFound, ValidationFailed
 from yibao.core.ids import parse_id_number
 from yibao.core.money import format_yuan
 from yibao.people.models import InsuranceRecord, Person, Scheme, Status
 from yibao.people.regions import REGIONS, agency_name, check_region
-from yibao.people.service import find_person
+from yibao.people.service import find_person, subject_of
 from yibao.policy.loader import get_pack
 from yibao.policy.model import Citation, Pack
 from yibao.premiums.models import PremiumPayment
@@ -34,6 +36,27 @@ POS = "collector_pos"
 # accounts module may use it, because the money must leave the account in the same transaction.
 ACCOUNT_CHANNEL = "medical_account"
 ACCOUNT_CHANNEL_NAME = "医保账户支付"
+
+
+PAY = rule(
+    "premiums.pay",
+    "缴纳居民医保费（含代他人缴费）/ pay a resident premium (also for others)",
+    writes=True,
+    person=Scope.ANY,  # anyone may pay for anyone (代他人缴费), as themselves
+    clerk=Scope.REGION,
+    service=Scope.ANY,  # bank and tax collection batches
+)
+READ = rule(
+    "premiums.read",
+    "查询缴费记录和电子回执 / read premium payments and receipts",
+    writes=False,
+    person=Scope.BOUND,
+    clerk=Scope.REGION,
+    appraiser=Scope.REGION,
+    finance=Scope.REGION,
+    auditor=Scope.REGION,
+)
+YEARS = auth.public_rule("premiums.years", "年度缴费标准与缴费期 / contribution years")
 
 
 class PremiumRefused(AppError):
@@ -119,6 +142,21 @@ def pay_premium(
         raise ValidationFailed(
             "idempotency_key", "须提供幂等键（最长128字符）", "an idempotency key (up to 128 chars) is required"
         )
+    # From the account, the accounts module has already authorised the whole use case.
+    p = auth.principal_of(session) if from_account else None
+    p = p or auth.authorize(
+        session,
+        PAY,
+        Subject(id_number=req.insured_id_number.strip().upper(), regions=frozenset({req.region})),
+        year=req.year,
+        channel=req.channel,
+    )
+    if (
+        not from_account
+        and p.role is Role.PERSON
+        and (req.payer_id_number or req.insured_id_number).strip().upper() != p.login
+    ):
+        raise Forbidden("只能以本人身份缴费", "you can pay only as yourself", code="auth.forbidden")
     fingerprint = req.fingerprint()
     replay = _replay(session, req, fingerprint)
     if replay is not None:
@@ -304,6 +342,17 @@ def get_receipt(session: Session, receipt_no: str) -> dict[str, Any]:
     p = session.scalar(select(PremiumPayment).where(PremiumPayment.receipt_no == receipt_no))
     if p is None:
         raise NotFound("未找到该电子回执", "no receipt with this number", code="premium.receipt_not_found")
+    caller = auth.principal_of(session)
+    if caller is not None and caller.role is Role.PERSON and caller.login == p.payer_id_number:
+        payer = find_person(session, p.payer_id_number)
+        subject = subject_of(session, payer) if payer else Subject(id_number=p.payer_id_number)
+        if payer is None:
+            subject.person_id = caller.person_id
+    else:
+        insured = session.get(Person, p.insured_id)
+        assert insured is not None
+        subject = subject_of(session, insured)
+    auth.authorize(session, READ, subject, receipt=receipt_no)
     return receipt_of(session, p)
 
 
@@ -312,6 +361,7 @@ def payments_for_insured(session: Session, id_number: str) -> list[dict[str, Any
     person = find_person(session, id_number)
     if person is None:
         raise NotFound("未找到该参保人", "no person with this ID number", code="people.not_found")
+    auth.authorize(session, READ, subject_of(session, person), reading="payments")
     rows = session.scalars(
         select(PremiumPayment).where(PremiumPayment.insured_id == person.id).order_by(PremiumPayment.paid_at)
     )
@@ -321,6 +371,13 @@ def payments_for_insured(session: Session, id_number: str) -> list[dict[str, Any
 def payments_by_payer(session: Session, id_number: str) -> list[dict[str, Any]]:
     """代缴记录: payments someone made for other people."""
     idn = parse_id_number(id_number)
+    payer = find_person(session, idn.value)
+    auth.authorize(
+        session,
+        READ,
+        subject_of(session, payer) if payer else Subject(id_number=idn.value),
+        reading="proxy_payments",
+    )
     rows = session.scalars(
         select(PremiumPayment).where(PremiumPayment.payer_id_number == idn.value).order_by(PremiumPayment.paid_at)
     )

@@ -1,0 +1,136 @@
+"""Input the application never lets through: oversized bodies, NUL characters and broken Unicode.
+
+A pure ASGI middleware in front of everything: a body over :data:`MAX_BODY_BYTES` gets 413 before it
+is read in full; a path, query or JSON body carrying a NUL character or a lone surrogate (neither can
+be stored, and neither is ever meaningful in this domain) gets 422 naming where it was found.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import unquote_to_bytes
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+# Operational limit (assumed): the largest legitimate request is a claim with its bill lines, far below this.
+MAX_BODY_BYTES = 1_048_576
+
+
+def _error(status: int, code: str, zh: str, en: str, field: str | None = None) -> bytes:
+    body: dict[str, Any] = {"code": code, "message": zh, "message_zh": zh, "message_en": en}
+    if field:
+        body["details"] = {"field": field}
+    return json.dumps(body, ensure_ascii=False).encode()
+
+
+def _bad_text(value: str) -> bool:
+    if "\x00" in value:
+        return True
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def _find_bad(value: Any, where: str) -> str | None:
+    if isinstance(value, str):
+        return where if _bad_text(value) else None
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if _bad_text(str(k)):
+                return f"{where}.{k!r}"
+            found = _find_bad(v, f"{where}.{k}")
+            if found:
+                return found
+    if isinstance(value, list):
+        for i, v in enumerate(value):
+            found = _find_bad(v, f"{where}[{i}]")
+            if found:
+                return found
+    return None
+
+
+class InputGuard:
+    """ASGI middleware: size limit and clean text for every HTTP request."""
+
+    def __init__(self, app: ASGIApp, max_body: int = MAX_BODY_BYTES) -> None:
+        self.app = app
+        self.max_body = max_body
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        raw_path = scope.get("raw_path") or scope["path"].encode("utf-8", "surrogateescape")
+        for part, name in ((raw_path, "path"), (scope.get("query_string", b""), "query")):
+            decoded = unquote_to_bytes(part)
+            if b"\x00" in decoded:
+                await self._reject(
+                    send, 422, "validation_failed", f"{name}：含有非法字符", f"{name}: NUL character", name
+                )
+                return
+            try:
+                decoded.decode("utf-8")
+            except UnicodeDecodeError:
+                await self._reject(send, 422, "validation_failed", f"{name}：编码无效", f"{name}: invalid UTF-8", name)
+                return
+        headers = dict(scope.get("headers") or [])
+        length = headers.get(b"content-length")
+        if length is not None and (not length.isdigit() or int(length) > self.max_body):
+            await self._too_large(send)
+            return
+        body = b""
+        more = True
+        while more:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+            if len(body) > self.max_body:
+                await self._too_large(send)
+                return
+        if body and b"json" in headers.get(b"content-type", b""):
+            try:
+                parsed = json.loads(body)
+            except (ValueError, UnicodeDecodeError):
+                parsed = None  # FastAPI answers malformed JSON with 422 itself
+            bad = _find_bad(parsed, "body") if parsed is not None else None
+            if bad:
+                await self._reject(
+                    send, 422, "validation_failed", f"{bad}：含有非法字符", f"{bad}: NUL or invalid Unicode", bad
+                )
+                return
+        sent = False
+
+        async def replay() -> Message:
+            nonlocal sent
+            if sent:
+                return await receive()
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        await self.app(scope, replay, send)
+
+    async def _too_large(self, send: Send) -> None:
+        await self._reject(
+            send,
+            413,
+            "request_too_large",
+            f"请求内容过大（上限 {self.max_body // 1024} KB）",
+            f"request body too large (limit {self.max_body // 1024} KB)",
+        )
+
+    @staticmethod
+    async def _reject(send: Send, status: int, code: str, zh: str, en: str, field: str | None = None) -> None:
+        payload = _error(status, code, zh, en, field)
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())],
+            }
+        )
+        await send({"type": "http.response.body", "body": payload})

@@ -1,0 +1,175 @@
+"""The audit log: every write and every read of personal data -- who, what, when, from where, outcome.
+
+:func:`yibao.core.auth.authorize` notes each decision on the session; when the unit of work ends,
+:func:`write_pending` stores the notes in their own transaction with the outcome (``ok``, ``denied``
+or ``failed:<code>``), so a refused or failed request is logged although its own work was rolled
+back. The table is append-only, enforced by the database (triggers on PostgreSQL and SQLite).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Boolean, DateTime, Engine, Integer, String, Text, insert, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from yibao.core.db import Base
+from yibao.core.errors import ValidationFailed
+from yibao.core.ids import mask_id, mask_ids_in
+
+if TYPE_CHECKING:
+    from yibao.core.auth import Principal, Rule, Subject
+
+
+class AuditEvent(Base):
+    """One decision on one action, and how the request ended."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    actor_role: Mapped[str] = mapped_column(String(16))
+    actor: Mapped[str] = mapped_column(String(64), index=True)  # staff user name, masked ID number, ...
+    actor_identity_id: Mapped[int | None] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(String(48), index=True)
+    writes: Mapped[bool] = mapped_column(Boolean)
+    subject_person_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    subject: Mapped[str | None] = mapped_column(String(32))  # masked ID number
+    subject_regions: Mapped[str | None] = mapped_column(String(64))  # comma-separated region codes
+    outcome: Mapped[str] = mapped_column(String(64))  # ok | denied | failed:<code>
+    ip: Mapped[str | None] = mapped_column(String(64))
+    request_id: Mapped[str | None] = mapped_column(String(64))
+    method: Mapped[str | None] = mapped_column(String(8))
+    path: Mapped[str | None] = mapped_column(String(256))  # ID numbers masked
+    detail: Mapped[str | None] = mapped_column(Text)  # JSON, ID numbers masked
+
+
+def _actor(p: Principal | None) -> str:
+    if p is None:
+        return "(none)"
+    return mask_ids_in(p.login)[:64]
+
+
+def note(
+    session: Session,
+    principal: Principal | None,
+    r: Rule,
+    subject: Subject | None,
+    allowed: bool,
+    detail: dict[str, Any],
+) -> None:
+    """Remember a decision until the unit of work ends."""
+    req = session.info.get("request") or {}
+    session.info.setdefault("audit_pending", []).append(
+        {
+            "at": datetime.now(UTC),
+            "actor_role": principal.role.value if principal else "none",
+            "actor": _actor(principal),
+            "actor_identity_id": principal.identity_id if principal else None,
+            "action": r.action,
+            "writes": r.writes,
+            "subject_person_id": subject.person_id if subject else None,
+            "subject": mask_id(subject.id_number) if subject and subject.id_number else None,
+            "subject_regions": ",".join(sorted(subject.regions)) if subject else None,
+            "allowed": allowed,
+            "ip": req.get("ip"),
+            "request_id": req.get("request_id"),
+            "method": req.get("method"),
+            "path": mask_ids_in(str(req.get("path") or ""))[:256] or None,
+            "detail": mask_ids_in(json.dumps(detail, ensure_ascii=False, default=str)) if detail else None,
+        }
+    )
+
+
+def write_pending(engine: Engine, session: Session, error: BaseException | None) -> None:
+    """Store the session's decisions with how the unit of work ended, in a transaction of their own."""
+    pending: list[dict[str, Any]] = session.info.pop("audit_pending", [])
+    if not pending:
+        return
+    from yibao.core.errors import AppError
+
+    failed = None
+    if error is not None:
+        failed = f"failed:{error.code}" if isinstance(error, AppError) else f"failed:{type(error).__name__}"
+    rows = []
+    for ev in pending:
+        allowed = ev.pop("allowed")
+        ev["outcome"] = "denied" if not allowed else (failed or "ok")
+        rows.append(ev)
+    with engine.begin() as conn:
+        conn.execute(insert(AuditEvent), rows)
+
+
+def search(
+    session: Session,
+    *,
+    actor: str | None = None,
+    subject_id_number: str | None = None,
+    action: str | None = None,
+    outcome: str | None = None,
+    start: date | None = None,
+    end: date | None = None,
+    page: int = 1,
+    per_page: int = 50,
+) -> dict[str, Any]:
+    """Audit events, newest first, limited to the auditor's region (the province sees all)."""
+    from yibao.core import auth
+
+    p = auth.principal_of(session)
+    scope = auth.Subject(regions=frozenset({p.region})) if p is not None and p.region else None
+    who = auth.authorize(session, AUDIT_READ, scope, reading="audit_log")
+    if not 1 <= per_page <= 200 or page < 1:
+        raise ValidationFailed("per_page", "每页1至200条", "per_page must be 1 to 200")
+    q = select(AuditEvent)
+    if who.region and who.region != auth.PROVINCE and who.role is not auth.Role.SYSTEM:
+        q = q.where(AuditEvent.subject_regions.contains(who.region))
+    if actor:
+        q = q.where(AuditEvent.actor == mask_ids_in(actor))
+    if subject_id_number:
+        q = q.where(AuditEvent.subject == mask_id(subject_id_number))
+    if action:
+        q = q.where(AuditEvent.action == action)
+    if outcome:
+        q = q.where(AuditEvent.outcome.startswith(outcome))
+    if start:
+        q = q.where(AuditEvent.at >= datetime(start.year, start.month, start.day, tzinfo=UTC))
+    if end:
+        q = q.where(AuditEvent.at < datetime.fromordinal(end.toordinal() + 1).replace(tzinfo=UTC))
+    rows = list(session.scalars(q.order_by(AuditEvent.id.desc()).offset((page - 1) * per_page).limit(per_page + 1)))
+    return {
+        "page": page,
+        "per_page": per_page,
+        "has_more": len(rows) > per_page,
+        "items": [
+            {
+                "id": e.id,
+                "at": e.at.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+                if e.at.tzinfo
+                else e.at.isoformat(timespec="seconds") + "Z",
+                "actor_role": e.actor_role,
+                "actor": e.actor,
+                "action": e.action,
+                "writes": e.writes,
+                "subject": e.subject,
+                "subject_regions": e.subject_regions,
+                "outcome": e.outcome,
+                "ip": e.ip,
+                "request_id": e.request_id,
+                "method": e.method,
+                "path": e.path,
+                "detail": json.loads(e.detail) if e.detail else None,
+            }
+            for e in rows[:per_page]
+        ],
+    }
+
+
+def _declare() -> str:
+    from yibao.core.auth import Scope, rule
+
+    return rule("audit.read", "查询审计日志 / read the audit log", writes=False, auditor=Scope.REGION)
+
+
+AUDIT_READ = _declare()

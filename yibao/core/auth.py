@@ -1,0 +1,227 @@
+"""Who may do what: principals, roles, the rule table and the one check every use case calls.
+
+Authorisation lives in the service layer: each use case calls :func:`authorize` with its action
+and the person it acts on, before reading or changing anything. The caller is taken from the
+session (``session.info["principal"]``), set by the entry point: the HTTP API from the request's
+token, the command line as the local system operator. A session without a principal may do
+nothing, so a forgotten entry point fails closed.
+
+Each domain declares its actions with :func:`rule` next to its services; together they form one
+table (:data:`RULES`), which the API's matrix test walks for every endpoint and role.
+"""
+
+from __future__ import annotations
+
+import getpass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from yibao.core.errors import Forbidden, Unauthenticated
+
+PROVINCE = "530000"  # the provincial agency's region code (GB/T 2260): staff there serve all of Yunnan
+
+
+class Role(StrEnum):
+    """What kind of caller, and for staff which job."""
+
+    ANONYMOUS = "anonymous"
+    PERSON = "person"  # an insured person (or someone paying for one)
+    CLERK = "clerk"  # 经办: enrolment, counter services
+    APPRAISER = "appraiser"  # 审核: approvals, withdrawals
+    FINANCE = "finance"  # 财务: funds in and out, ledger checks
+    AUDITOR = "auditor"  # 稽核: reads everything in the region, and the audit log
+    ADMIN = "admin"  # 系统管理员: staff, institutions and service tokens; no insured data
+    INSTITUTION = "institution"  # 定点医药机构: a designated hospital or pharmacy
+    SERVICE = "service"  # a batch job (e.g. contribution transfers from the tax bureau)
+    SYSTEM = "system"  # the operator at the server's command line
+
+
+STAFF_ROLES = frozenset({Role.CLERK, Role.APPRAISER, Role.FINANCE, Role.AUDITOR, Role.ADMIN})
+
+
+class Scope(StrEnum):
+    """On whom a role may perform an action."""
+
+    PUBLIC = "public"  # no subject; nothing personal
+    ANY = "any"  # any person (e.g. paying a premium for someone else, a hospital settling a patient)
+    OWN = "own"  # the caller's own data
+    BOUND = "bound"  # the caller's own, or a relative's through an active sharing binding (共济)
+    REGION = "region"  # a person insured in the staff member's region (the province: everyone)
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """An authenticated caller."""
+
+    role: Role
+    login: str  # ID number, staff user name, institution code, service name (never shown unmasked)
+    name: str
+    identity_id: int | None = None
+    person_id: int | None = None
+    region: str | None = None  # staff, institutions: the pooling region they belong to
+
+    @property
+    def is_staff(self) -> bool:
+        """A member of an agency's staff."""
+        return self.role in STAFF_ROLES
+
+
+ANONYMOUS = Principal(Role.ANONYMOUS, "anonymous", "匿名")
+
+
+def system_principal() -> Principal:
+    """The operator running the command line on the server (already trusted with the database)."""
+    try:
+        user = getpass.getuser()
+    except Exception:  # no user name in some containers
+        user = "operator"
+    return Principal(Role.SYSTEM, f"system:{user}", user, region=PROVINCE)
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """An action: who may perform it on whom, and whether it reads or writes personal data."""
+
+    action: str
+    title: str  # what staff and auditors read
+    allow: dict[Role, Scope]
+    writes: bool
+    audited: bool = True
+
+
+RULES: dict[str, Rule] = {}
+
+
+def rule(
+    action: str,
+    title: str,
+    *,
+    writes: bool,
+    audited: bool = True,
+    roles: dict[Role, Scope] | None = None,
+    **allow: Scope,
+) -> str:
+    """Declare an action and who may perform it (``person=Scope.OWN, clerk=Scope.REGION, ...``)."""
+    roles = {**(roles or {}), **{Role(name): scope for name, scope in allow.items()}}
+    if action in RULES and RULES[action].allow != roles:
+        raise ValueError(f"action {action} declared twice with different rules")
+    RULES[action] = Rule(action, title, roles, writes, audited)
+    return action
+
+
+@dataclass(slots=True)
+class Subject:
+    """The person an action is about (or the region, before the person exists)."""
+
+    person_id: int | None = None
+    id_number: str | None = None
+    regions: frozenset[str] = field(default_factory=frozenset)
+
+
+def principal_of(session: Session) -> Principal | None:
+    """The caller this session works for (None: nobody, so nothing is allowed)."""
+    p = session.info.get("principal")
+    return p if isinstance(p, Principal) else None
+
+
+def act_as(session: Session, principal: Principal, **request: Any) -> Session:
+    """Attach the caller (and where the request came from) to a session."""
+    session.info["principal"] = principal
+    session.info["request"] = request
+    return session
+
+
+def authorize(session: Session, action: str, subject: Subject | None = None, **detail: Any) -> Principal:
+    """Allow the session's caller to perform ``action`` on ``subject``, or raise; either way it is audited.
+
+    Raises :class:`Unauthenticated` for an anonymous caller who would need to log in and
+    :class:`Forbidden` otherwise. The decision (and, when the unit of work ends, its outcome) goes
+    to the audit log for every action that is not public.
+    """
+    r = RULES.get(action)
+    if r is None:
+        raise RuntimeError(f"no rule for action {action!r}")  # a programming error: every action has a rule
+    principal = principal_of(session)
+    allowed = principal is not None and _allowed(session, principal, r, subject)
+    if r.audited and any(scope is not Scope.PUBLIC for scope in r.allow.values()):
+        from yibao.core.audit import note
+
+        note(session, principal, r, subject, allowed, detail)
+    if allowed:
+        assert principal is not None
+        return principal
+    if principal is None or principal.role is Role.ANONYMOUS:
+        raise Unauthenticated("请先登录", "please log in first")
+    raise Forbidden("无权办理该业务或查看该信息", f"not allowed: {r.title}", code="auth.forbidden")
+
+
+def _allowed(session: Session, p: Principal, r: Rule, subject: Subject | None) -> bool:
+    if p.role is Role.SYSTEM:
+        return True
+    scope = r.allow.get(p.role)
+    if scope is None:
+        return False
+    if scope in (Scope.PUBLIC, Scope.ANY):
+        return True
+    if subject is None:
+        # An action about nobody in particular (a list, a check of the books): staff of the whole
+        # province only, since it spans every region.
+        return scope is Scope.REGION and p.region == PROVINCE
+    if scope is Scope.REGION:
+        return p.region == PROVINCE or (p.region is not None and p.region in subject.regions)
+    if p.person_id is None or subject.person_id is None:
+        return False
+    if subject.person_id == p.person_id:
+        return True
+    return scope is Scope.BOUND and _bound(session, p.person_id, subject.person_id)
+
+
+def _bound(session: Session, a: int, b: int) -> bool:
+    # The accounts domain owns sharing bindings; read the one table here rather than import it.
+    found = session.execute(
+        text(
+            "SELECT 1 FROM sharing_bindings WHERE status = 'active' AND "
+            "((holder_id = :a AND relative_id = :b) OR (holder_id = :b AND relative_id = :a))"
+        ),
+        {"a": a, "b": b},
+    ).first()
+    return found is not None
+
+
+def may(session: Session, action: str, subject: Subject | None = None) -> bool:
+    """Whether the caller could perform ``action`` (no audit entry; for showing or hiding things)."""
+    p = principal_of(session)
+    return p is not None and _allowed(session, p, RULES[action], subject)
+
+
+def roles_allowed(action: str) -> Iterable[Role]:
+    """The roles with any access to an action (for documentation)."""
+    return RULES[action].allow.keys()
+
+
+FULL_ID_ROLES = frozenset({Role.CLERK, Role.APPRAISER})
+
+
+def sees_full_ids(session: Session) -> bool:
+    """Clerks and appraisers check identities at the counter and see ID and phone numbers in full."""
+    p = principal_of(session)
+    return p is not None and p.role in FULL_ID_ROLES
+
+
+def public_rule(action: str, title: str) -> str:
+    """An action anyone may perform, logged in or not (nothing personal is read or written)."""
+    return rule(action, title, writes=False, audited=False, roles=dict.fromkeys(Role, Scope.PUBLIC))
+
+
+def needs(action: str) -> dict[str, Any]:
+    """OpenAPI extension for a route: the action it performs and who may perform it."""
+    r = RULES[action]
+    return {
+        "x-action": action,
+        "x-allowed": {role.value: scope.value for role, scope in r.allow.items()},
+    }

@@ -1,0 +1,310 @@
+"""Logging in and out, tokens, staff and client accounts, passwords (argon2id), lockout after failures."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from yibao.core import auth
+from yibao.core.auth import Principal, Role, Scope, Subject, rule
+from yibao.core.errors import AppError, Conflict, Unauthenticated, ValidationFailed
+from yibao.core.ids import mask_id
+from yibao.identity.models import AuthToken, Identity
+from yibao.people import service as people
+from yibao.people.regions import check_region
+
+# Operational settings, not policy (assumed): five wrong passwords in a row lock the login for
+# fifteen minutes; a login session lasts eight hours, a working day at the counter.
+MAX_FAILURES = 5
+LOCK_MINUTES = 15
+SESSION_HOURS = 8
+
+_hasher = PasswordHasher()  # argon2id with the library's (RFC 9106) parameters
+# Verified against when the login does not exist, so that a wrong name takes as long as a wrong password.
+_DUMMY_HASH = _hasher.hash("not a password of anyone")
+
+LOGIN = auth.public_rule("auth.login", "登录 / log in")
+_SIGNED_IN: dict[Role, Scope] = {r: Scope.ANY for r in Role if r is not Role.ANONYMOUS}
+WHOAMI = rule(
+    "auth.me",
+    "当前登录身份 / who am I",
+    writes=False,
+    audited=False,
+    roles=_SIGNED_IN,
+)
+LOGOUT = rule(
+    "auth.logout",
+    "退出登录 / log out",
+    writes=True,
+    audited=False,
+    roles=_SIGNED_IN,
+)
+CREATE_STAFF = rule("auth.staff.create", "开设工作人员账号 / create a staff login", writes=True, admin=Scope.REGION)
+CREATE_CLIENT = rule(
+    "auth.clients.create",
+    "开设定点机构或批处理接入 / create an institution or service",
+    writes=True,
+    admin=Scope.REGION,
+)
+SET_PASSWORD = rule(
+    "auth.password.set",
+    "设置或重置参保人密码 / set a person's password",
+    writes=True,
+    person=Scope.OWN,
+    clerk=Scope.REGION,
+)
+
+
+class Locked(AppError):
+    """Too many wrong passwords in a row."""
+
+    code = "auth.locked"
+    http_status = 429
+    exit_code = 6
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _aware(t: datetime) -> datetime:
+    return t if t.tzinfo else t.replace(tzinfo=UTC)
+
+
+def token_hash(token: str) -> str:
+    """How a token is stored: never the token itself."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def check_password(password: str) -> str:
+    """At least 8 characters with letters and digits (assumed rule), at most 128."""
+    if not 8 <= len(password) <= 128 or not re.search(r"[A-Za-z]", password) or not re.search(r"\d", password):
+        raise ValidationFailed(
+            "password",
+            "密码须为8至128位，并同时包含字母和数字",
+            "password: 8 to 128 characters with letters and digits",
+        )
+    return password
+
+
+def principal_for(identity: Identity) -> Principal:
+    """The caller an identity stands for."""
+    return Principal(
+        role=Role(identity.role),
+        login=identity.login,
+        name=identity.name,
+        identity_id=identity.id,
+        person_id=identity.person_id,
+        region=identity.region,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class LoginResult:
+    """Either a token or the error to show; failures must be committed before the error is raised."""
+
+    token: str | None
+    expires_at: datetime | None
+    principal: Principal | None
+    error: AppError | None
+
+
+_WRONG = Unauthenticated("账号或密码错误", "wrong login or password", code="auth.wrong_credentials")
+
+
+def attempt_login(session: Session, *, kind: str, login: str, password: str) -> LoginResult:
+    """Check a password; count failures and lock after :data:`MAX_FAILURES` in a row."""
+    if kind not in ("person", "staff"):
+        raise ValidationFailed("kind", "登录类型应为 person 或 staff", "kind must be person or staff")
+    if kind == "person":
+        login = login.strip().upper()
+    ident = session.scalar(select(Identity).where(Identity.kind == kind, Identity.login == login))
+    now = _now()
+    if ident is None or not ident.active or ident.password_hash is None:
+        _verify(_DUMMY_HASH, password)
+        return LoginResult(None, None, None, _WRONG)
+    if ident.locked_until is not None and _aware(ident.locked_until) > now:
+        minutes = max(1, int((_aware(ident.locked_until) - now).total_seconds() // 60) + 1)
+        return LoginResult(
+            None,
+            None,
+            None,
+            Locked(
+                f"密码错误次数过多，账号已锁定，请{minutes}分钟后再试",
+                f"too many wrong passwords: locked, try again in {minutes} minutes",
+            ),
+        )
+    if not _verify(ident.password_hash, password):
+        ident.failed_attempts += 1
+        if ident.failed_attempts >= MAX_FAILURES:
+            ident.locked_until = now + timedelta(minutes=LOCK_MINUTES)
+            ident.failed_attempts = 0
+        session.flush()
+        return LoginResult(None, None, None, _WRONG)
+    ident.failed_attempts = 0
+    ident.locked_until = None
+    if _hasher.check_needs_rehash(ident.password_hash):
+        ident.password_hash = _hasher.hash(password)
+    token, expires = _issue(session, ident, "session", timedelta(hours=SESSION_HOURS))
+    return LoginResult(token, expires, principal_for(ident), None)
+
+
+def _verify(hashed: str, password: str) -> bool:
+    try:
+        return _hasher.verify(hashed, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def _issue(session: Session, ident: Identity, purpose: str, lifetime: timedelta | None) -> tuple[str, datetime | None]:
+    token = secrets.token_urlsafe(32)
+    now = _now()
+    expires = now + lifetime if lifetime else None
+    session.add(
+        AuthToken(
+            token_hash=token_hash(token), identity_id=ident.id, purpose=purpose, issued_at=now, expires_at=expires
+        )
+    )
+    session.flush()
+    return token, expires
+
+
+def principal_from_token(session: Session, token: str) -> Principal:
+    """The caller a bearer token belongs to, or :class:`Unauthenticated`."""
+    row = session.execute(
+        select(AuthToken, Identity)
+        .join(Identity, Identity.id == AuthToken.identity_id)
+        .where(AuthToken.token_hash == token_hash(token))
+    ).first()
+    expired = Unauthenticated("登录已失效，请重新登录", "the token is invalid or expired", code="auth.invalid_token")
+    if row is None:
+        raise expired
+    tok, ident = row
+    if tok.revoked_at is not None or not ident.active or ident.role == Role.SYSTEM.value:
+        raise expired  # the operator's full rights come only with the server's command line
+    if tok.expires_at is not None and _aware(tok.expires_at) <= _now():
+        raise expired
+    return principal_for(ident)
+
+
+def logout(session: Session, token: str) -> None:
+    """Revoke the token in use."""
+    auth.authorize(session, LOGOUT)
+    session.execute(
+        update(AuthToken)
+        .where(AuthToken.token_hash == token_hash(token), AuthToken.revoked_at.is_(None))
+        .values(revoked_at=_now())
+    )
+
+
+def whoami(session: Session) -> dict[str, Any]:
+    """The caller, as shown to themselves."""
+    p = auth.authorize(session, WHOAMI)
+    return {
+        "role": p.role.value,
+        "name": p.name,
+        "login": mask_id(p.login) if p.role is Role.PERSON else p.login,
+        "region": p.region,
+    }
+
+
+def _actor(session: Session) -> str:
+    p = auth.principal_of(session)
+    return p.login if p else "unknown"
+
+
+def create_staff(session: Session, *, username: str, name: str, role: str, region: str, password: str) -> Identity:
+    """An agency staff login (administrators create them, in their own region)."""
+    if role not in {r.value for r in auth.STAFF_ROLES}:
+        raise ValidationFailed("role", "岗位应为 clerk、appraiser、finance、auditor 或 admin", "unknown staff role")
+    check_region(region)
+    auth.authorize(session, CREATE_STAFF, Subject(regions=frozenset({region})), username=username, role=role)
+    if not re.fullmatch(r"[a-z][a-z0-9_.-]{2,31}", username):
+        raise ValidationFailed("username", "用户名为3至32位小写字母、数字或 ._-", "username: 3-32 of a-z 0-9 . _ -")
+    _unique(session, "staff", username)
+    ident = Identity(
+        kind="staff",
+        login=username,
+        name=name.strip()[:64] or username,
+        role=role,
+        region=region,
+        password_hash=_hasher.hash(check_password(password)),
+        failed_attempts=0,
+        active=True,
+        created_at=_now(),
+        created_by=_actor(session),
+    )
+    session.add(ident)
+    session.flush()
+    return ident
+
+
+def create_client(session: Session, *, kind: str, code: str, name: str, region: str) -> tuple[Identity, str]:
+    """A designated institution or a batch service, with its API key (shown once, stored hashed)."""
+    if kind not in ("institution", "service"):
+        raise ValidationFailed("kind", "类型应为 institution 或 service", "kind must be institution or service")
+    check_region(region)
+    auth.authorize(session, CREATE_CLIENT, Subject(regions=frozenset({region})), code=code, kind=kind)
+    if not re.fullmatch(r"[A-Za-z0-9_.-]{3,32}", code):
+        raise ValidationFailed("code", "编码为3至32位字母、数字或 ._-", "code: 3-32 of A-Z a-z 0-9 . _ -")
+    _unique(session, kind, code)
+    ident = Identity(
+        kind=kind,
+        login=code,
+        name=name.strip()[:64] or code,
+        role=kind,
+        region=region,
+        failed_attempts=0,
+        active=True,
+        created_at=_now(),
+        created_by=_actor(session),
+    )
+    session.add(ident)
+    session.flush()
+    token, _ = _issue(session, ident, "api", None)
+    return ident, token
+
+
+def _unique(session: Session, kind: str, login: str) -> None:
+    if session.scalar(select(Identity.id).where(Identity.kind == kind, Identity.login == login)) is not None:
+        raise Conflict("该账号已存在", "this login already exists", code="auth.login_exists")
+
+
+def set_person_password(
+    session: Session, *, id_number: str, new_password: str, current_password: str | None = None
+) -> None:
+    """A person changes their password (with the current one), or a clerk sets it at the counter."""
+    person = people.get_person(session, id_number)
+    p = auth.authorize(session, SET_PASSWORD, people.subject_of(session, person))
+    check_password(new_password)
+    ident = session.scalar(select(Identity).where(Identity.kind == "person", Identity.person_id == person.id))
+    if p.role is Role.PERSON and (
+        ident is None or ident.password_hash is None or not _verify(ident.password_hash, current_password or "")
+    ):
+        raise ValidationFailed("current_password", "当前密码不正确", "the current password is wrong")
+    if ident is None:
+        ident = Identity(
+            kind="person",
+            login=person.id_number,
+            name=person.name,
+            role=Role.PERSON.value,
+            person_id=person.id,
+            failed_attempts=0,
+            active=True,
+            created_at=_now(),
+            created_by=_actor(session),
+        )
+        session.add(ident)
+    ident.password_hash = _hasher.hash(new_password)
+    ident.failed_attempts = 0
+    ident.locked_until = None
+    session.flush()
