@@ -84,6 +84,31 @@ CREDITS: dict[str, int] = {"zhang_wei": 25_000, "yang_min": 32_000, "zhao_lei": 
 ACCOUNT_PAYS_FOR = ("zhang_wei", "zhang_lao")
 
 
+# Demo logins (fictional, for trying the portal and the API; never for a real deployment).
+DEMO_PASSWORD = "Demo2023yb"
+DEMO_STAFF = (
+    ("demo.admin", "演示管理员", "admin", "530000"),
+    ("km.clerk", "昆明经办员", "clerk", "530100"),
+    ("km.appraiser", "昆明审核员", "appraiser", "530100"),
+    ("yn.finance", "省级财务", "finance", "530000"),
+    ("yn.auditor", "省级稽核", "auditor", "530000"),
+)
+DEMO_INSTITUTION = ("H53010000001", "昆明市示例定点医院", "530100")
+
+
+def seed_logins(session: Session, ids: dict[str, str]) -> str:
+    """Staff logins, a password for every demo person, and an institution; returns the institution's API key."""
+    from yibao.identity import service as identity
+
+    for username, name, role, region in DEMO_STAFF:
+        identity.create_staff(session, username=username, name=name, role=role, region=region, password=DEMO_PASSWORD)
+    for id_number in ids.values():
+        identity.set_person_password(session, id_number=id_number, new_password=DEMO_PASSWORD)
+    code, name, region = DEMO_INSTITUTION
+    _, key = identity.create_client(session, kind="institution", code=code, name=name, region=region)
+    return key
+
+
 def seed(session: Session) -> dict[str, str]:
     """Create the demo population once; returns name -> ID number (empty when already seeded)."""
     if SEEDED in get_meta(session):
@@ -139,6 +164,7 @@ def seed(session: Session) -> dict[str, str]:
         )
         premiums.pay_premium(session, req, now=datetime(2022, 10, 15, 2, 0, tzinfo=UTC))
     _seed_accounts(session, ids, names)
+    session.info["demo_institution_key"] = seed_logins(session, ids)
     set_meta(session, SEEDED, datetime.now(UTC).isoformat())
     return ids
 

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from yibao.accounts import ledger, service
+from yibao.accounts import service
 from yibao.cli.common import exits_on_app_error, print_result
 from yibao.core.dates import parse_date
 from yibao.core.db import unit_of_work
@@ -25,7 +25,7 @@ console = Console()
 def verify(as_json: Annotated[bool, typer.Option("--json", help="输出 JSON / print JSON")] = False) -> None:
     """核对账簿：余额等于分录合计、分录借贷平衡、总额为零 / check the ledger."""
     with unit_of_work() as s:
-        v = ledger.verify(s)
+        v = service.verify_ledger(s)
     if as_json:
         print(
             json.dumps(

@@ -88,6 +88,13 @@ MANAGE = rule(
     clerk=Scope.REGION,
 )
 DECIDE = rule("accounts.withdrawals.decide", "审核提取申请 / decide a withdrawal", writes=True, appraiser=Scope.REGION)
+RENEW = rule(
+    "accounts.insurance.renew",
+    "商业保险年缴与满期返还 / yearly insurance premiums and maturity",
+    writes=True,
+    finance=Scope.REGION,
+    service=Scope.ANY,
+)
 VERIFY = rule(
     "accounts.verify", "核对账簿 / verify the ledger", writes=False, finance=Scope.REGION, auditor=Scope.REGION
 )
@@ -111,8 +118,9 @@ def _codes(view: PolicyView, path: str) -> dict[str, str]:
     return {i.code: i.name for i in view.get(path).value}
 
 
-def _employee(session: Session, id_number: str) -> tuple[Person, InsuranceRecord]:
-    person = people.get_person(session, id_number)
+def _employee(session: Session, id_number: str, action: str, **detail: Any) -> tuple[Person, InsuranceRecord]:
+    """The employee an action is about, once the caller may act on them; NotFound without employee insurance."""
+    person, _ = people.require(session, id_number, action, **detail)
     record = session.scalar(
         select(InsuranceRecord).where(
             InsuranceRecord.person_id == person.id, InsuranceRecord.scheme == Scheme.EMPLOYEE.value
@@ -133,7 +141,7 @@ def _normal(record: InsuranceRecord | None) -> bool:
 
 def open_account(session: Session, *, id_number: str) -> LedgerAccount:
     """The employee's personal account (opened on first use)."""
-    person, _ = _employee(session, id_number)
+    person, _ = _employee(session, id_number, MANAGE, op="open_account")
     return ledger.member_account(session, person.id, create=True)
 
 
@@ -141,8 +149,7 @@ def credit_contribution(
     session: Session, *, id_number: str, amount: int, period: str, source: str, key: str
 ) -> dict[str, Any]:
     """资金划入: a contribution transferred into the account for a period (e.g. "2023-05")."""
-    person, _ = _employee(session, id_number)
-    _allow(session, CREDIT, person, amount=amount, period=period)
+    person, _ = _employee(session, id_number, CREDIT, amount=amount, period=period)
     if not (
         len(period) == 7
         and period[4] == "-"
@@ -192,8 +199,9 @@ class Payment:
 def pay(session: Session, p: Payment, *, source: str, key: str, pack: Pack | None = None) -> dict[str, Any]:
     """Pay from the account within its usage scope, for the holder or a bound close relative."""
     view = (pack or get_pack()).at(local_date(_now()))
-    holder, record = _employee(session, p.holder_id_number)
-    caller = _allow(session, PAY, holder, amount=p.amount, category=p.category, institution=p.institution)
+    holder, record = _employee(session, p.holder_id_number, PAY, amount=p.amount, institution=p.institution)
+    caller = auth.principal_of(session)
+    assert caller is not None
     if caller.role is Role.INSTITUTION and p.institution not in (caller.login, caller.name):
         raise Forbidden(
             "定点机构只能以本机构名义结算", "an institution settles only in its own name", code="auth.forbidden"
@@ -293,8 +301,7 @@ def bind(
         raise UseRefused(
             "只能与近亲属绑定共济", "only close relatives can be bound", code="accounts.not_close_relative"
         )
-    holder, record = _employee(session, holder_id_number)
-    _allow(session, MANAGE, holder, op="bind")
+    holder, record = _employee(session, holder_id_number, MANAGE, op="bind")
     relative = people.get_person(session, relative_id_number)
     if relative.id == holder.id:
         raise ValidationFailed("relative_id_number", "不能与本人绑定", "a holder cannot bind themself")
@@ -342,8 +349,7 @@ def unbind(
     proof: str | None = None,
 ) -> SharingBinding:
     """解除绑定: online by the holder, or at the agency with ID and proof of relation (recorded by the clerk)."""
-    holder = people.get_person(session, holder_id_number)
-    _allow(session, MANAGE, holder, op="unbind")
+    holder, _ = people.require(session, holder_id_number, MANAGE, op="unbind")
     clerk = _clerk(session, clerk)
     relative = people.get_person(session, relative_id_number)
     b = active_binding(session, holder.id, relative.id)
@@ -367,8 +373,7 @@ def unbind(
 
 def bindings_of(session: Session, id_number: str) -> list[dict[str, Any]]:
     """Binding and unbinding records, seen by either side (个人账户共济授权记录查询)."""
-    person = people.get_person(session, id_number)
-    _allow(session, READ, person, reading="bindings")
+    person, _ = people.require(session, id_number, READ, reading="bindings")
     rows = session.scalars(
         select(SharingBinding)
         .where(or_(SharingBinding.holder_id == person.id, SharingBinding.relative_id == person.id))
@@ -409,8 +414,7 @@ def pay_relative_premium(
 ) -> dict[str, Any]:
     """The seed's flow: both insurances normal, binding present, balance enough; else refused, nothing moved."""
     pack = pack or get_pack()
-    holder, record = _employee(session, holder_id_number)
-    _allow(session, MANAGE, holder, op="relative_premium", year=year)
+    holder, record = _employee(session, holder_id_number, MANAGE, op="relative_premium", year=year)
     relative = people.get_person(session, relative_id_number)
     resident = session.scalar(
         select(InsuranceRecord).where(
@@ -482,8 +486,7 @@ def buy_insurance(
     products = _codes(view, "employee.account.insurance_products")
     if product not in products:
         raise ValidationFailed("product", f"产品应为 {'、'.join(products)} 之一", "unknown product")
-    holder, record = _employee(session, holder_id_number)
-    _allow(session, MANAGE, holder, op="insurance", product=product, shares=shares)
+    holder, record = _employee(session, holder_id_number, MANAGE, op="insurance", product=product, shares=shares)
     if not _normal(record):
         raise UseRefused(
             "职工医保参保状态不正常", "employee insurance is not in normal status", code="accounts.not_normal"
@@ -541,6 +544,7 @@ def pay_insurance_year(session: Session, *, policy_id: int, now: datetime, pack:
     """分期缴费: the next yearly premium, again only from the balance above 1,000."""
     view = (pack or get_pack()).at(local_date(now))
     policy = _policy(session, policy_id)
+    _allow(session, RENEW, _holder_of(session, policy), policy=policy_id)
     if policy.status != "in_force" or now.year >= policy.maturity_year:
         raise Conflict("保单已期满", "the policy has matured", code="accounts.policy_matured")
     ledger.transfer(
@@ -565,6 +569,7 @@ def mature_insurance(session: Session, *, policy_id: int, now: datetime, pack: P
     """期满返还: 110% of the premiums paid flows back into the account."""
     view = (pack or get_pack()).at(local_date(now))
     policy = _policy(session, policy_id)
+    _allow(session, RENEW, _holder_of(session, policy), policy=policy_id, maturity=True)
     if policy.status != "in_force":
         raise Conflict("保单已期满返还", "the policy already matured", code="accounts.policy_matured")
     if now.year < policy.maturity_year:
@@ -588,6 +593,12 @@ def mature_insurance(session: Session, *, policy_id: int, now: datetime, pack: P
     policy.status = "matured"
     session.flush()
     return policy
+
+
+def _holder_of(session: Session, policy: InsurancePolicy) -> Person:
+    holder = session.get(Person, policy.holder_id)
+    assert holder is not None
+    return holder
 
 
 def _policy(session: Session, policy_id: int) -> InsurancePolicy:
@@ -632,8 +643,7 @@ def apply_withdrawal(
         raise ValidationFailed(
             "documents", f"缺少材料：{'、'.join(missing)}", f"missing documents: {', '.join(missing)}"
         )
-    holder, _ = _employee(session, holder_id_number)
-    _allow(session, MANAGE, holder, op="withdrawal", case=case)
+    holder, _ = _employee(session, holder_id_number, MANAGE, op="withdrawal", case=case)
     heir_id = None
     if case == "death":
         if not heir_id_number:
@@ -730,8 +740,7 @@ def _entry_out(session: Session, entry: JournalEntry, member_id: int) -> dict[st
 
 def balance(session: Session, id_number: str) -> dict[str, Any]:
     """账户余额."""
-    person, _ = _employee(session, id_number)
-    _allow(session, READ, person, reading="balance")
+    person, _ = _employee(session, id_number, READ, reading="balance")
     acc = ledger.member_account(session, person.id, create=False)
     session.refresh(acc)
     return {
@@ -755,8 +764,7 @@ def statement(
     """Records of the account: spending (消费), transfers in (资金划入) or proxy premium payments (代缴), paged."""
     if not 1 <= per_page <= 200 or page < 1:
         raise ValidationFailed("per_page", "每页1至200条", "per_page must be 1 to 200")
-    person, _ = _employee(session, id_number)
-    _allow(session, READ, person, reading=f"records:{kind}")
+    person, _ = _employee(session, id_number, READ, reading=f"records:{kind}")
     acc = ledger.member_account(session, person.id)
     q = (
         select(JournalEntry, JournalLine.amount)

@@ -22,6 +22,7 @@ def seed() -> None:
     migrate.upgrade()
     with unit_of_work() as s:
         ids = demo.seed(s)
+        key = s.info.get("demo_institution_key")
     if not ids:
         console.print("演示数据已存在 / demo data already present")
         return
@@ -32,3 +33,8 @@ def seed() -> None:
     console.print(table)
     # The demo persons are fictional: their full ID numbers are shown so that they can be looked up.
     console.print(f"[green]{len(ids)} 名演示参保人已生成 / demo persons created[/green]")
+    staff = ", ".join(f"{u} ({role})" for u, _n, role, _r in demo.DEMO_STAFF)
+    console.print(f"演示登录 / demo logins: 参保人用身份证号 persons by ID number; 工作人员 staff: {staff}")
+    console.print(f"演示密码 / demo password: {demo.DEMO_PASSWORD}")
+    code, name, _region = demo.DEMO_INSTITUTION
+    console.print(f"演示定点机构 / demo institution {code} {name}, API key: {key}")

@@ -9,6 +9,7 @@ from yibao.cli import db as db_cli
 from yibao.cli import demo as demo_cli
 from yibao.cli import serve as serve_cli
 from yibao.engine import cli as engine_cli
+from yibao.identity import cli as identity_cli
 from yibao.people import cli as people_cli
 from yibao.policy import cli as policy_cli
 from yibao.premiums import cli as premiums_cli
@@ -25,10 +26,14 @@ app.add_typer(people_cli.app, name="people")
 app.add_typer(premiums_cli.app, name="premiums")
 app.add_typer(demo_cli.app, name="demo")
 app.add_typer(accounts_cli.app, name="accounts")
+app.add_typer(identity_cli.app, name="auth")
 serve_cli.register(app)
 engine_cli.register(app)
 
 
 def main() -> None:
-    """Run the CLI."""
+    """Run the CLI (log lines never carry a full ID or phone number)."""
+    from yibao.core import logs
+
+    logs.install()
     app()

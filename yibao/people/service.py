@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -78,6 +79,20 @@ def subject_of(session: Session, person: Person) -> Subject:
     """A person as the subject of an action: who, and the regions where they are insured."""
     regions = session.scalars(select(InsuranceRecord.region_code).where(InsuranceRecord.person_id == person.id))
     return Subject(person_id=person.id, id_number=person.id_number, regions=frozenset(regions))
+
+
+def require(session: Session, id_number: str, action: str, **detail: Any) -> tuple[Person, auth.Principal]:
+    """The person an action is about, once the caller is allowed to act on them.
+
+    The check comes first: to a caller who could not see the person anyway, an unknown ID number is
+    refused exactly like a known one, so that trying numbers reveals nothing.
+    """
+    person = find_person(session, id_number) if isinstance(id_number, str) else None
+    subject = subject_of(session, person) if person else Subject(id_number=str(id_number).strip().upper()[:18])
+    caller = auth.authorize(session, action, subject, **detail)
+    if person is None:
+        raise NotFound("未找到该参保人", "no person with this ID number", code="people.not_found")
+    return person, caller
 
 
 def _registrant(session: Session, region: str, id_number: str, on_behalf_by: str | None, action: str) -> str | None:
@@ -423,7 +438,7 @@ def change_status(
     """Suspend, resume or terminate an insurance record, with the reason kept in its history."""
     if not reason.strip():
         raise ValidationFailed("reason", "须填写原因", "a reason is required")
-    auth.authorize(session, CHANGE, subject_of(session, get_person(session, id_number)), to=to.value)
+    require(session, id_number, CHANGE, to=to.value)
     actor = _actor(session, actor)
     record = get_record(session, id_number, scheme)
     old = Status(record.status)
@@ -438,7 +453,7 @@ def move_agency(
     session: Session, *, id_number: str, scheme: Scheme, region: str, reason: str, actor: str
 ) -> InsuranceRecord:
     """Move a record to another pooling region's agency (参保关系转移)."""
-    auth.authorize(session, CHANGE, subject_of(session, get_person(session, id_number)), to_region=region)
+    require(session, id_number, CHANGE, to_region=region)
     actor = _actor(session, actor)
     record = get_record(session, id_number, scheme)
     check_region(region)
@@ -463,8 +478,8 @@ def declare_relation(
     session: Session, *, id_number: str, relative_id_number: str, relation: Relation
 ) -> PersonRelation:
     """Declare that the relative is ``relation`` of the person (stored once, readable from both sides)."""
-    a, b = get_person(session, id_number), get_person(session, relative_id_number)
-    auth.authorize(session, DECLARE_RELATION, subject_of(session, a), relation=relation.value)
+    a, _ = require(session, id_number, DECLARE_RELATION, relation=relation.value)
+    b = get_person(session, relative_id_number)
     if a.id == b.id:
         raise ValidationFailed("relative_id_number", "不能与本人建立亲属关系", "a person is not their own relative")
     # Store with the smaller id first, turning the relation around when the pair is swapped.
@@ -484,14 +499,13 @@ def declare_relation(
 
 def view_person(session: Session, id_number: str) -> tuple[Person, list[InsuranceRecord]]:
     """A person and their records, for whoever may read them."""
-    person = get_person(session, id_number)
-    auth.authorize(session, READ, subject_of(session, person))
+    person, _ = require(session, id_number, READ)
     return person, records_of(session, person)
 
 
 def list_relatives(session: Session, id_number: str) -> list[tuple[Person, Relation]]:
     """A person's declared relatives, for whoever may read the person's records."""
-    auth.authorize(session, READ, subject_of(session, get_person(session, id_number)), reading="relations")
+    require(session, id_number, READ, reading="relations")
     return relatives_of(session, id_number)
 
 

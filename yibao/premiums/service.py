@@ -26,7 +26,7 @@ from yibao.core.ids import parse_id_number
 from yibao.core.money import format_yuan
 from yibao.people.models import InsuranceRecord, Person, Scheme, Status
 from yibao.people.regions import REGIONS, agency_name, check_region
-from yibao.people.service import find_person, subject_of
+from yibao.people.service import find_person, require, subject_of
 from yibao.policy.loader import get_pack
 from yibao.policy.model import Citation, Pack
 from yibao.premiums.models import PremiumPayment
@@ -358,10 +358,7 @@ def get_receipt(session: Session, receipt_no: str) -> dict[str, Any]:
 
 def payments_for_insured(session: Session, id_number: str) -> list[dict[str, Any]]:
     """缴费记录: every payment for the insured person."""
-    person = find_person(session, id_number)
-    if person is None:
-        raise NotFound("未找到该参保人", "no person with this ID number", code="people.not_found")
-    auth.authorize(session, READ, subject_of(session, person), reading="payments")
+    person, _ = require(session, id_number, READ, reading="payments")
     rows = session.scalars(
         select(PremiumPayment).where(PremiumPayment.insured_id == person.id).order_by(PremiumPayment.paid_at)
     )
@@ -377,7 +374,7 @@ def payments_by_payer(session: Session, id_number: str) -> list[dict[str, Any]]:
         READ,
         subject_of(session, payer) if payer else Subject(id_number=idn.value),
         reading="proxy_payments",
-    )
+    )  # a payer need not be insured: no person, no error, just no records
     rows = session.scalars(
         select(PremiumPayment).where(PremiumPayment.payer_id_number == idn.value).order_by(PremiumPayment.paid_at)
     )

@@ -1,0 +1,182 @@
+"""Logging in: argon2 hashes, lockout, tokens that expire and can be revoked, staff and client logins."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, select, update
+from sqlalchemy.orm import Session
+
+from tests.factories import new_id
+from yibao.core.auth import ANONYMOUS, Role, act_as
+from yibao.core.db import unit_of_work
+from yibao.core.errors import Forbidden, Unauthenticated, ValidationFailed
+from yibao.identity import service
+from yibao.identity.models import AuthToken, Identity
+from yibao.people import service as people
+
+PW = "Secret2023x"
+
+
+def _person(engine: Engine, password: str = PW) -> str:
+    idn = new_id(born=date(1980, 2, 2))
+    with unit_of_work(engine) as s:
+        people.register_resident(s, id_number=idn, name="登录人", region="530100", on=date(2022, 9, 1))
+        service.set_person_password(s, id_number=idn, new_password=password)
+    return idn
+
+
+def _login(client: Any, login: str, password: str, kind: str = "person") -> Any:
+    return client.post("/api/auth/login", json={"kind": kind, "login": login, "password": password})
+
+
+def test_password_is_stored_as_argon2id(session: Session) -> None:
+    idn = new_id()
+    people.register_resident(session, id_number=idn, name="甲", region="530100", on=date(2022, 9, 1))
+    service.set_person_password(session, id_number=idn, new_password=PW)
+    ident = session.scalar(select(Identity).where(Identity.login == idn))
+    assert ident is not None and ident.password_hash is not None
+    assert ident.password_hash.startswith("$argon2id$") and PW not in ident.password_hash
+
+
+@pytest.mark.parametrize("bad", ["short1", "lettersonly", "1234567890", "x" * 129 + "1"])
+def test_password_rules(session: Session, bad: str) -> None:
+    idn = new_id()
+    people.register_resident(session, id_number=idn, name="甲", region="530100", on=date(2022, 9, 1))
+    with pytest.raises(ValidationFailed):
+        service.set_person_password(session, id_number=idn, new_password=bad)
+
+
+def test_login_me_logout(api_client: Any, engine: Engine) -> None:
+    idn = _person(engine)
+    r = _login(api_client, idn.lower() if idn.endswith("X") else idn, PW)
+    assert r.status_code == 200, r.text
+    token = r.json()["token"]
+    assert r.json()["role"] == "person"
+    headers = {"Authorization": f"Bearer {token}"}
+    me = api_client.get("/api/auth/me", headers=headers)
+    assert me.status_code == 200 and me.json()["login"] == idn[:6] + "********" + idn[-4:]
+    assert api_client.get(f"/api/people/{idn}", headers=headers).status_code == 200
+    assert api_client.post("/api/auth/logout", headers=headers).status_code == 204
+    again = api_client.get("/api/auth/me", headers=headers)
+    assert again.status_code == 401 and again.json()["code"] == "auth.invalid_token"
+
+
+def test_wrong_login_and_wrong_password_look_the_same(api_client: Any, engine: Engine) -> None:
+    idn = _person(engine)
+    a = _login(api_client, idn, "Wrong2023x")
+    b = _login(api_client, new_id(), PW)
+    assert a.status_code == b.status_code == 401
+    assert a.json() == b.json()
+
+
+def test_lockout_after_five_failures(api_client: Any, engine: Engine) -> None:
+    idn = _person(engine)
+    for _ in range(service.MAX_FAILURES):
+        assert _login(api_client, idn, "Wrong2023x").status_code == 401
+    locked = _login(api_client, idn, PW)  # even the right password, while locked
+    assert locked.status_code == 429 and locked.json()["code"] == "auth.locked"
+    assert "分钟" in locked.json()["message"]
+    with unit_of_work(engine) as s:  # fifteen minutes later
+        s.execute(
+            update(Identity).where(Identity.login == idn).values(locked_until=datetime.now(UTC) - timedelta(seconds=1))
+        )
+    assert _login(api_client, idn, PW).status_code == 200
+
+
+def test_a_success_resets_the_count(api_client: Any, engine: Engine) -> None:
+    idn = _person(engine)
+    for _ in range(service.MAX_FAILURES - 1):
+        _login(api_client, idn, "Wrong2023x")
+    assert _login(api_client, idn, PW).status_code == 200
+    for _ in range(service.MAX_FAILURES - 1):
+        _login(api_client, idn, "Wrong2023x")
+    assert _login(api_client, idn, PW).status_code == 200
+
+
+def test_expired_and_malformed_tokens(api_client: Any, engine: Engine) -> None:
+    idn = _person(engine)
+    token = _login(api_client, idn, PW).json()["token"]
+    with unit_of_work(engine) as s:
+        s.execute(
+            update(AuthToken)
+            .where(AuthToken.token_hash == service.token_hash(token))
+            .values(expires_at=datetime.now(UTC) - timedelta(seconds=1))
+        )
+    assert api_client.get("/api/auth/me", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+    assert api_client.get("/api/auth/me", headers={"Authorization": "Basic abc"}).status_code == 401
+    assert api_client.get("/api/auth/me", headers={"Authorization": "Bearer nonsense"}).status_code == 401
+    assert api_client.get("/api/auth/me").status_code == 401
+
+
+def test_tokens_are_stored_hashed(api_client: Any, engine: Engine) -> None:
+    idn = _person(engine)
+    token = _login(api_client, idn, PW).json()["token"]
+    with unit_of_work(engine) as s:
+        stored = list(s.scalars(select(AuthToken.token_hash)))
+    assert token not in stored and service.token_hash(token) in stored
+
+
+def test_staff_login_and_region(api_client: Any, engine: Engine) -> None:
+    with unit_of_work(engine) as s:
+        service.create_staff(s, username="dl.clerk", name="大理经办", role="clerk", region="532900", password=PW)
+    token = _login(api_client, "dl.clerk", PW, kind="staff").json()["token"]
+    h = {"Authorization": f"Bearer {token}"}
+    kunming = _person(engine)
+    assert api_client.get(f"/api/people/{kunming}", headers=h).status_code == 403  # another region
+    dali = new_id()
+    r = api_client.post(
+        "/api/people/residents",
+        json={"id_number": dali, "name": "大理人", "region": "532900", "on": "2022-09-10"},
+        headers=h,
+    )
+    assert r.status_code == 201, r.text
+    assert r.json()["id_number"] == dali  # clerks check identities at the counter: shown in full
+    assert api_client.get(f"/api/people/{dali}", headers=h).json()["id_number"] == dali
+
+
+def test_admin_creates_staff_only_in_own_region(session: Session) -> None:
+    act_as(
+        session,
+        service.principal_for(
+            Identity(id=0, kind="staff", login="km.admin", name="管理员", role="admin", region="530100", person_id=None)
+        ),
+    )
+    service.create_staff(session, username="km.new", name="新", role="clerk", region="530100", password=PW)
+    with pytest.raises(Forbidden):
+        service.create_staff(session, username="dl.new", name="新", role="clerk", region="532900", password=PW)
+    with pytest.raises(ValidationFailed):
+        service.create_staff(session, username="km.bad", name="新", role="superuser", region="530100", password=PW)
+
+
+def test_client_keys_and_no_system_tokens(api_client: Any, engine: Engine) -> None:
+    with unit_of_work(engine) as s:
+        ident, key = service.create_client(s, kind="institution", code="H1001", name="某医院", region="530100")
+        ident.role = Role.SYSTEM.value  # as if someone edited the row: the operator's rights never come by token
+    r = api_client.get("/api/auth/me", headers={"Authorization": f"Bearer {key}"})
+    assert r.status_code == 401
+
+
+def test_a_session_without_a_caller_may_do_nothing(engine: Engine) -> None:
+    with Session(engine) as s, pytest.raises(Unauthenticated):
+        people.register_resident(s, id_number=new_id(), name="甲", region="530100", on=date(2022, 9, 1))
+    with Session(engine) as s:
+        act_as(s, ANONYMOUS)
+        with pytest.raises(Unauthenticated):
+            people.view_person(s, new_id())
+
+
+def test_person_changes_own_password_with_the_current_one(api_client: Any, engine: Engine) -> None:
+    idn = _person(engine)
+    h = {"Authorization": f"Bearer {_login(api_client, idn, PW).json()['token']}"}
+    bad = api_client.post(
+        f"/api/auth/persons/{idn}/password", json={"new_password": "Newer2023x", "current_password": "nope"}, headers=h
+    )
+    assert bad.status_code == 422 and bad.json()["details"]["field"] == "current_password"
+    ok = api_client.post(
+        f"/api/auth/persons/{idn}/password", json={"new_password": "Newer2023x", "current_password": PW}, headers=h
+    )
+    assert ok.status_code == 204
+    assert _login(api_client, idn, "Newer2023x").status_code == 200
