@@ -7,6 +7,7 @@ PostgreSQL cannot be reached the PostgreSQL half fails under CI=true and is skip
 
 from __future__ import annotations
 
+import logging
 import os
 import tempfile
 import uuid
@@ -30,6 +31,53 @@ from yibao.core.db import make_engine, normalize_url  # noqa: E402
 from yibao.core.settings import get_settings  # noqa: E402
 
 get_settings.cache_clear()
+
+# ---- every log line of the run, scanned for full ID numbers at the end ---------------------------
+# The controller picks the folder; xdist workers inherit it through the environment.
+LOG_DIR = Path(os.environ.setdefault("YIBAO_TEST_LOG_DIR", tempfile.mkdtemp(prefix="yibao-test-logs-")))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Log everything yibao, the web layer and the HTTP client say, as a deployment would, to a file."""
+    from yibao.core import logs
+
+    logs.install()
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    handler = logging.FileHandler(LOG_DIR / f"{worker}.log", encoding="utf-8")
+    handler.setLevel(logging.DEBUG)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    # SQL is not logged in deployments (it would be, with its parameters, at INFO); tests/core/test_logs.py
+    # checks that even then the parameters come out masked.
+    logging.getLogger("sqlalchemy").setLevel(logging.WARNING)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Fail the run if any log line of any worker carries a full ID number."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        return  # the controller scans once every worker is done
+    from yibao.core.ids import find_full_ids
+
+    logging.shutdown()
+    leaks: list[str] = []
+    lines = 0
+    for path in sorted(LOG_DIR.glob("*.log")):
+        with path.open(encoding="utf-8", errors="replace") as f:
+            for line in f:
+                lines += 1
+                if find_full_ids(line):
+                    leaks.append(f"{path.name}: {line.strip()[:300]}")
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write_line(f"log scan: {lines} log lines, {len(leaks)} with a full ID number ({LOG_DIR})")
+    if leaks:
+        if reporter is not None:
+            for leak in leaks[:20]:
+                reporter.write_line(f"  {leak}", red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
 
 PG_DEFAULT = "postgresql://postgres@127.0.0.1:5432/postgres"
 

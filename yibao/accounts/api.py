@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, Header, Query
+from fastapi import APIRouter, Depends, Header, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
@@ -249,7 +249,9 @@ def withdraw(id_number: str, body: WithdrawalIn, session: Session = Depends(get_
     summary="审核提取申请 / decide a withdrawal",
     openapi_extra=needs(service.DECIDE),
 )
-def decide(request_id: int, body: DecisionIn, session: Session = Depends(get_session)) -> dict[str, Any]:
+def decide(
+    body: DecisionIn, request_id: int = Path(ge=1, le=2_147_483_647), session: Session = Depends(get_session)
+) -> dict[str, Any]:
     """The agency's decision; approved withdrawals pay out and close the account."""
     r = service.decide_withdrawal(
         session, request_id=request_id, approve=body.approve, clerk=body.clerk, note=body.note

@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from sqlalchemy.exc import DataError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from yibao import __version__
 from yibao.core.auth import needs, public_rule
@@ -78,16 +79,54 @@ def create_app() -> FastAPI:
     return app
 
 
+# Every error, whatever the status, has this shape (see yibao.core.errors.AppError.to_dict).
+ERROR_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "title": "Error",
+    "required": ["code", "message", "message_en"],
+    "properties": {
+        "code": {"type": "string", "description": "稳定的错误代码 / stable error code"},
+        "message": {"type": "string", "description": "中文说明 / message in Chinese"},
+        "message_zh": {"type": "string"},
+        "message_en": {"type": "string", "description": "English message"},
+        "details": {"type": "object", "description": "如出错字段 field、补救办法 remedy / e.g. field, remedy"},
+    },
+}
+
+
 def _add_claim_schemas(app: FastAPI) -> None:
-    """Publish the claim models referenced by ``POST /api/calc`` in the OpenAPI components."""
+    """Publish the claim models referenced by ``POST /api/calc``, the error shape and the bearer scheme."""
     from fastapi.openapi.utils import get_openapi
 
+    from yibao.core.auth import RULES, Scope
     from yibao.engine.api import claim_schemas
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
-            schema.setdefault("components", {}).setdefault("schemas", {}).update(claim_schemas())
+            components = schema.setdefault("components", {})
+            components.setdefault("schemas", {}).update(claim_schemas())
+            components["schemas"]["Error"] = ERROR_SCHEMA
+            components["securitySchemes"] = {
+                "bearerAuth": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "POST /api/auth/login 取得 / from login",
+                }
+            }
+            error = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+            for ops in schema.get("paths", {}).values():
+                for op in ops.values():
+                    responses = op.setdefault("responses", {})
+                    # FastAPI documents its own validation error; ours has the one shape of every error.
+                    responses["422"] = {
+                        "description": "输入无效，指明字段 / bad input, naming the field",
+                        "content": error,
+                    }
+                    responses.setdefault("4XX", {"description": "错误 / error", "content": error})
+                    rule = RULES.get(op.get("x-action", ""))
+                    if rule and any(scope is not Scope.PUBLIC for scope in rule.allow.values()):
+                        op["security"] = [{"bearerAuth": []}]
             app.openapi_schema = schema
         return app.openapi_schema
 
@@ -97,6 +136,14 @@ def _add_claim_schemas(app: FastAPI) -> None:
 def _field_of(loc: tuple[Any, ...]) -> str:
     parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
     return ".".join(parts) or "body"
+
+
+_HTTP_ZH = {
+    400: "请求内容无法解析",
+    404: "请求的地址不存在",
+    405: "不支持该请求方法",
+    413: "请求内容过大",
+}
 
 
 def _register_errors(app: FastAPI) -> None:
@@ -119,6 +166,17 @@ def _register_errors(app: FastAPI) -> None:
             },
         }
         return JSONResponse(status_code=422, content=body)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        # Errors raised by the framework itself (unknown path, wrong method, unreadable body), in our shape.
+        zh = _HTTP_ZH.get(exc.status_code, "请求无效")
+        en = str(exc.detail) if exc.detail else "bad request"
+        return JSONResponse(
+            status_code=exc.status_code,
+            content={"code": f"http_{exc.status_code}", "message": zh, "message_zh": zh, "message_en": en},
+            headers=getattr(exc, "headers", None),
+        )
 
     @app.exception_handler(DataError)
     async def data_error(_request: Request, exc: DataError) -> JSONResponse:

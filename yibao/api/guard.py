@@ -94,8 +94,13 @@ class InputGuard:
                 return
         if body and b"json" in headers.get(b"content-type", b""):
             try:
-                parsed = json.loads(body)
-            except (ValueError, UnicodeDecodeError):
+                text = body.decode("utf-8")
+            except UnicodeDecodeError:
+                await self._reject(send, 422, "validation_failed", "body：编码无效", "body: invalid UTF-8", "body")
+                return
+            try:
+                parsed = json.loads(text)
+            except ValueError:
                 parsed = None  # FastAPI answers malformed JSON with 422 itself
             bad = _find_bad(parsed, "body") if parsed is not None else None
             if bad:

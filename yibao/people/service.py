@@ -87,8 +87,9 @@ def require(session: Session, id_number: str, action: str, **detail: Any) -> tup
     The check comes first: to a caller who could not see the person anyway, an unknown ID number is
     refused exactly like a known one, so that trying numbers reveals nothing.
     """
-    person = find_person(session, id_number) if isinstance(id_number, str) else None
-    subject = subject_of(session, person) if person else Subject(id_number=str(id_number).strip().upper()[:18])
+    idn = parse_id_number(id_number).value  # a malformed number is bad input, whoever asks
+    person = find_person(session, idn)
+    subject = subject_of(session, person) if person else Subject(id_number=idn)
     caller = auth.authorize(session, action, subject, **detail)
     if person is None:
         raise NotFound("未找到该参保人", "no person with this ID number", code="people.not_found")

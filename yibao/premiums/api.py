@@ -6,7 +6,7 @@ import html
 from datetime import UTC, datetime
 from typing import Any
 
-from fastapi import APIRouter, Depends, Header
+from fastapi import APIRouter, Depends, Header, Path
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
@@ -36,7 +36,7 @@ class PaymentIn(BaseModel):
 
 
 @router.get("/years/{year}", summary="年度缴费标准与缴费期 / contribution year", openapi_extra=needs(service.YEARS))
-def contribution_year(year: int) -> dict[str, Any]:
+def contribution_year(year: int = Path(ge=1900, le=2100)) -> dict[str, Any]:
     """Standard amount and collection period of a contribution year, with sources."""
     y = service.contribution_year(year)
     return {
