@@ -63,3 +63,24 @@ def test_only_valid_numbers_count_as_leaks() -> None:
     assert find_full_ids(f"x {idn} y") == [idn]
     assert find_full_ids("order 123456789012345678") == []  # not a valid ID number
     assert find_full_ids(mask_ids_in(idn)) == []
+
+
+def test_the_web_servers_access_log_is_masked_and_still_formats() -> None:
+    from uvicorn.logging import AccessFormatter
+
+    idn = new_id()
+    records: list[logging.LogRecord] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(record)
+
+    logger = logging.getLogger("uvicorn.access.test")
+    logger.addHandler(keep := Keep())
+    try:
+        logger.info('%s - "%s %s HTTP/%s" %d', "127.0.0.1:5000", "GET", f"/api/people/{idn}", "1.1", 200)
+    finally:
+        logger.removeHandler(keep)
+    line = AccessFormatter('%(client_addr)s - "%(request_line)s" %(status_code)s', use_colors=False).format(records[0])
+    assert "/api/people/" in line and "200" in line
+    assert idn not in line and not find_full_ids(line)
