@@ -65,11 +65,8 @@ READ = rule(
     "accounts.read",
     "查询个人账户余额、明细和共济记录 / read an account, its records and bindings",
     writes=False,
+    roles=auth.REGION_READERS,
     person=Scope.BOUND,  # the holder, and a relative the holder has bound
-    clerk=Scope.REGION,
-    appraiser=Scope.REGION,
-    finance=Scope.REGION,
-    auditor=Scope.REGION,
 )
 CREDIT = rule(
     "accounts.credit", "资金划入 / credit a contribution", writes=True, finance=Scope.REGION, service=Scope.ANY

@@ -83,6 +83,15 @@ def system_principal() -> Principal:
     return Principal(Role.SYSTEM, f"system:{user}", user, region=PROVINCE)
 
 
+# Staff who read insured persons' records in their region: every job but the administrator's.
+REGION_READERS: dict[Role, Scope] = {
+    Role.CLERK: Scope.REGION,
+    Role.APPRAISER: Scope.REGION,
+    Role.FINANCE: Scope.REGION,
+    Role.AUDITOR: Scope.REGION,
+}
+
+
 @dataclass(frozen=True, slots=True)
 class Rule:
     """An action: who may perform it on whom, and whether it reads or writes personal data."""

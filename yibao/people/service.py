@@ -63,11 +63,8 @@ READ = rule(
     "people.read",
     "查询参保信息 / read a person's records",
     writes=False,
+    roles=auth.REGION_READERS,
     person=Scope.BOUND,
-    clerk=Scope.REGION,
-    appraiser=Scope.REGION,
-    finance=Scope.REGION,
-    auditor=Scope.REGION,
 )
 CHANGE = rule("people.change", "参保状态变更、转移 / change status, move agency", writes=True, clerk=Scope.REGION)
 DECLARE_RELATION = rule(

@@ -50,11 +50,8 @@ READ = rule(
     "premiums.read",
     "查询缴费记录和电子回执 / read premium payments and receipts",
     writes=False,
+    roles=auth.REGION_READERS,
     person=Scope.BOUND,
-    clerk=Scope.REGION,
-    appraiser=Scope.REGION,
-    finance=Scope.REGION,
-    auditor=Scope.REGION,
 )
 YEARS = auth.public_rule("premiums.years", "年度缴费标准与缴费期 / contribution years")
 
