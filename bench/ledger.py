@@ -19,6 +19,7 @@ import json
 import multiprocessing as mp
 import os
 import re
+import statistics
 import subprocess
 import tempfile
 import time
@@ -144,6 +145,15 @@ def yibao_rate(db_url: str, members: list[int], clients: int, seconds: float, ho
     return total / (time.perf_counter() - t0)
 
 
+MEASURES = (
+    "yibao_spread_payments_per_second",
+    "yibao_hot_account_payments_per_second",
+    "pgbench_spread_tps",
+    "pgbench_hot_tps",
+    "pgbench_same_statement_spread_tps",
+    "pgbench_same_statement_hot_tps",
+)
+
 PGBENCH_SCRIPT = """\\set a random(1, {members})
 \\set b random(1, 8)
 WITH d AS (UPDATE bench_accounts SET balance = balance - 100 WHERE id = :a AND balance >= 100 RETURNING id),
@@ -232,6 +242,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--repeat", type=int, default=3, help="interleaved rounds; the figures are medians")
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "ledger.json")
     args = parser.parse_args()
     admin = create_engine(_admin_url(), isolation_level="AUTOCOMMIT")
@@ -241,30 +252,35 @@ def main() -> None:
     db_url = make_url(_admin_url()).set(database=name).render_as_string(hide_password=False)
     try:
         members = _setup(db_url)
-        figures = {
+        n, secs = args.clients, args.seconds
+        runs: dict[str, list[float]] = {k: [] for k in MEASURES}
+        # Interleaved rounds, so that the machine's ups and downs fall on every workload alike.
+        for _ in range(args.repeat):
+            runs["yibao_spread_payments_per_second"].append(yibao_rate(db_url, members, n, secs, hot=False))
+            runs["pgbench_spread_tps"].append(pgbench_rate(db_url, n, secs, hot=False))
+            runs["yibao_hot_account_payments_per_second"].append(yibao_rate(db_url, members, n, secs, hot=True))
+            runs["pgbench_hot_tps"].append(pgbench_rate(db_url, n, secs, hot=True))
+            runs["pgbench_same_statement_spread_tps"].append(
+                pgbench_same_statement_rate(db_url, members, n, secs, hot=False)
+            )
+            runs["pgbench_same_statement_hot_tps"].append(
+                pgbench_same_statement_rate(db_url, members, n, secs, hot=True)
+            )
+        figures: dict[str, Any] = {
             "when": datetime.now(UTC).isoformat(timespec="seconds"),
-            "clients": args.clients,
-            "seconds": args.seconds,
+            "clients": n,
+            "seconds": secs,
+            "repeat": args.repeat,
             "client_processes": 2,
-            "yibao_spread_payments_per_second": yibao_rate(db_url, members, args.clients, args.seconds, hot=False),
-            "yibao_hot_account_payments_per_second": yibao_rate(db_url, members, args.clients, args.seconds, hot=True),
-            "pgbench_spread_tps": pgbench_rate(db_url, args.clients, args.seconds, hot=False),
-            "pgbench_hot_tps": pgbench_rate(db_url, args.clients, args.seconds, hot=True),
-            "pgbench_same_statement_spread_tps": pgbench_same_statement_rate(
-                db_url, members, args.clients, args.seconds, hot=False
-            ),
-            "pgbench_same_statement_hot_tps": pgbench_same_statement_rate(
-                db_url, members, args.clients, args.seconds, hot=True
-            ),
+            **{k: statistics.median(v) for k, v in runs.items()},
+            "runs": runs,
         }
-        figures["spread_ratio_to_pgbench"] = figures["yibao_spread_payments_per_second"] / figures["pgbench_spread_tps"]
-        figures["hot_ratio_to_pgbench"] = figures["yibao_hot_account_payments_per_second"] / figures["pgbench_hot_tps"]
-        figures["spread_ratio_to_same_statement"] = (
-            figures["yibao_spread_payments_per_second"] / figures["pgbench_same_statement_spread_tps"]
-        )
-        figures["hot_ratio_to_same_statement"] = (
-            figures["yibao_hot_account_payments_per_second"] / figures["pgbench_same_statement_hot_tps"]
-        )
+        for kind in ("spread", "hot"):
+            ours = figures[
+                "yibao_spread_payments_per_second" if kind == "spread" else "yibao_hot_account_payments_per_second"
+            ]
+            figures[f"{kind}_ratio_to_pgbench"] = ours / figures[f"pgbench_{kind}_tps"]
+            figures[f"{kind}_ratio_to_same_statement"] = ours / figures[f"pgbench_same_statement_{kind}_tps"]
         with create_engine(db_url).connect() as c:
             from sqlalchemy.orm import Session
 

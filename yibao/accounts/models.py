@@ -55,11 +55,11 @@ class JournalEntry(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     kind: Mapped[str] = mapped_column(String(24))
     category: Mapped[str | None] = mapped_column(String(48))
-    member_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id"), index=True)
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id"))
     beneficiary_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id"))
     reference: Mapped[str | None] = mapped_column(String(128))  # institution, period, receipt ...
     reverses_id: Mapped[int | None] = mapped_column(ForeignKey("journal_entries.id"), unique=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class JournalLine(Base):
