@@ -198,3 +198,18 @@ def api_client(engine: Engine) -> Iterator[object]:
     app.state.engine = engine
     with TestClient(app, raise_server_exceptions=False) as c:
         yield c
+
+
+@pytest.fixture
+def cli_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A migrated SQLite file that the ``yibao`` command uses for this test."""
+    from yibao.core.db import _engine_for
+
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    monkeypatch.setenv("YIBAO_DATABASE_URL", url)
+    get_settings.cache_clear()
+    migrate.upgrade(url)
+    yield url
+    _engine_for.cache_clear()
+    monkeypatch.undo()
+    get_settings.cache_clear()

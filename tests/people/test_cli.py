@@ -3,36 +3,9 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from pathlib import Path
 
-import pytest
-from typer.testing import CliRunner
-
+from tests.cli import run
 from tests.factories import new_id
-from yibao.cli.main import app
-from yibao.core import migrate
-from yibao.core.db import _engine_for
-from yibao.core.settings import get_settings
-
-runner = CliRunner()
-
-
-@pytest.fixture
-def cli_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    url = f"sqlite:///{tmp_path / 'cli.db'}"
-    monkeypatch.setenv("YIBAO_DATABASE_URL", url)
-    get_settings.cache_clear()
-    migrate.upgrade(url)
-    yield url
-    _engine_for.cache_clear()
-    monkeypatch.undo()
-    get_settings.cache_clear()
-
-
-def run(*args: str) -> tuple[int, str]:
-    r = runner.invoke(app, list(args))
-    return r.exit_code, r.stdout
 
 
 def test_register_show_pay_receipt(cli_db: str) -> None:
