@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Boolean, DateTime, Engine, Integer, String, Text, insert, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from yibao.core.dates import utc_iso
 from yibao.core.db import Base
 from yibao.core.errors import ValidationFailed
 from yibao.core.ids import mask_id, mask_ids_in
@@ -145,9 +146,7 @@ def search(
         "items": [
             {
                 "id": e.id,
-                "at": e.at.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-                if e.at.tzinfo
-                else e.at.isoformat(timespec="seconds") + "Z",
+                "at": utc_iso(e.at),
                 "actor_role": e.actor_role,
                 "actor": e.actor,
                 "action": e.action,
