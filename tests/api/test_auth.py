@@ -180,3 +180,29 @@ def test_person_changes_own_password_with_the_current_one(api_client: Any, engin
     )
     assert ok.status_code == 204
     assert _login(api_client, idn, "Newer2023x").status_code == 200
+
+
+def test_a_payer_reads_the_receipt_of_a_premium_paid_for_someone_else(api_client: Any, engine: Engine) -> None:
+    from yibao.premiums import service as premiums
+
+    payer, insured, stranger = _person(engine), _person(engine), _person(engine)
+    with unit_of_work(engine) as s:
+        names = {p: people.get_person(s, p).name for p in (payer, insured)}
+        receipt = premiums.pay_premium(
+            s,
+            premiums.PaymentRequest(
+                insured_id_number=insured,
+                insured_name=names[insured],
+                year=2023,
+                amount=35_000,
+                channel="banshitong_app",
+                region="530100",
+                idempotency_key=f"proxy-{payer}",
+                payer_id_number=payer,
+                payer_name=names[payer],
+            ),
+            now=datetime(2022, 10, 15, 2, 0, tzinfo=UTC),
+        )["receipt_no"]
+    for who, status in ((payer, 200), (insured, 200), (stranger, 403)):
+        h = {"Authorization": f"Bearer {_login(api_client, who, PW).json()['token']}"}
+        assert api_client.get(f"/api/premiums/receipts/{receipt}", headers=h).status_code == status, who

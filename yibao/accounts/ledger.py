@@ -180,16 +180,11 @@ def post_entry(
     return entry
 
 
-# The same guarded debit, credit, entry and two lines as above, in one round trip to PostgreSQL:
-# each step runs only if the one before it changed a row, so a refused debit writes nothing and
-# leaves the transaction usable.
-_PAIR_SQL = text(
-    """
-    WITH d AS (
-        UPDATE ledger_accounts SET balance = balance - :amount
-        WHERE id = :debit_id AND (purpose <> 'member' OR (balance >= :need AND status = 'open'))
-        RETURNING id
-    ), c AS (
+# After the guarded debit ``d`` of a one-statement movement: the credit, the entry and its two lines,
+# each step only if the one before it changed a row, so a refused debit writes nothing and leaves the
+# transaction usable. Shared by every movement PostgreSQL makes in one round trip.
+_CREDIT_ENTRY_LINES = """
+    c AS (
         UPDATE ledger_accounts SET balance = balance + :amount
         WHERE id = :credit_id AND EXISTS (SELECT 1 FROM d)
         RETURNING id
@@ -200,10 +195,21 @@ _PAIR_SQL = text(
         RETURNING id
     ), l AS (
         INSERT INTO journal_lines (entry_id, account_id, amount)
-        SELECT e.id, v.account_id, v.amount
-        FROM e, (VALUES (CAST(:debit_id AS INTEGER), CAST(:debit AS BIGINT)),
-                        (CAST(:credit_id AS INTEGER), CAST(:amount AS BIGINT))) AS v (account_id, amount)
-    )
+        SELECT e.id, d.id, -CAST(:amount AS BIGINT) FROM e, d
+        UNION ALL
+        SELECT e.id, CAST(:credit_id AS INTEGER), CAST(:amount AS BIGINT) FROM e
+    )"""
+
+# The general two-line entry of post_entry in one round trip to PostgreSQL.
+_PAIR_SQL = text(
+    """
+    WITH d AS (
+        UPDATE ledger_accounts SET balance = balance - :amount
+        WHERE id = :debit_id AND (purpose <> 'member' OR (balance >= :need AND status = 'open'))
+        RETURNING id
+    ),"""
+    + _CREDIT_ENTRY_LINES
+    + """
     SELECT id FROM e
     """
 )
@@ -217,7 +223,6 @@ def _post_pair_in_one_statement(session: Session, legs: list[Leg], values: dict[
         {
             **values,
             "amount": credit.amount,
-            "debit": debit.amount,
             "need": credit.amount + debit.keep,
             "debit_id": debit.account.id,
             "credit_id": credit.account.id,
@@ -417,7 +422,8 @@ def idempotent(
 # the one before it changed a row: a refused debit or a replayed key writes nothing. Two requests racing
 # with the same key both pass the lookup; the second one's key insert then violates the unique key and
 # the database undoes that whole statement, after which the first answer is read back.
-_PAY_ONCE_SQL = """
+_PAY_ONCE_SQL = (
+    """
 WITH prior AS (
     SELECT request_hash, response FROM ledger_idempotency WHERE source = :source AND key = :key
 ), d AS (
@@ -425,21 +431,9 @@ WITH prior AS (
     WHERE purpose = 'member' AND owner_id = :member_id AND shard = 0
       AND balance >= :need AND status = 'open' AND NOT EXISTS (SELECT 1 FROM prior)
     RETURNING id
-), c AS (
-    UPDATE ledger_accounts SET balance = balance + :amount
-    WHERE id = :credit_id AND EXISTS (SELECT 1 FROM d)
-    RETURNING id
-), e AS (
-    INSERT INTO journal_entries (kind, category, member_id, beneficiary_id, reference, created_at)
-    SELECT :kind, :category, :member_id, :beneficiary_id, :reference, :created_at
-    WHERE EXISTS (SELECT 1 FROM c)
-    RETURNING id
-), l AS (
-    INSERT INTO journal_lines (entry_id, account_id, amount)
-    SELECT e.id, d.id, -CAST(:amount AS BIGINT) FROM e, d
-    UNION ALL
-    SELECT e.id, CAST(:credit_id AS INTEGER), CAST(:amount AS BIGINT) FROM e
-), k AS (
+),"""
+    + _CREDIT_ENTRY_LINES
+    + """, k AS (
     INSERT INTO ledger_idempotency (source, key, request_hash, response, created_at)
     SELECT :source, :key, :request_hash,
            CAST(jsonb_set(CAST(:answer AS JSONB), '{entry_id}', to_jsonb(e.id)) AS TEXT), :created_at
@@ -450,12 +444,19 @@ SELECT 'new' AS outcome, NULL AS request_hash, response FROM k
 UNION ALL
 SELECT 'prior', request_hash, response FROM prior
 """
-_PAY_ONCE = text(_PAY_ONCE_SQL)
-# The same text in the driver's own placeholder style, for the autocommit path below.
-_PAY_ONCE_DRIVER = re.sub(r"(?<!:):([a-z_]+)", r"%(\1)s", _PAY_ONCE_SQL)
-_PRIOR_SQL = "SELECT 'prior', request_hash, response FROM ledger_idempotency WHERE source = :source AND key = :key"
-_PRIOR = text(_PRIOR_SQL)
-_PRIOR_DRIVER = re.sub(r"(?<!:):([a-z_]+)", r"%(\1)s", _PRIOR_SQL)
+)
+
+
+_PRIOR_SQL = "SELECT 'prior', request_hash, response FROM ledger_idempotency WHERE source = :source AND key = :key"  # read back after a lost race
+
+
+def _driver_style(sql: str) -> str:
+    """The same text with the driver's own placeholders (``:name`` becomes ``%(name)s``)."""
+    return re.sub(r"(?<!:):([a-z_]+)", r"%(\1)s", sql)
+
+
+_PAY_ONCE, _PAY_ONCE_DRIVER = text(_PAY_ONCE_SQL), _driver_style(_PAY_ONCE_SQL)
+_PRIOR, _PRIOR_DRIVER = text(_PRIOR_SQL), _driver_style(_PRIOR_SQL)
 
 
 @dataclass(frozen=True, slots=True)
@@ -473,14 +474,21 @@ class MemberPayment:
 
     def answer(self, entry_id: int, at: datetime) -> dict[str, Any]:
         """What the payment answers (and a retry with the same key gets again)."""
-        return {
-            "entry_id": entry_id,
-            "kind": self.kind,
-            "category": self.category,
-            "amount": format_yuan(-self.amount),
-            "reference": self.reference,
-            "at": utc_iso(at),
-        }
+        return entry_view(entry_id, self.kind, self.category, -self.amount, self.reference, at)
+
+
+def entry_view(
+    entry_id: int, kind: str, category: str | None, amount: int, reference: str | None, at: datetime
+) -> dict[str, Any]:
+    """An entry as a member sees it: ``amount`` is what it added to (or, negative, took from) their account."""
+    return {
+        "entry_id": entry_id,
+        "kind": kind,
+        "category": category,
+        "amount": format_yuan(amount),
+        "reference": reference,
+        "at": utc_iso(at),
+    }
 
 
 def pay_once(
@@ -514,6 +522,7 @@ def pay_once(
         "category": payment.category,
         "beneficiary_id": payment.beneficiary_id,
         "reference": payment.reference,
+        "reverses_id": None,
         "created_at": now,
     }
     rows = _run_pay_once(bind, params)

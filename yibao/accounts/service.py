@@ -101,7 +101,10 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _allow(session: Session, action: str, person: Person, **detail: Any) -> auth.Principal:
+def _allow(session: Session, action: str, person_id: int, **detail: Any) -> auth.Principal:
+    """Authorise an action on a person known by row id (a policy's holder, an application's applicant)."""
+    person = session.get(Person, person_id)
+    assert person is not None
     return auth.authorize(session, action, people.subject_of(session, person), **detail)
 
 
@@ -171,7 +174,7 @@ def credit_contribution(
             category="contribution",
             reference=period,
         )
-        return _entry_out(session, entry, person.id)
+        return ledger.entry_view(entry.id, entry.kind, entry.category, amount, entry.reference, entry.created_at)
 
     return ledger.idempotent(
         session,
@@ -541,7 +544,7 @@ def pay_insurance_year(session: Session, *, policy_id: int, now: datetime, pack:
     """分期缴费: the next yearly premium, again only from the balance above 1,000."""
     view = (pack or get_pack()).at(local_date(now))
     policy = _policy(session, policy_id)
-    _allow(session, RENEW, _holder_of(session, policy), policy=policy_id)
+    _allow(session, RENEW, policy.holder_id, policy=policy_id)
     if policy.status != "in_force" or now.year >= policy.maturity_year:
         raise Conflict("保单已期满", "the policy has matured", code="accounts.policy_matured")
     ledger.transfer(
@@ -566,7 +569,7 @@ def mature_insurance(session: Session, *, policy_id: int, now: datetime, pack: P
     """期满返还: 110% of the premiums paid flows back into the account."""
     view = (pack or get_pack()).at(local_date(now))
     policy = _policy(session, policy_id)
-    _allow(session, RENEW, _holder_of(session, policy), policy=policy_id, maturity=True)
+    _allow(session, RENEW, policy.holder_id, policy=policy_id, maturity=True)
     if policy.status != "in_force":
         raise Conflict("保单已期满返还", "the policy already matured", code="accounts.policy_matured")
     if now.year < policy.maturity_year:
@@ -590,12 +593,6 @@ def mature_insurance(session: Session, *, policy_id: int, now: datetime, pack: P
     policy.status = "matured"
     session.flush()
     return policy
-
-
-def _holder_of(session: Session, policy: InsurancePolicy) -> Person:
-    holder = session.get(Person, policy.holder_id)
-    assert holder is not None
-    return holder
 
 
 def _policy(session: Session, policy_id: int) -> InsurancePolicy:
@@ -671,9 +668,7 @@ def decide_withdrawal(session: Session, *, request_id: int, approve: bool, clerk
     req = session.get(WithdrawalRequest, request_id)
     if req is None:
         raise NotFound("没有该提取申请", "no such withdrawal application", code="accounts.no_withdrawal")
-    holder = session.get(Person, req.holder_id)
-    assert holder is not None
-    _allow(session, DECIDE, holder, request_id=request_id, approve=approve)
+    _allow(session, DECIDE, req.holder_id, request_id=request_id, approve=approve)
     clerk = _clerk(session, clerk) or clerk
     if req.status != "pending":
         raise Conflict("该申请不在待审核状态", "the application is not pending", code="accounts.withdrawal_not_pending")
@@ -722,19 +717,6 @@ def decide_withdrawal(session: Session, *, request_id: int, approve: bool, clerk
 # ---- queries ------------------------------------------------------------------------------
 
 
-def _entry_out(session: Session, entry: JournalEntry, member_id: int) -> dict[str, Any]:
-    acc = ledger.member_account(session, member_id)
-    line = session.scalar(select(JournalLine).where(JournalLine.entry_id == entry.id, JournalLine.account_id == acc.id))
-    return {
-        "entry_id": entry.id,
-        "kind": entry.kind,
-        "category": entry.category,
-        "amount": format_yuan(line.amount if line else 0),
-        "reference": entry.reference,
-        "at": utc_iso(entry.created_at),
-    }
-
-
 def balance(session: Session, id_number: str) -> dict[str, Any]:
     """账户余额."""
     person, _ = _employee(session, id_number, READ, reading="balance")
@@ -781,17 +763,7 @@ def statement(
     if end:
         q = q.where(JournalEntry.created_at < datetime.fromordinal(end.toordinal() + 1).replace(tzinfo=UTC))
     rows = session.execute(q.order_by(JournalEntry.id.desc()).offset((page - 1) * per_page).limit(per_page + 1)).all()
-    items = [
-        {
-            "entry_id": e.id,
-            "kind": e.kind,
-            "category": e.category,
-            "amount": format_yuan(amt),
-            "reference": e.reference,
-            "at": utc_iso(e.created_at),
-        }
-        for e, amt in rows[:per_page]
-    ]
+    items = [ledger.entry_view(e.id, e.kind, e.category, amt, e.reference, e.created_at) for e, amt in rows[:per_page]]
     return {"page": page, "per_page": per_page, "has_more": len(rows) > per_page, "items": items}
 
 

@@ -98,7 +98,7 @@ def _add_claim_schemas(app: FastAPI) -> None:
     """Publish the claim models referenced by ``POST /api/calc``, the error shape and the bearer scheme."""
     from fastapi.openapi.utils import get_openapi
 
-    from yibao.core.auth import RULES, Scope
+    from yibao.core.auth import RULES
     from yibao.engine.api import claim_schemas
 
     def openapi() -> dict[str, Any]:
@@ -125,7 +125,7 @@ def _add_claim_schemas(app: FastAPI) -> None:
                     }
                     responses.setdefault("4XX", {"description": "错误 / error", "content": error})
                     rule = RULES.get(op.get("x-action", ""))
-                    if rule and any(scope is not Scope.PUBLIC for scope in rule.allow.values()):
+                    if rule and not rule.public:
                         op["security"] = [{"bearerAuth": []}]
             app.openapi_schema = schema
         return app.openapi_schema

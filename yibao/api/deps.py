@@ -42,8 +42,6 @@ def get_session(request: Request) -> Iterator[Session]:
     info = request_info(request)
     engine = getattr(request.app.state, "engine", None)  # set when the app serves another database (tests)
     with unit_of_work(engine, principal=ANONYMOUS) as session:
-        act_as(session, ANONYMOUS, **info)
         token = bearer_token(request)
-        if token is not None:
-            act_as(session, principal_from_token(session, token), **info)
+        act_as(session, principal_from_token(session, token) if token else ANONYMOUS, **info)
         yield session

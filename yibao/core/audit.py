@@ -10,18 +10,19 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import Boolean, DateTime, Engine, Integer, String, Text, insert, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from yibao.core import auth
+from yibao.core.auth import Principal, Rule, Scope, Subject, rule
 from yibao.core.dates import utc_iso
 from yibao.core.db import Base
-from yibao.core.errors import ValidationFailed
+from yibao.core.errors import AppError, ValidationFailed
 from yibao.core.ids import mask_id, mask_ids_in
 
-if TYPE_CHECKING:
-    from yibao.core.auth import Principal, Rule, Subject
+AUDIT_READ = rule("audit.read", "查询审计日志 / read the audit log", writes=False, auditor=Scope.REGION)
 
 
 class AuditEvent(Base):
@@ -89,8 +90,6 @@ def write_pending(engine: Engine, session: Session, error: BaseException | None)
     pending: list[dict[str, Any]] = session.info.pop("audit_pending", [])
     if not pending:
         return
-    from yibao.core.errors import AppError
-
     failed = None
     if error is not None:
         failed = f"failed:{error.code}" if isinstance(error, AppError) else f"failed:{type(error).__name__}"
@@ -116,8 +115,6 @@ def search(
     per_page: int = 50,
 ) -> dict[str, Any]:
     """Audit events, newest first, limited to the auditor's region (the province sees all)."""
-    from yibao.core import auth
-
     p = auth.principal_of(session)
     scope = auth.Subject(regions=frozenset({p.region})) if p is not None and p.region else None
     who = auth.authorize(session, AUDIT_READ, scope, reading="audit_log")
@@ -163,12 +160,3 @@ def search(
             for e in rows[:per_page]
         ],
     }
-
-
-def _declare() -> str:
-    from yibao.core.auth import Scope, rule
-
-    return rule("audit.read", "查询审计日志 / read the audit log", writes=False, auditor=Scope.REGION)
-
-
-AUDIT_READ = _declare()

@@ -93,9 +93,14 @@ def require(session: Session, id_number: str, action: str, **detail: Any) -> tup
     return person, caller
 
 
+def _enrolling(session: Session, action: str, id_number: str, region: str) -> auth.Principal:
+    """Authorise enrolling someone (who may not exist yet) in a region."""
+    return auth.authorize(session, action, Subject(id_number=id_number, regions=frozenset({region})), region=region)
+
+
 def _registrant(session: Session, region: str, id_number: str, on_behalf_by: str | None, action: str) -> str | None:
     """Authorise a registration; a person registering someone else is recorded as the registrant."""
-    p = auth.authorize(session, action, Subject(id_number=id_number, regions=frozenset({region})), region=region)
+    p = _enrolling(session, action, id_number, region)
     if p.role is Role.PERSON and id_number != p.login:
         if on_behalf_by not in (None, p.login):
             raise Forbidden("只能以本人身份代办登记", "you can register others only as yourself", code="auth.forbidden")
@@ -339,7 +344,7 @@ def register_newborn(
     idn = parse_id_number(id_number)
     _check(region=region, channel=channel, name=name)
     guardian = parse_id_number(guardian_id_number, field="guardian_id_number")
-    p = auth.authorize(session, REGISTER, Subject(id_number=idn.value, regions=frozenset({region})), region=region)
+    p = _enrolling(session, REGISTER, idn.value, region)
     if p.role is Role.PERSON and guardian.value != p.login:
         raise Forbidden("新生儿须由监护人本人登记", "a newborn is registered by the guardian", code="auth.forbidden")
     if on < idn.birth_date:
@@ -385,7 +390,7 @@ def enrol_employee(
         )
     idn = parse_id_number(id_number)
     _check(region=region, channel="agency_counter", name=name, phone=phone)
-    auth.authorize(session, ENROL_EMPLOYEE, Subject(id_number=idn.value, regions=frozenset({region})), region=region)
+    _enrolling(session, ENROL_EMPLOYEE, idn.value, region)
     actor = _actor(session, actor)
     person = _upsert_person(session, idn, name=name, sex=None, birth_date=None, phone=phone)
     record = _enrol(

@@ -139,21 +139,16 @@ def pay_premium(
         raise ValidationFailed(
             "idempotency_key", "须提供幂等键（最长128字符）", "an idempotency key (up to 128 chars) is required"
         )
-    # From the account, the accounts module has already authorised the whole use case.
-    p = auth.principal_of(session) if from_account else None
-    p = p or auth.authorize(
-        session,
-        PAY,
-        Subject(id_number=req.insured_id_number.strip().upper(), regions=frozenset({req.region})),
-        year=req.year,
-        channel=req.channel,
-    )
-    if (
-        not from_account
-        and p.role is Role.PERSON
-        and (req.payer_id_number or req.insured_id_number).strip().upper() != p.login
-    ):
-        raise Forbidden("只能以本人身份缴费", "you can pay only as yourself", code="auth.forbidden")
+    if not from_account:  # from the account, the accounts module has authorised the whole use case
+        p = auth.authorize(
+            session,
+            PAY,
+            Subject(id_number=req.insured_id_number.strip().upper(), regions=frozenset({req.region})),
+            year=req.year,
+            channel=req.channel,
+        )
+        if p.role is Role.PERSON and (req.payer_id_number or req.insured_id_number).strip().upper() != p.login:
+            raise Forbidden("只能以本人身份缴费", "you can pay only as yourself", code="auth.forbidden")
     fingerprint = req.fingerprint()
     replay = _replay(session, req, fingerprint)
     if replay is not None:
@@ -341,10 +336,7 @@ def get_receipt(session: Session, receipt_no: str) -> dict[str, Any]:
         raise NotFound("未找到该电子回执", "no receipt with this number", code="premium.receipt_not_found")
     caller = auth.principal_of(session)
     if caller is not None and caller.role is Role.PERSON and caller.login == p.payer_id_number:
-        payer = find_person(session, p.payer_id_number)
-        subject = subject_of(session, payer) if payer else Subject(id_number=p.payer_id_number)
-        if payer is None:
-            subject.person_id = caller.person_id
+        subject = Subject(person_id=caller.person_id, id_number=caller.login)  # the payer's own receipt
     else:
         insured = session.get(Person, p.insured_id)
         assert insured is not None
