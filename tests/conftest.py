@@ -172,15 +172,13 @@ def client(engine: Engine) -> Iterator[object]:
     from yibao.api.app import create_app
     from yibao.api.deps import get_session, request_info
     from yibao.core.auth import act_as, system_principal
-    from yibao.core.db import unit_of_work
+    from yibao.core.db import session_factory
 
     app = create_app()
     app.state.engine = engine
 
-    def as_operator(request: Request) -> Iterator[Session]:
-        with unit_of_work(engine) as s:
-            act_as(s, system_principal(), **request_info(request))
-            yield s
+    async def as_operator(request: Request) -> Session:
+        return act_as(session_factory(engine)(), system_principal(), **request_info(request))
 
     app.dependency_overrides[get_session] = as_operator
     with TestClient(app, raise_server_exceptions=False) as c:

@@ -10,12 +10,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from yibao.accounts import service
-from yibao.api.deps import get_session
+from yibao.api.deps import UnitOfWorkRoute, get_session
 from yibao.core.auth import needs
 from yibao.core.money import format_yuan, parse_yuan
 from yibao.people.models import Relation
 
-router = APIRouter(prefix="/api/accounts", tags=["accounts"])
+router = APIRouter(prefix="/api/accounts", tags=["accounts"], route_class=UnitOfWorkRoute)
 
 
 class _In(BaseModel):

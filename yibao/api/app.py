@@ -9,7 +9,8 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from yibao import __version__
@@ -39,6 +40,7 @@ class DatabaseUnavailable(AppError):
 
     code = "database_unavailable"
     http_status = 503
+    retry_after = 1
 
 
 def create_app() -> FastAPI:
@@ -149,7 +151,18 @@ _HTTP_ZH = {
 def _register_errors(app: FastAPI) -> None:
     @app.exception_handler(AppError)
     async def app_error(_request: Request, exc: AppError) -> JSONResponse:
-        return JSONResponse(status_code=exc.http_status, content=exc.to_dict())
+        headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after is not None else None
+        return JSONResponse(status_code=exc.http_status, content=exc.to_dict(), headers=headers)
+
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(PoolTimeout)
+    async def database_unavailable(_request: Request, exc: Exception) -> JSONResponse:
+        # The database could not be reached or lost the connection (possibly during COMMIT): the
+        # work was not acknowledged and, unless the commit had already landed, not done. A retry with
+        # the same idempotency key returns the first answer if it had.
+        log.warning("database unavailable: %s", type(exc).__name__)
+        err = DatabaseUnavailable("数据库暂时不可用，请稍后重试", "the database is unavailable, please retry")
+        return JSONResponse(status_code=503, content=err.to_dict(), headers={"Retry-After": str(err.retry_after)})
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:

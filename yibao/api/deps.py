@@ -1,16 +1,36 @@
-"""Per-request dependencies: the caller (from the bearer token) and the unit of work acting for them."""
+"""The request path to the database: the caller, one unit of work per request, committed before the answer.
+
+Every endpoint that takes ``session: Session = Depends(get_session)`` runs, through :class:`UnitOfWorkRoute`,
+as one call in one worker thread: resolve the caller from the bearer token, run the endpoint, store the
+audit trail and COMMIT; only then is the answer rendered. A commit that fails raises, so the client gets
+an error and never a receipt for work that does not exist. The connection is taken and given back in that
+same thread, and a per-process gate admits at most ``db_pool_size`` such calls at once (one connection
+each), so requests never wait on each other for connections; beyond capacity they wait briefly for their
+turn, then get 503 with ``Retry-After``.
+"""
 
 from __future__ import annotations
 
+import functools
+import inspect
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable
+from typing import Any, TypeVar
 
+import anyio
+import anyio.to_thread
 from fastapi import Request
+from fastapi.params import Depends as DependsParam
+from fastapi.routing import APIRoute
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from yibao.core.auth import ANONYMOUS, act_as
-from yibao.core.db import unit_of_work
-from yibao.core.errors import Unauthenticated
+from yibao.core.db import committing, get_engine, session_factory
+from yibao.core.errors import Unauthenticated, Unavailable
+from yibao.core.settings import get_settings
+
+T = TypeVar("T")
 
 
 def bearer_token(request: Request) -> str | None:
@@ -35,13 +55,99 @@ def request_info(request: Request) -> dict[str, str | None]:
     }
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    """One transaction per request, acting for the caller; committed only if the request succeeds."""
-    from yibao.identity.service import principal_from_token
+def request_engine(request: Request) -> Engine:
+    """The database this application serves (another one in tests)."""
+    engine = getattr(request.app.state, "engine", None)
+    return engine if isinstance(engine, Engine) else get_engine()
 
-    info = request_info(request)
-    engine = getattr(request.app.state, "engine", None)  # set when the app serves another database (tests)
-    with unit_of_work(engine, principal=ANONYMOUS) as session:
-        token = bearer_token(request)
-        act_as(session, principal_from_token(session, token) if token else ANONYMOUS, **info)
-        yield session
+
+async def get_session(request: Request) -> Session:
+    """A session for this request, acting for the caller of its bearer token.
+
+    Nothing touches the database here: the token is looked up, and the work committed, by
+    :class:`UnitOfWorkRoute` in the worker thread that runs the endpoint.
+    """
+    session = session_factory(request_engine(request))()
+    act_as(session, ANONYMOUS, **request_info(request))
+    token = bearer_token(request)
+    if token:
+        session.info["bearer_token"] = token
+    return session
+
+
+def _resolve_caller(session: Session) -> None:
+    token = session.info.pop("bearer_token", None)
+    if token:
+        from yibao.identity.service import principal_from_token
+
+        act_as(session, principal_from_token(session, token), **session.info.get("request", {}))
+
+
+def _gate(request: Request) -> anyio.CapacityLimiter:
+    # One gate per application and event loop (each test client runs its own loop).
+    gate = getattr(request.app.state, "db_gate", None)
+    if not isinstance(gate, anyio.CapacityLimiter):
+        gate = anyio.CapacityLimiter(get_settings().db_pool_size)
+        request.app.state.db_gate = gate
+    return gate
+
+
+async def run_in_db_thread(request: Request, work: Callable[[], T]) -> T:
+    """Run ``work`` in a worker thread once the database gate admits it, or answer 503 after a short wait."""
+    gate = _gate(request)
+    admitted = False
+    with anyio.move_on_after(get_settings().queue_seconds):
+        await gate.acquire()
+        admitted = True
+    if not admitted:
+        raise Unavailable("系统繁忙，请稍后重试", "the service is busy, please retry shortly", code="busy")
+    try:
+        # Not cancellable: once a thread has started the work, its outcome is the answer.
+        return await anyio.to_thread.run_sync(work)
+    finally:
+        gate.release()
+
+
+def _run_unit(session: Session, endpoint: Callable[..., Any], kwargs: dict[str, Any]) -> Any:
+    with committing(session):
+        _resolve_caller(session)
+        return endpoint(**kwargs)
+
+
+def _session_parameter(endpoint: Callable[..., Any]) -> str | None:
+    for name, param in inspect.signature(endpoint).parameters.items():
+        if isinstance(param.default, DependsParam) and param.default.dependency is get_session:
+            return name
+    return None
+
+
+def _in_unit_of_work(endpoint: Callable[..., Any], name: str) -> Callable[..., Any]:
+    if inspect.iscoroutinefunction(endpoint):
+        raise TypeError(f"{endpoint.__name__}: an endpoint with a database session must be a plain function")
+
+    signature = inspect.signature(endpoint)
+    # The gate needs the request: the endpoint's own parameter if it has one, else one added for it.
+    own = next((p.name for p in signature.parameters.values() if p.annotation in (Request, "Request")), None)
+    request_name = own or "yibao_request"
+
+    @functools.wraps(endpoint)
+    async def call(**kwargs: Any) -> Any:
+        request = kwargs[request_name] if own else kwargs.pop(request_name)
+        return await run_in_db_thread(request, functools.partial(_run_unit, kwargs[name], endpoint, kwargs))
+
+    if own is None:
+        params = [*signature.parameters.values()]
+        params.append(inspect.Parameter(request_name, inspect.Parameter.KEYWORD_ONLY, annotation=Request))
+        signature = signature.replace(parameters=params)
+    call.__signature__ = signature  # type: ignore[attr-defined]
+    return call
+
+
+class UnitOfWorkRoute(APIRoute):
+    """A route whose database work is one unit of work, committed before the response is rendered."""
+
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        name = _session_parameter(endpoint)
+        if name is not None:
+            endpoint = _in_unit_of_work(endpoint, name)
+        super().__init__(path, endpoint, **kwargs)

@@ -1,9 +1,9 @@
 """The audit log: every write and every read of personal data -- who, what, when, from where, outcome.
 
 :func:`yibao.core.auth.authorize` notes each decision on the session; when the unit of work ends,
-:func:`write_pending` stores the notes in their own transaction with the outcome (``ok``, ``denied``
-or ``failed:<code>``), so a refused or failed request is logged although its own work was rolled
-back. The table is append-only, enforced by the database (triggers on PostgreSQL and SQLite).
+the notes are stored with the outcome (``ok``, ``denied`` or ``failed:<code>``): in the work's own
+transaction when it commits (:func:`add_pending`), in a transaction of their own when it fails
+(:func:`write_pending`), so a refused or failed request is logged although its work was rolled back. The table is append-only, enforced by the database (triggers on PostgreSQL and SQLite).
 """
 
 from __future__ import annotations
@@ -85,21 +85,37 @@ def note(
     )
 
 
-def write_pending(engine: Engine, session: Session, error: BaseException | None) -> None:
-    """Store the session's decisions with how the unit of work ended, in a transaction of their own."""
-    pending: list[dict[str, Any]] = session.info.pop("audit_pending", [])
-    if not pending:
-        return
+def _rows(pending: list[dict[str, Any]], error: BaseException | None) -> list[dict[str, Any]]:
     failed = None
     if error is not None:
         failed = f"failed:{error.code}" if isinstance(error, AppError) else f"failed:{type(error).__name__}"
     rows = []
     for ev in pending:
-        allowed = ev.pop("allowed")
-        ev["outcome"] = "denied" if not allowed else (failed or "ok")
-        rows.append(ev)
+        row = {k: v for k, v in ev.items() if k != "allowed"}
+        row["outcome"] = "denied" if not ev["allowed"] else (failed or "ok")
+        rows.append(row)
+    return rows
+
+
+def add_pending(session: Session) -> None:
+    """Store the session's decisions, as succeeded, inside its own transaction (just before it commits)."""
+    pending: list[dict[str, Any]] = session.info.get("audit_pending") or []
+    if pending:
+        session.execute(insert(AuditEvent), _rows(pending, None))
+
+
+def clear_pending(session: Session) -> None:
+    """Forget the decisions once they are committed with the work."""
+    session.info.pop("audit_pending", None)
+
+
+def write_pending(engine: Engine, session: Session, error: BaseException | None) -> None:
+    """Store the session's decisions with how the unit of work ended, in a transaction of their own."""
+    pending: list[dict[str, Any]] = session.info.pop("audit_pending", [])
+    if not pending:
+        return
     with engine.begin() as conn:
-        conn.execute(insert(AuditEvent), rows)
+        conn.execute(insert(AuditEvent), _rows(pending, error))
 
 
 def search(

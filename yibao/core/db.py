@@ -74,7 +74,15 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    # One pooled connection per request running at once (the request gate in yibao.api.deps admits
+    # db_pool_size of them per process); a few more for health checks and audit writes after a failure.
+    # A connection that is not to be had within a few seconds is an answer (503), not a hang.
+    settings = get_settings()
+    kwargs.setdefault("pool_size", settings.db_pool_size)
+    kwargs.setdefault("max_overflow", 4)
+    kwargs.setdefault("pool_timeout", settings.queue_seconds)
+    kwargs.setdefault("pool_pre_ping", True)
+    return create_engine(url, **kwargs)
 
 
 @lru_cache(maxsize=4)
@@ -101,27 +109,42 @@ def _factory(engine: Engine) -> sessionmaker[Session]:
 def unit_of_work(engine: Engine | None = None, *, principal: Principal | None = None) -> Iterator[Session]:
     """A session whose work is committed when the block ends normally and rolled back otherwise.
 
-    It acts for ``principal`` (default: the operator at the server's command line). When it ends, the
-    access decisions taken in it go to the audit log with the outcome, in a transaction of their own.
+    It acts for ``principal`` (default: the operator at the server's command line). See :func:`committing`.
     """
-    from yibao.core import audit, auth
+    from yibao.core import auth
 
-    engine = engine or get_engine()
     session = session_factory(engine)()
     auth.act_as(session, principal or auth.system_principal())
+    with committing(session):
+        yield session
+
+
+@contextmanager
+def committing(session: Session) -> Iterator[Session]:
+    """Commit ``session`` when the block ends normally, roll it back otherwise; close it either way.
+
+    The access decisions taken in it are stored in the same transaction as the work when it commits
+    (a request is acknowledged only with its audit trail), and in a transaction of their own, with the
+    failure, when it does not. An exception raised by the commit itself propagates: the caller must
+    never report success for work whose commit failed.
+    """
+    from yibao.core import audit
+
     error: BaseException | None = None
     try:
         yield session
+        audit.add_pending(session)
         session.commit()
+        audit.clear_pending(session)
     except BaseException as exc:
         error = exc
         session.rollback()
         raise
     finally:
+        engine = session.get_bind()
         session.close()
-        try:
-            audit.write_pending(engine, session, error)
-        except Exception:
-            if error is None:
-                raise  # an unaudited success must not pass silently
-            log.exception("could not write the audit log for a failed request")
+        if error is not None:
+            try:
+                audit.write_pending(engine, session, error)  # type: ignore[arg-type]
+            except Exception:
+                log.exception("could not write the audit log for a failed request")

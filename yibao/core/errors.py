@@ -15,6 +15,7 @@ class AppError(Exception):
     code: str = "error"
     http_status: int = 400
     exit_code: int = 1
+    retry_after: int | None = None  # seconds, sent as ``Retry-After`` with a 409 or 503
 
     def __init__(
         self,
@@ -91,3 +92,12 @@ class Forbidden(AppError):
     code = "auth.forbidden"
     http_status = 403
     exit_code = 6
+
+
+class Unavailable(AppError):
+    """The service cannot take the request now (busy, or the database does not answer); nothing was done."""
+
+    code = "unavailable"
+    http_status = 503
+    exit_code = 7
+    retry_after = 1

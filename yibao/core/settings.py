@@ -18,6 +18,9 @@ class Settings:
     host: str
     port: int
     var_dir: Path
+    workers: int
+    db_pool_size: int
+    queue_seconds: float
 
 
 def _default_var_dir() -> Path:
@@ -35,4 +38,10 @@ def get_settings() -> Settings:
         host=os.environ.get("YIBAO_HOST", "127.0.0.1"),
         port=int(os.environ.get("YIBAO_PORT", "8000")),
         var_dir=var_dir,
+        # Serving capacity (assumed defaults, tuned on a 2-core machine; see docs/deploy.md): each worker
+        # process runs at most db_pool_size requests against the database at once, one connection each;
+        # a request waits at most queue_seconds for its turn, then gets 503 with Retry-After.
+        workers=int(os.environ.get("YIBAO_WORKERS", "1")),
+        db_pool_size=int(os.environ.get("YIBAO_DB_POOL_SIZE", "8")),
+        queue_seconds=float(os.environ.get("YIBAO_QUEUE_SECONDS", "5")),
     )

@@ -9,15 +9,15 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
-from yibao.api.deps import bearer_token, get_session, request_info
+from yibao.api.deps import UnitOfWorkRoute, bearer_token, get_session, request_engine, request_info, run_in_db_thread
 from yibao.core import audit
 from yibao.core.auth import ANONYMOUS, act_as, needs
 from yibao.core.db import unit_of_work
 from yibao.core.errors import Unauthenticated
 from yibao.identity import service
 
-router = APIRouter(prefix="/api/auth", tags=["auth"])
-audit_router = APIRouter(prefix="/api/audit", tags=["audit"])
+router = APIRouter(prefix="/api/auth", tags=["auth"], route_class=UnitOfWorkRoute)
+audit_router = APIRouter(prefix="/api/audit", tags=["audit"], route_class=UnitOfWorkRoute)
 
 
 class _In(BaseModel):
@@ -68,13 +68,17 @@ class PasswordIn(_In):
 
 
 @router.post("/login", response_model=TokenOut, summary="登录 / log in", openapi_extra=needs(service.LOGIN))
-def login(body: LoginIn, request: Request) -> TokenOut:
+async def login(body: LoginIn, request: Request) -> TokenOut:
     """Check the password; five wrong in a row lock the login for fifteen minutes."""
-    engine = getattr(request.app.state, "engine", None)
-    # Its own unit of work: a failed attempt must be counted although the request fails.
-    with unit_of_work(engine, principal=ANONYMOUS) as session:
-        act_as(session, ANONYMOUS, **request_info(request))
-        result = service.attempt_login(session, kind=body.kind, login=body.login, password=body.password)
+    engine, info = request_engine(request), request_info(request)
+
+    def attempt() -> service.LoginResult:
+        # Its own unit of work: a failed attempt must be counted although the request fails.
+        with unit_of_work(engine, principal=ANONYMOUS) as session:
+            act_as(session, ANONYMOUS, **info)
+            return service.attempt_login(session, kind=body.kind, login=body.login, password=body.password)
+
+    result = await run_in_db_thread(request, attempt)
     if result.error is not None:
         raise result.error
     assert result.token is not None and result.principal is not None

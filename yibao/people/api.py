@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Depends
 from sqlalchemy.orm import Session
 
-from yibao.api.deps import get_session
+from yibao.api.deps import UnitOfWorkRoute, get_session
 from yibao.core.auth import needs, sees_full_ids
 from yibao.core.ids import mask_id
 from yibao.people import service
@@ -26,7 +26,7 @@ from yibao.people.schemas import (
     record_out,
 )
 
-router = APIRouter(prefix="/api/people", tags=["people"])
+router = APIRouter(prefix="/api/people", tags=["people"], route_class=UnitOfWorkRoute)
 
 
 def _enrolled(session: Session, e: service.Enrolled) -> PersonOut:

@@ -11,12 +11,12 @@ from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
-from yibao.api.deps import get_session
+from yibao.api.deps import UnitOfWorkRoute, get_session
 from yibao.core.auth import needs
 from yibao.core.money import format_yuan, parse_yuan
 from yibao.premiums import service
 
-router = APIRouter(prefix="/api/premiums", tags=["premiums"])
+router = APIRouter(prefix="/api/premiums", tags=["premiums"], route_class=UnitOfWorkRoute)
 
 
 class PaymentIn(BaseModel):
