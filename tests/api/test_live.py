@@ -1,0 +1,163 @@
+"""Acknowledged means committed, shown on a real ``yibao serve`` process on PostgreSQL.
+
+A 2xx answer is sent only after COMMIT succeeded: a commit that fails (a deferred constraint, a
+connection killed at that moment) answers an error and leaves nothing; 200 requests at once get
+answers (no 500, no reset, no hang), and every acknowledged payment is stored, every refused one absent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import Engine, func, select, text
+
+from tests.live import LiveServer, institution_key, seed_employees, staff_token
+from yibao.accounts.models import IdempotencyRecord, JournalEntry
+from yibao.core.db import make_engine
+
+pytestmark = pytest.mark.pg
+
+
+@pytest.fixture(scope="module")
+def live_pg(pg_url: str) -> Iterator[tuple[LiveServer, Engine]]:
+    """One server process (2 workers) on this run's PostgreSQL database."""
+    engine = make_engine(pg_url)
+    with LiveServer(pg_url, workers=2) as server:
+        yield server, engine
+    engine.dispose()
+
+
+def _stored(engine: Engine, source: str, key: str) -> bool:
+    with engine.connect() as conn:
+        return (
+            conn.scalar(
+                select(func.count())
+                .select_from(IdempotencyRecord)
+                .where(IdempotencyRecord.source == source, IdempotencyRecord.key == key)
+            )
+            == 1
+        )
+
+
+def _entries(engine: Engine, reference: str) -> int:
+    with engine.connect() as conn:
+        return int(conn.scalar(select(func.count()).where(JournalEntry.reference == reference)) or 0)
+
+
+def _pay(server: LiveServer, api_key: str, idn: str, *, institution: str, key: str, amount: str = "1.00") -> Any:
+    return httpx.post(
+        f"{server.url}/api/accounts/{idn}/payments",
+        json={"amount": amount, "category": "designated_pharmacy", "institution": institution},
+        headers={"Authorization": f"Bearer {api_key}", "Idempotency-Key": key, "X-Source-System": institution},
+        timeout=30,
+    )
+
+
+def _failing_commit(engine: Engine, name: str, reference: str, body: str) -> None:
+    """A deferred constraint trigger that runs ``body`` at COMMIT of any entry for ``reference``."""
+    with engine.begin() as conn:
+        conn.execute(
+            text(f"CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN {body} RETURN NULL; END $$")
+        )
+        conn.execute(
+            text(
+                f"CREATE CONSTRAINT TRIGGER {name} AFTER INSERT ON journal_entries DEFERRABLE INITIALLY DEFERRED "
+                f"FOR EACH ROW WHEN (NEW.reference = '{reference}') EXECUTE FUNCTION {name}()"
+            )
+        )
+
+
+def _drop(engine: Engine, name: str) -> None:
+    with engine.begin() as conn:
+        conn.execute(text(f"DROP TRIGGER {name} ON journal_entries"))
+        conn.execute(text(f"DROP FUNCTION {name}()"))
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        "RAISE EXCEPTION 'deferred check failed at commit';",
+        # The server's own connection dies between the write and the end of COMMIT.
+        "PERFORM pg_terminate_backend(pg_backend_pid()); PERFORM pg_sleep(1);",
+    ],
+    ids=["commit-refused", "connection-killed"],
+)
+def test_a_failed_commit_is_never_acknowledged(live_pg: tuple[LiveServer, Engine], fault: str) -> None:
+    server, engine = live_pg
+    run = uuid.uuid4().hex[:8]
+    code = f"F{run}"
+    api_key = institution_key(engine, code)
+    (idn,) = seed_employees(engine, 1, balance_fen=10_000, tag=int(run, 16) % 97)
+    name = f"fail_{run}"
+    _failing_commit(engine, name, code, fault)
+    try:
+        r = _pay(server, api_key, idn, institution=code, key=f"k-{run}")
+        assert r.status_code >= 500, r.text
+        assert r.headers.get("retry-after") or r.status_code == 500
+        assert not _stored(engine, code, f"k-{run}")
+        assert _entries(engine, code) == 0
+    finally:
+        _drop(engine, name)
+    # The client retries with the same key once the fault is gone: paid exactly once.
+    again = _pay(server, api_key, idn, institution=code, key=f"k-{run}")
+    assert again.status_code == 201, again.text
+    assert _pay(server, api_key, idn, institution=code, key=f"k-{run}").json() == again.json()
+    assert _entries(engine, code) == 1
+
+
+def test_200_concurrent_requests_all_answered_and_every_acknowledged_payment_stored(
+    live_pg: tuple[LiveServer, Engine],
+) -> None:
+    server, engine = live_pg
+    run = uuid.uuid4().hex[:8]
+    code = f"C{run}"
+    api_key = institution_key(engine, code)
+    # 20 accounts of 5.00 each and 160 payments of 1.00, 8 per account: 3 of the 8 must be refused.
+    ids = seed_employees(engine, 20, balance_fen=500, tag=int(run, 16) % 89)
+    auth = {"Authorization": f"Bearer {api_key}", "X-Source-System": code}
+    reader = {"Authorization": f"Bearer {staff_token(engine, server.url, f'clerk{run}')}"}
+
+    async def one(client: httpx.AsyncClient, i: int) -> tuple[str, str, int]:
+        idn = ids[i % len(ids)]
+        if i % 5 == 4:  # every fifth request reads a balance
+            r = await client.get(f"/api/accounts/{idn}", headers=reader)
+            return ("read", "", r.status_code)
+        key = f"p-{run}-{i}"
+        r = await client.post(
+            f"/api/accounts/{idn}/payments",
+            json={"amount": "1.00", "category": "designated_pharmacy", "institution": code},
+            headers={**auth, "Idempotency-Key": key},
+        )
+        return ("pay", key, r.status_code)
+
+    async def fire() -> list[tuple[str, str, int]]:
+        limits = httpx.Limits(max_connections=200, max_keepalive_connections=0)
+        async with httpx.AsyncClient(base_url=server.url, limits=limits, timeout=60) as client:
+            return await asyncio.gather(*(one(client, i) for i in range(200)))
+
+    results = asyncio.run(fire())  # a reset or a timeout would raise here
+    statuses = [s for _, _, s in results]
+    assert 500 not in statuses, server.log_text()[-3000:]
+    assert all(s in (200, 201, 422, 503) for s in statuses), statuses
+    paid = [k for kind, k, s in results if kind == "pay" and s == 201]
+    refused = [k for kind, k, s in results if kind == "pay" and s != 201]
+    assert 0 < len(paid) <= 20 * 5  # never more than the money there was
+    for key in paid:
+        assert _stored(engine, code, key), key
+    for key in refused:
+        assert not _stored(engine, code, key), key
+    assert _entries(engine, code) == len(paid)
+    with engine.connect() as conn:
+        balances = conn.execute(
+            text(
+                "SELECT a.balance FROM ledger_accounts a JOIN persons p ON p.id = a.owner_id "
+                "WHERE a.purpose = 'member' AND p.id_number = ANY(:ids)"
+            ),
+            {"ids": ids},
+        ).scalars()
+        assert sum(balances) == 20 * 500 - 100 * len(paid)

@@ -1,0 +1,137 @@
+"""A real ``yibao serve`` process for tests and benchmarks that must cross a real socket.
+
+What a promise about HTTP means is only shown by a server process: its worker threads, its pool, its
+commit before the answer. :class:`LiveServer` starts ``yibao serve`` on a free loopback port against a
+given database and stops it; :func:`seed_employees` makes insured employees with funded accounts and
+:func:`institution_key` a designated institution's API key, straight through the services.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+from types import TracebackType
+
+import httpx
+from sqlalchemy import Engine
+
+from yibao.core.auth import system_principal
+from yibao.core.db import unit_of_work
+from yibao.core.ids import make_id_number
+
+REGION = "530100"
+
+
+def seed_employees(engine: Engine, count: int, *, balance_fen: int, tag: int = 0) -> list[str]:
+    """``count`` Kunming employees, each with a personal account holding ``balance_fen``; their ID numbers."""
+    from yibao.accounts import service as accounts
+    from yibao.people import service as people
+
+    ids: list[str] = []
+    with unit_of_work(engine, principal=system_principal()) as s:
+        for i in range(count):
+            idn = make_id_number("530102", date(1970 + i % 30, 1 + i % 12, 1 + i % 28), (tag * 1000 + i) % 999, "M")
+            people.enrol_employee(
+                s, id_number=idn, name="压测职工", region=REGION, on=date(2022, 1, 1), employer="某公司"
+            )
+            accounts.credit_contribution(
+                s, id_number=idn, amount=balance_fen, period="2022-09", source="live-seed", key=f"seed-{idn}"
+            )
+            ids.append(idn)
+    return ids
+
+
+def institution_key(engine: Engine, code: str) -> str:
+    """A Kunming designated institution login; its API key."""
+    from yibao.identity import service as identity
+
+    with unit_of_work(engine, principal=system_principal()) as s:
+        _, key = identity.create_client(s, kind="institution", code=code, name=f"昆明{code}", region=REGION)
+    return key
+
+
+def staff_token(engine: Engine, base_url: str, username: str, role: str = "clerk") -> str:
+    """A Kunming staff login, logged in over HTTP; its bearer token."""
+    from yibao.identity import service as identity
+
+    password = f"pw-{username}-2024"
+    with unit_of_work(engine, principal=system_principal()) as s:
+        identity.create_staff(s, username=username, name="压测", role=role, region=REGION, password=password)
+    r = httpx.post(f"{base_url}/api/auth/login", json={"kind": "staff", "login": username, "password": password})
+    r.raise_for_status()
+    return str(r.json()["token"])
+
+
+def person_token(base_url: str, id_number: str, password: str) -> str:
+    """Log a person in over HTTP."""
+    r = httpx.post(f"{base_url}/api/auth/login", json={"kind": "person", "login": id_number, "password": password})
+    r.raise_for_status()
+    return str(r.json()["token"])
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class LiveServer:
+    """``yibao serve`` in a subprocess on 127.0.0.1 (a context manager); ``url`` is its base address."""
+
+    def __init__(self, database_url: str, *, workers: int = 1, env: dict[str, str] | None = None) -> None:
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.database_url = database_url
+        self.workers = workers
+        self.extra_env = env or {}
+        self.log = Path(tempfile.mkdtemp(prefix="yibao-live-")) / "server.log"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def __enter__(self) -> LiveServer:
+        env = {
+            **os.environ,
+            "YIBAO_DATABASE_URL": self.database_url,
+            "YIBAO_VAR_DIR": str(self.log.parent),
+            **self.extra_env,
+        }
+        yibao = Path(sys.executable).with_name("yibao")
+        cmd = [str(yibao), "serve", "--port", str(self.port), "--workers", str(self.workers), "--no-access-log"]
+        with self.log.open("wb") as out:
+            self.proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"yibao serve exited: {self.log.read_text(errors='replace')[-2000:]}")
+            try:
+                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        self.__exit__(None, None, None)
+        raise RuntimeError(f"yibao serve did not answer: {self.log.read_text(errors='replace')[-2000:]}")
+
+    def __exit__(
+        self, _type: type[BaseException] | None, _exc: BaseException | None, _tb: TracebackType | None
+    ) -> None:
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGINT)
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+        self.proc = None
+
+    def log_text(self) -> str:
+        """What the server printed."""
+        return self.log.read_text(errors="replace")
