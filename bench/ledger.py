@@ -199,6 +199,7 @@ def pgbench_same_statement_rate(db_url: str, members: list[int], clients: int, s
         "kind": "'payment'",
         "category": "'designated_pharmacy'",
         "reference": "'药店'",
+        "reverses_id": "NULL",
         "created_at": "now()",
     }
     sql = re.sub(r"(?<!:):([a-z_]+)", lambda m: literal[m.group(1)], ledger._PAY_ONCE_SQL)

@@ -132,6 +132,12 @@ class LiveServer:
                 self.proc.wait()
         self.proc = None
 
+    @property
+    def pid(self) -> int:
+        """The server's process id (its workers are its children)."""
+        assert self.proc is not None
+        return self.proc.pid
+
     def log_text(self) -> str:
         """What the server printed."""
         return self.log.read_text(errors="replace")

@@ -120,12 +120,8 @@ def _codes(view: PolicyView, path: str) -> dict[str, str]:
 
 def _employee(session: Session, id_number: str, action: str, **detail: Any) -> tuple[Person, InsuranceRecord]:
     """The employee an action is about, once the caller may act on them; NotFound without employee insurance."""
-    person, _ = people.require(session, id_number, action, **detail)
-    record = session.scalar(
-        select(InsuranceRecord).where(
-            InsuranceRecord.person_id == person.id, InsuranceRecord.scheme == Scheme.EMPLOYEE.value
-        )
-    )
+    person, records, _ = people.require_with_records(session, id_number, action, **detail)
+    record = next((r for r in records if r.scheme == Scheme.EMPLOYEE.value), None)
     if record is None:
         raise NotFound(
             "该参保人未参加职工医保，没有个人账户",

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Boolean, DateTime, Engine, Integer, String, Text, insert, select
+from sqlalchemy import Boolean, DateTime, Engine, Integer, String, Table, Text, insert, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from yibao.core import auth
@@ -101,7 +101,7 @@ def add_pending(session: Session) -> None:
     """Store the session's decisions, as succeeded, inside its own transaction (just before it commits)."""
     pending: list[dict[str, Any]] = session.info.get("audit_pending") or []
     if pending:
-        session.execute(insert(AuditEvent), _rows(pending, None))
+        session.connection().execute(insert(cast(Table, AuditEvent.__table__)), _rows(pending, None))
 
 
 def clear_pending(session: Session) -> None:

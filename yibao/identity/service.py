@@ -11,7 +11,7 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from yibao.core import auth
@@ -178,22 +178,43 @@ def _issue(session: Session, ident: Identity, purpose: str, lifetime: timedelta 
     return token, expires
 
 
+# Built once: this runs on every authenticated request, so it selects plain columns (no ORM objects)
+# through one statement object whose compiled form SQLAlchemy caches.
+_TOKEN_LOOKUP = (
+    select(
+        AuthToken.revoked_at,
+        AuthToken.expires_at,
+        Identity.active,
+        Identity.role,
+        Identity.login,
+        Identity.name,
+        Identity.id,
+        Identity.person_id,
+        Identity.region,
+    )
+    .join(Identity, Identity.id == AuthToken.identity_id)
+    .where(AuthToken.token_hash == bindparam("token_hash"))
+)
+
+
 def principal_from_token(session: Session, token: str) -> Principal:
     """The caller a bearer token belongs to, or :class:`Unauthenticated`."""
-    row = session.execute(
-        select(AuthToken, Identity)
-        .join(Identity, Identity.id == AuthToken.identity_id)
-        .where(AuthToken.token_hash == token_hash(token))
-    ).first()
+    row = session.connection().execute(_TOKEN_LOOKUP, {"token_hash": token_hash(token)}).first()
     expired = Unauthenticated("登录已失效，请重新登录", "the token is invalid or expired", code="auth.invalid_token")
     if row is None:
         raise expired
-    tok, ident = row
-    if tok.revoked_at is not None or not ident.active or ident.role == Role.SYSTEM.value:
+    if row.revoked_at is not None or not row.active or row.role == Role.SYSTEM.value:
         raise expired  # the operator's full rights come only with the server's command line
-    if tok.expires_at is not None and _aware(tok.expires_at) <= _now():
+    if row.expires_at is not None and _aware(row.expires_at) <= _now():
         raise expired
-    return principal_for(ident)
+    return Principal(
+        role=Role(row.role),
+        login=row.login,
+        name=row.name,
+        identity_id=row.id,
+        person_id=row.person_id,
+        region=row.region,
+    )
 
 
 def logout(session: Session, token: str) -> None:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from yibao.core import auth
@@ -84,13 +84,34 @@ def require(session: Session, id_number: str, action: str, **detail: Any) -> tup
     The check comes first: to a caller who could not see the person anyway, an unknown ID number is
     refused exactly like a known one, so that trying numbers reveals nothing.
     """
+    person, _, caller = require_with_records(session, id_number, action, **detail)
+    return person, caller
+
+
+_PERSON_WITH_RECORDS = (
+    select(Person, InsuranceRecord)
+    .outerjoin(InsuranceRecord, InsuranceRecord.person_id == Person.id)
+    .where(Person.id_number == bindparam("id_number"))
+)
+
+
+def require_with_records(
+    session: Session, id_number: str, action: str, **detail: Any
+) -> tuple[Person, list[InsuranceRecord], auth.Principal]:
+    """:func:`require`, with the person's insurance records (read in the same query)."""
     idn = parse_id_number(id_number).value  # a malformed number is bad input, whoever asks
-    person = find_person(session, idn)
-    subject = subject_of(session, person) if person else Subject(id_number=idn)
+    rows = session.execute(_PERSON_WITH_RECORDS, {"id_number": idn}).all()
+    person = rows[0][0] if rows else None
+    records = [r for _, r in rows if r is not None]
+    subject = (
+        Subject(person_id=person.id, id_number=person.id_number, regions=frozenset(r.region_code for r in records))
+        if person
+        else Subject(id_number=idn)
+    )
     caller = auth.authorize(session, action, subject, **detail)
     if person is None:
         raise NotFound("未找到该参保人", "no person with this ID number", code="people.not_found")
-    return person, caller
+    return person, records, caller
 
 
 def _enrolling(session: Session, action: str, id_number: str, region: str) -> auth.Principal:
