@@ -26,9 +26,9 @@ sys.path[:] = [str(BENCH.parent), *(p for p in sys.path if Path(p or ".").resolv
 
 import argparse
 import asyncio
+import importlib.util
 import json
 import multiprocessing as mp
-import importlib.util
 import os
 import statistics
 import time
@@ -52,13 +52,12 @@ def _admin_url() -> str:
 
 def setup(db_url: str, payers: int, readers: int) -> tuple[list[str], list[str], str, list[int]]:
     """Funded employees (payers), person logins (readers), an institution key; the payers' person ids."""
-    from tests.live import REGION, institution_key
+    from tests.live import REGION, fresh_id_numbers, institution_key
     from yibao.accounts import ledger
     from yibao.accounts.models import Purpose
     from yibao.core import migrate
     from yibao.core.auth import system_principal
     from yibao.core.db import make_engine, unit_of_work
-    from yibao.core.ids import make_id_number
     from yibao.identity import service as identity
     from yibao.people import service as people
 
@@ -67,8 +66,7 @@ def setup(db_url: str, payers: int, readers: int) -> tuple[list[str], list[str],
     ids: list[str] = []
     person_ids: list[int] = []
     with unit_of_work(engine, principal=system_principal()) as s:
-        for i in range(payers):
-            idn = make_id_number("530102", date(1960 + i % 40, 1 + i % 12, 1 + i % 28), i % 999, "F")
+        for idn in fresh_id_numbers(payers):
             people.enrol_employee(s, id_number=idn, name="压测", region=REGION, on=date(2022, 1, 1), employer="某公司")
             person = people.get_person(s, idn)
             ledger.transfer(

@@ -9,13 +9,14 @@ given database and stops it; :func:`seed_employees` makes insured employees with
 from __future__ import annotations
 
 import os
+import random
 import signal
 import socket
 import subprocess
 import sys
 import tempfile
 import time
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from types import TracebackType
 
@@ -29,15 +30,24 @@ from yibao.core.ids import make_id_number
 REGION = "530100"
 
 
-def seed_employees(engine: Engine, count: int, *, balance_fen: int, tag: int = 0) -> list[str]:
+def fresh_id_numbers(count: int) -> list[str]:
+    """``count`` valid ID numbers, distinct from any other call's (random birth dates and sequence numbers)."""
+    rng = random.SystemRandom()
+    out: set[str] = set()
+    while len(out) < count:
+        born = date(1950, 1, 1) + timedelta(days=rng.randrange(18_000))
+        out.add(make_id_number("530102", born, rng.randrange(500), rng.choice("MF")))
+    return sorted(out)
+
+
+def seed_employees(engine: Engine, count: int, *, balance_fen: int) -> list[str]:
     """``count`` Kunming employees, each with a personal account holding ``balance_fen``; their ID numbers."""
     from yibao.accounts import service as accounts
     from yibao.people import service as people
 
     ids: list[str] = []
     with unit_of_work(engine, principal=system_principal()) as s:
-        for i in range(count):
-            idn = make_id_number("530102", date(1970 + i % 30, 1 + i % 12, 1 + i % 28), (tag * 1000 + i) % 999, "M")
+        for idn in fresh_id_numbers(count):
             people.enrol_employee(
                 s, id_number=idn, name="压测职工", region=REGION, on=date(2022, 1, 1), employer="某公司"
             )
@@ -85,24 +95,30 @@ def _free_port() -> int:
 class LiveServer:
     """``yibao serve`` in a subprocess on 127.0.0.1 (a context manager); ``url`` is its base address."""
 
-    def __init__(self, database_url: str, *, workers: int = 1, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, database_url: str, *, workers: int = 1, access_log: bool = False, env: dict[str, str] | None = None
+    ) -> None:
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.database_url = database_url
         self.workers = workers
+        self.access_log = access_log
         self.extra_env = env or {}
-        self.log = Path(tempfile.mkdtemp(prefix="yibao-live-")) / "server.log"
+        # Under pytest the server's output joins the run's logs, which are scanned for full ID numbers.
+        log_dir = Path(os.environ.get("YIBAO_TEST_LOG_DIR") or tempfile.mkdtemp(prefix="yibao-live-"))
+        self.log = log_dir / f"server-{self.port}.log"
         self.proc: subprocess.Popen[bytes] | None = None
 
     def __enter__(self) -> LiveServer:
         env = {
             **os.environ,
             "YIBAO_DATABASE_URL": self.database_url,
-            "YIBAO_VAR_DIR": str(self.log.parent),
+            "YIBAO_VAR_DIR": tempfile.mkdtemp(prefix="yibao-live-var-"),
             **self.extra_env,
         }
         yibao = Path(sys.executable).with_name("yibao")
-        cmd = [str(yibao), "serve", "--port", str(self.port), "--workers", str(self.workers), "--no-access-log"]
+        cmd = [str(yibao), "serve", "--port", str(self.port), "--workers", str(self.workers)]
+        cmd.append("--access-log" if self.access_log else "--no-access-log")
         with self.log.open("wb") as out:
             self.proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.monotonic() + 60

@@ -8,6 +8,7 @@ answers (no 500, no reset, no hang), and every acknowledged payment is stored, e
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -92,7 +93,7 @@ def test_a_failed_commit_is_never_acknowledged(live_pg: tuple[LiveServer, Engine
     run = uuid.uuid4().hex[:8]
     code = f"F{run}"
     api_key = institution_key(engine, code)
-    (idn,) = seed_employees(engine, 1, balance_fen=10_000, tag=int(run, 16) % 97)
+    (idn,) = seed_employees(engine, 1, balance_fen=10_000)
     name = f"fail_{run}"
     _failing_commit(engine, name, code, fault)
     try:
@@ -118,7 +119,7 @@ def test_200_concurrent_requests_all_answered_and_every_acknowledged_payment_sto
     code = f"C{run}"
     api_key = institution_key(engine, code)
     # 20 accounts of 5.00 each and 160 payments of 1.00, 8 per account: 3 of the 8 must be refused.
-    ids = seed_employees(engine, 20, balance_fen=500, tag=int(run, 16) % 89)
+    ids = seed_employees(engine, 20, balance_fen=500)
     auth = {"Authorization": f"Bearer {api_key}", "X-Source-System": code}
     reader = {"Authorization": f"Bearer {staff_token(engine, server.url, f'clerk{run}')}"}
 
@@ -161,3 +162,29 @@ def test_200_concurrent_requests_all_answered_and_every_acknowledged_payment_sto
             {"ids": ids},
         ).scalars()
         assert sum(balances) == 20 * 500 - 100 * len(paid)
+
+
+def test_beyond_capacity_a_request_waits_briefly_then_gets_503_with_retry_after(pg_url: str) -> None:
+    engine = make_engine(pg_url)
+    run = uuid.uuid4().hex[:8]
+    (idn,) = seed_employees(engine, 1, balance_fen=100)
+    # One database slot and a 50 ms wait: 64 readers at once cannot all be served in time.
+    env = {"YIBAO_DB_POOL_SIZE": "1", "YIBAO_QUEUE_SECONDS": "0.05"}
+    with LiveServer(pg_url, workers=1, env=env) as server:
+        reader = {"Authorization": f"Bearer {staff_token(engine, server.url, f'busy{run}')}"}
+
+        async def fire() -> list[httpx.Response]:
+            limits = httpx.Limits(max_connections=64, max_keepalive_connections=0)
+            async with httpx.AsyncClient(base_url=server.url, limits=limits, timeout=30) as client:
+                return await asyncio.gather(*(client.get(f"/api/accounts/{idn}", headers=reader) for _ in range(64)))
+
+        started = time.monotonic()
+        answers = asyncio.run(fire())
+        elapsed = time.monotonic() - started
+    engine.dispose()
+    statuses = [r.status_code for r in answers]
+    assert set(statuses) <= {200, 503}, statuses
+    busy = [r for r in answers if r.status_code == 503]
+    assert busy and all(r.headers["retry-after"] == "1" and r.json()["code"] == "busy" for r in busy)
+    assert 200 in statuses
+    assert elapsed < 10
