@@ -14,6 +14,7 @@ commit). In the same run, the in-process ``ledger.pay_once`` rate (bench/ledger.
 connections) shows what the HTTP path adds. Rounds are interleaved; figures are medians.
 """
 
+# ruff: noqa: E402  (the standard-library imports must follow the sys.path repair below)
 from __future__ import annotations
 
 import sys
