@@ -188,3 +188,46 @@ def test_beyond_capacity_a_request_waits_briefly_then_gets_503_with_retry_after(
     assert busy and all(r.headers["retry-after"] == "1" and r.json()["code"] == "busy" for r in busy)
     assert 200 in statuses
     assert elapsed < 10
+
+
+def test_connections_killed_while_idle_cost_no_request(live_pg: tuple[LiveServer, Engine]) -> None:
+    """Pooled connections terminated by the database (a restart, an administrator) are replaced unnoticed."""
+    server, engine = live_pg
+    run = uuid.uuid4().hex[:8]
+    code = f"K{run}"
+    api_key = institution_key(engine, code)
+    (idn,) = seed_employees(engine, 1, balance_fen=10_000)
+    for i in range(8):  # fill both workers' pools
+        assert _pay(server, api_key, idn, institution=code, key=f"w-{run}-{i}").status_code == 201
+    with engine.connect() as conn:
+        killed = conn.execute(
+            text(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid() AND state = 'idle'"
+            )
+        ).scalar()
+    assert killed
+    answers = [_pay(server, api_key, idn, institution=code, key=f"a-{run}-{i}") for i in range(8)]
+    assert [r.status_code for r in answers] == [201] * 8, [r.text for r in answers]
+    assert _entries(engine, code) == 16
+
+
+def test_concurrent_retries_of_one_key_all_get_the_first_answer(live_pg: tuple[LiveServer, Engine]) -> None:
+    server, engine = live_pg
+    run = uuid.uuid4().hex[:8]
+    code = f"R{run}"
+    api_key = institution_key(engine, code)
+    (idn,) = seed_employees(engine, 1, balance_fen=150)  # enough for one payment of 1.00, not two
+    headers = {"Authorization": f"Bearer {api_key}", "X-Source-System": code, "Idempotency-Key": f"same-{run}"}
+    body = {"amount": "1.00", "category": "designated_pharmacy", "institution": code}
+
+    async def fire() -> list[httpx.Response]:
+        async with httpx.AsyncClient(base_url=server.url, timeout=30) as client:
+            return await asyncio.gather(
+                *(client.post(f"/api/accounts/{idn}/payments", json=body, headers=headers) for _ in range(20))
+            )
+
+    answers = asyncio.run(fire())
+    assert {r.status_code for r in answers} == {201}, [r.text for r in answers]
+    assert len({r.text for r in answers}) == 1
+    assert _entries(engine, code) == 1

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from yibao.accounts.models import Hold, IdempotencyRecord, JournalEntry, JournalLine, LedgerAccount, Purpose
 from yibao.core.dates import utc_iso
+from yibao.core.db import RetryUnit, retryable
 from yibao.core.errors import AppError, Conflict, NotFound, ValidationFailed
 from yibao.core.money import format_yuan
 
@@ -527,6 +528,10 @@ def pay_once(
     }
     rows = _run_pay_once(bind, params)
     if not rows:
+        # A retry racing its own first attempt waited on the account row and then found the money gone:
+        # the first attempt has committed by now, and its answer is the answer.
+        rows = list(bind.execute(_PRIOR, params).all())
+    if not rows:
         _refuse_member_debit(bind, payment.member_id, payment.amount, payment.keep)
     outcome, prior_hash, response = rows[0]
     if outcome == "prior" and prior_hash != digest:
@@ -550,6 +555,15 @@ def _run_pay_once(bind: Session | Connection, params: dict[str, Any]) -> list[An
                 except psycopg.errors.UniqueViolation:
                     cur.execute(_PRIOR_DRIVER, params)
                     return list(cur.fetchall())
+    if isinstance(bind, Session) and retryable(bind):
+        # No savepoint round trips: losing the race for the key aborts the transaction, and the unit
+        # of work starts over, finding the winner's answer.
+        try:
+            return list(bind.execute(_PAY_ONCE, params).all())
+        except IntegrityError as exc:
+            if getattr(getattr(exc.orig, "diag", None), "table_name", None) == "ledger_idempotency":
+                raise RetryUnit from exc
+            raise
     try:
         with bind.begin_nested():
             return list(bind.execute(_PAY_ONCE, params).all())

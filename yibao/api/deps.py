@@ -26,7 +26,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from yibao.core.auth import ANONYMOUS, act_as
-from yibao.core.db import committing, get_engine, session_factory
+from yibao.core.db import get_engine, run_retrying, session_factory
 from yibao.core.errors import Unauthenticated, Unavailable
 from yibao.core.settings import get_settings
 
@@ -108,10 +108,22 @@ async def run_in_db_thread(request: Request, work: Callable[[], T]) -> T:
         gate.release()
 
 
-def _run_unit(session: Session, endpoint: Callable[..., Any], kwargs: dict[str, Any]) -> Any:
-    with committing(session):
-        _resolve_caller(session)
-        return endpoint(**kwargs)
+def _run_unit(session: Session, name: str, endpoint: Callable[..., Any], kwargs: dict[str, Any]) -> Any:
+    seed = dict(session.info)  # the request and its token, for a fresh start
+    sessions = iter([session])
+
+    def fresh() -> Session:
+        s = next(sessions, None)
+        if s is None:
+            s = session_factory(session.get_bind().engine)()
+            s.info.update(seed)
+        return s
+
+    def work(s: Session) -> Any:
+        _resolve_caller(s)
+        return endpoint(**{**kwargs, name: s})
+
+    return run_retrying(fresh, work)
 
 
 def _session_parameter(endpoint: Callable[..., Any]) -> str | None:
@@ -133,7 +145,7 @@ def _in_unit_of_work(endpoint: Callable[..., Any], name: str) -> Callable[..., A
     @functools.wraps(endpoint)
     async def call(**kwargs: Any) -> Any:
         request = kwargs[request_name] if own else kwargs.pop(request_name)
-        return await run_in_db_thread(request, functools.partial(_run_unit, kwargs[name], endpoint, kwargs))
+        return await run_in_db_thread(request, functools.partial(_run_unit, kwargs[name], name, endpoint, kwargs))
 
     if own is None:
         params = [*signature.parameters.values()]

@@ -7,14 +7,15 @@ The entry point (an HTTP request, a CLI command) owns the transaction: services 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import Engine, MetaData, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 from yibao.core.settings import get_settings
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
     from yibao.core.auth import Principal
 
 log = logging.getLogger("yibao.db")
+T = TypeVar("T")
 
 # Stable constraint names, so that migrations name the same thing on SQLite and PostgreSQL.
 NAMING_CONVENTION = {
@@ -81,7 +83,8 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     kwargs.setdefault("pool_size", settings.db_pool_size)
     kwargs.setdefault("max_overflow", 4)
     kwargs.setdefault("pool_timeout", settings.queue_seconds)
-    kwargs.setdefault("pool_pre_ping", True)
+    # No ping per checkout: a connection found dead restarts the request's unit of work (RetryUnit).
+    kwargs.setdefault("pool_pre_ping", False)
     return create_engine(url, **kwargs)
 
 
@@ -103,6 +106,49 @@ def session_factory(engine: Engine | None = None) -> sessionmaker[Session]:
 @lru_cache(maxsize=16)
 def _factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+class RetryUnit(Exception):
+    """Raised inside a retryable unit of work when it must start over, nothing of it having been committed.
+
+    A stale pooled connection found dead at the first statement, or a lost race for an idempotency key
+    (the winner's answer is then read on the second attempt), is answered by running the whole unit again,
+    instead of paying a round trip on every request (a connection ping, a savepoint) to avoid it.
+    """
+
+
+def retryable(session: Session) -> bool:
+    """Whether the unit of work ``session`` belongs to will start over on :class:`RetryUnit`."""
+    return bool(session.info.get("retryable"))
+
+
+def run_retrying(make_session: Callable[[], Session], work: Callable[[Session], T], *, attempts: int = 3) -> T:
+    """Run ``work`` in a committed unit of work on a new session, again (on a new session) on :class:`RetryUnit`.
+
+    Only what fails before COMMIT is sent starts over: a failure of the commit itself propagates, since
+    the work may or may not have been done.
+    """
+    for attempt in range(1, attempts + 1):
+        session = make_session()
+        session.info["retryable"] = attempt < attempts
+        try:
+            with committing(session):
+                try:
+                    return work(session)
+                except DBAPIError as exc:
+                    if exc.connection_invalidated and retryable(session):
+                        # The connection was dead before anything was sent on it in this unit.
+                        session.info.pop("audit_pending", None)
+                        raise RetryUnit from exc
+                    raise
+                except RetryUnit:
+                    session.info.pop("audit_pending", None)
+                    raise
+        except RetryUnit:
+            if attempt == attempts:
+                raise
+            log.info("unit of work starts over (attempt %d)", attempt + 1)
+    raise AssertionError("unreachable")
 
 
 @contextmanager
