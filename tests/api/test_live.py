@@ -18,8 +18,9 @@ import pytest
 from sqlalchemy import Engine, func, select, text
 
 from tests.live import LiveServer, institution_key, seed_employees, staff_token
-from yibao.accounts.models import IdempotencyRecord, JournalEntry
+from yibao.accounts.models import JournalEntry
 from yibao.core.db import make_engine
+from yibao.core.idempotency import IdempotencyRecord
 
 pytestmark = pytest.mark.pg
 

@@ -54,6 +54,7 @@ def test_models_match_the_migrations(engine: Engine) -> None:
 
     import yibao.accounts.models
     import yibao.core.audit
+    import yibao.core.idempotency
     import yibao.identity.models
     import yibao.people.models
     import yibao.premiums.models  # noqa: F401

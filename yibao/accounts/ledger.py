@@ -8,7 +8,6 @@ member, so that many payments do not queue on one row.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from collections.abc import Callable
@@ -16,14 +15,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, NoReturn
 
-from sqlalchemy import Connection, func, insert, select, text, update
+from sqlalchemy import Connection, func, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from yibao.accounts.models import Hold, IdempotencyRecord, JournalEntry, JournalLine, LedgerAccount, Purpose
+from yibao.accounts.models import Hold, JournalEntry, JournalLine, LedgerAccount, Purpose
 from yibao.core.dates import utc_iso
 from yibao.core.db import RetryUnit, retryable
 from yibao.core.errors import AppError, Conflict, NotFound, ValidationFailed
+from yibao.core.idempotency import MAX_NAMESPACE, check_key, key_reused, once, request_hash
 from yibao.core.money import format_yuan
 
 # Shards per system account. An assumed operational value (not policy): enough to spread 16
@@ -359,24 +359,10 @@ def void_hold(session: Session, hold_id: int) -> Hold:
     return _close_hold(session, hold_id, "voided")
 
 
-def request_hash(body: dict[str, Any]) -> str:
-    """A stable hash of a request body."""
-    return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()
-
-
 def _check_key(source: str, key: str) -> None:
-    if not key or len(key) > 128 or not source or len(source) > 64:
-        raise ValidationFailed(
-            "idempotency_key", "须提供幂等键（最长128字符）和来源系统", "an idempotency key and source are required"
-        )
-
-
-def _mismatch() -> Conflict:
-    return Conflict(
-        "该幂等键已用于另一笔不同的请求",
-        "this idempotency key was used for a different request",
-        code="accounts.idempotency_mismatch",
-    )
+    check_key(key)
+    if not source or len(source) > MAX_NAMESPACE:
+        raise ValidationFailed("X-Source-System", "须提供来源系统", "a source system is required")
 
 
 def idempotent(
@@ -384,34 +370,7 @@ def idempotent(
 ) -> dict[str, Any]:
     """Run a money-moving request once per (source, key); a retry with the same body gets the first answer."""
     _check_key(source, key)
-    digest = request_hash(body)
-    lookup = select(IdempotencyRecord.request_hash, IdempotencyRecord.response).where(
-        IdempotencyRecord.source == source, IdempotencyRecord.key == key
-    )
-    found = session.execute(lookup).first()
-    if found is None:
-        try:
-            with session.begin_nested():
-                answer = run()
-                session.execute(
-                    insert(IdempotencyRecord).values(
-                        source=source,
-                        key=key,
-                        request_hash=digest,
-                        response=json.dumps(answer, ensure_ascii=False),
-                        created_at=_now(),
-                    )
-                )
-            return answer
-        except IntegrityError:
-            # Another request with this key committed first: answer as it did (or refuse another body).
-            found = session.execute(lookup).first()
-            if found is None:
-                raise
-    if found.request_hash != digest:
-        raise _mismatch()
-    replayed: dict[str, Any] = json.loads(found.response)
-    return replayed
+    return once(session, space=source, key=key, body=body, run=run)
 
 
 # ---- one payment, one statement ------------------------------------------------------------------
@@ -535,7 +494,7 @@ def pay_once(
         _refuse_member_debit(bind, payment.member_id, payment.amount, payment.keep)
     outcome, prior_hash, response = rows[0]
     if outcome == "prior" and prior_hash != digest:
-        raise _mismatch()
+        raise key_reused()
     result: dict[str, Any] = json.loads(response)
     return result
 

@@ -87,18 +87,6 @@ class Hold(Base):
     reference: Mapped[str | None] = mapped_column(String(128))
 
 
-class IdempotencyRecord(Base):
-    """A money-moving request already answered: the same key and body get the same answer."""
-
-    __tablename__ = "ledger_idempotency"
-
-    source: Mapped[str] = mapped_column(String(64), primary_key=True)
-    key: Mapped[str] = mapped_column(String(128), primary_key=True)
-    request_hash: Mapped[str] = mapped_column(String(64))
-    response: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-
-
 class SharingBinding(Base):
     """个人账户共济绑定: the holder lets a close relative use the account."""
 

@@ -1,0 +1,75 @@
+"""One clock for the whole system: the current instant, and the calendar day in China.
+
+Policies speak in Chinese calendar days (collection periods, "within one month of discharge", the day a
+cover starts), while stored instants are UTC. Everything that asks "now" or "today" asks this module, so
+that the two never disagree (a request at 23:59 and one at 00:01 China time fall on different days on
+every path), and so that tests set the time instead of patching ``datetime``.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime, timedelta
+
+from yibao.core.dates import local_date
+
+
+class Clock:
+    """The real clock."""
+
+    def now(self) -> datetime:
+        """The current instant (UTC)."""
+        return datetime.now(UTC)
+
+
+class FixedClock(Clock):
+    """A clock that stands still until moved (tests, demos, replaying a day)."""
+
+    def __init__(self, at: datetime) -> None:
+        if at.tzinfo is None:
+            raise ValueError("a fixed clock needs an aware instant")
+        self._at = at
+        self._lock = threading.Lock()
+
+    def now(self) -> datetime:
+        """The instant the clock was set to."""
+        with self._lock:
+            return self._at
+
+    def set(self, at: datetime) -> None:
+        """Move the clock to ``at``."""
+        if at.tzinfo is None:
+            raise ValueError("a fixed clock needs an aware instant")
+        with self._lock:
+            self._at = at
+
+    def advance(self, delta: timedelta) -> None:
+        """Move the clock forward."""
+        with self._lock:
+            self._at += delta
+
+
+_clock: Clock = Clock()
+
+
+def now() -> datetime:
+    """The current instant, UTC."""
+    return _clock.now()
+
+
+def today() -> date:
+    """Today's calendar day in China (UTC+8)."""
+    return local_date(_clock.now())
+
+
+@contextmanager
+def use(clock: Clock) -> Iterator[Clock]:
+    """Let ``clock`` tell the time for the whole process while the block runs."""
+    global _clock
+    before, _clock = _clock, clock
+    try:
+        yield clock
+    finally:
+        _clock = before

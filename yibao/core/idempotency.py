@@ -1,0 +1,134 @@
+"""One idempotency store: (caller's namespace, key) → request hash → the first answer.
+
+Every request that moves money carries a key chosen by its sender (REST ``Idempotency-Key``, the national
+interface's ``msgid``). The first request with a key does the work and stores its answer in the same
+transaction; a later request with the same key and the same body gets that answer again and changes
+nothing; the same key with another body is refused. The namespace is the *authenticated* caller (plus the
+source system it names within itself), so one institution can never block or read another's keys.
+
+A retry that arrives while the first request is still in flight waits for it: the first request claims
+the key (inserts its row) before doing the work, so the retry's own claim waits on the unique key until
+the first commits (then the retry answers as it did) or rolls back (then the retry does the work). A wait
+longer than the database's lock timeout is answered 409 "in progress" with ``Retry-After``, never with a
+different final answer.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import DateTime, String, Text, insert, select, update
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from yibao.core import clock
+from yibao.core.auth import Principal, Role
+from yibao.core.db import Base
+from yibao.core.errors import Conflict, ValidationFailed
+
+MAX_KEY = 128
+MAX_NAMESPACE = 64
+
+
+class IdempotencyRecord(Base):
+    """A request already answered: the same key and body get the same answer."""
+
+    # The table was the ledger's first; its name stays, so that deployments keep their keys.
+    __tablename__ = "ledger_idempotency"
+
+    source: Mapped[str] = mapped_column(String(MAX_NAMESPACE), primary_key=True)  # the caller's namespace
+    key: Mapped[str] = mapped_column(String(MAX_KEY), primary_key=True)
+    request_hash: Mapped[str] = mapped_column(String(64))
+    response: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+def request_hash(body: dict[str, Any]) -> str:
+    """A stable hash of a request body (key order and spacing do not matter)."""
+    return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()
+
+
+def namespace(caller: Principal | None, source: str | None = None) -> str:
+    """The key space of an authenticated caller, and of a source system it names within itself."""
+    if caller is None:
+        raise ValidationFailed("caller", "未登录", "no caller")
+    who = f"{caller.role.value}:{caller.identity_id if caller.identity_id is not None else caller.login}"
+    if caller.role is Role.SYSTEM:
+        who = "system"
+    space = f"{who}/{source}" if source else who
+    if len(space) > MAX_NAMESPACE:
+        raise ValidationFailed("X-Source-System", "来源系统名称过长", "source system name too long")
+    return space
+
+
+def check_key(key: str | None) -> str:
+    """An idempotency key as given, or 422 naming it."""
+    if not key or len(key) > MAX_KEY or not key.isprintable() or not key.isascii():
+        raise ValidationFailed(
+            "Idempotency-Key",
+            f"须提供幂等键（1至{MAX_KEY}个可见ASCII字符），重试时保持不变",
+            f"an idempotency key of 1 to {MAX_KEY} printable ASCII characters is required",
+        )
+    return key
+
+
+class KeyReused(Conflict):
+    """The key was used for a different request."""
+
+    code = "idempotency.key_reused"
+
+
+class InProgress(Conflict):
+    """A request with this key is still being processed."""
+
+    code = "idempotency.in_progress"
+    retry_after = 1
+
+
+def key_reused() -> KeyReused:
+    """The refusal of a key used for another request."""
+    return KeyReused("该幂等键已用于另一笔不同的请求", "this idempotency key was used for a different request")
+
+
+def once(
+    session: Session, *, space: str, key: str, body: dict[str, Any], run: Callable[[], dict[str, Any]]
+) -> dict[str, Any]:
+    """Run ``run`` once per (space, key); the same body again gets the first answer, another body 409."""
+    Record = IdempotencyRecord
+    check_key(key)
+    digest = request_hash(body)
+    lookup = select(Record.request_hash, Record.response).where(Record.source == space, Record.key == key)
+    found = session.execute(lookup).first()
+    if found is None:
+        try:
+            # One savepoint for the claim and the work: a refusal by ``run`` takes the claim back with it.
+            with session.begin_nested():
+                # Claim the key before the work: a concurrent retry now waits for this request's outcome.
+                session.execute(
+                    insert(Record).values(
+                        source=space, key=key, request_hash=digest, response="", created_at=clock.now()
+                    )
+                )
+                answer = run()
+                session.execute(
+                    update(Record)
+                    .where(Record.source == space, Record.key == key)
+                    .values(response=json.dumps(answer, ensure_ascii=False))
+                )
+                return answer
+        except IntegrityError:
+            found = session.execute(lookup).first()  # the other request has committed by now
+            if found is None:
+                raise
+        except OperationalError as exc:
+            if getattr(exc.orig, "sqlstate", None) == "55P03":  # lock_not_available: still in flight
+                raise InProgress("该请求正在处理中，请稍后重试", "a request with this key is in progress") from None
+            raise
+    if found.request_hash != digest:
+        raise key_reused()
+    replayed: dict[str, Any] = json.loads(found.response)
+    return replayed
