@@ -136,7 +136,7 @@ def settle_ncms_inpatient(c: NcmsInpatient, t: Trace) -> Decision:
     t.step(
         "ncms.inpatient.reimbursable",
         f"应报医疗费 = 药费 {format_yuan(c.drugs)} + 检查 {format_yuan(exams)} + 手术 {format_yuan(surgery)} = {format_yuan(reimbursable)} 元"
-        f"（其他费用 {format_yuan(c.others)} 元不在报销范围）",
+        f"（其他费用 {format_yuan(c.others)} 元不按比例报销）",
         reimbursable,
     )
     ratio, use_r = t.param("ncms.inpatient.ratio", c.facility)
