@@ -93,8 +93,15 @@ def _claim_dict(r: dict[str, Any], ytd: dict[str, int]) -> dict[str, Any]:
     }
 
 
-def scalar_run(rows: list[dict[str, Any]], pack: Pack) -> list[tuple[int, int, int, str | None]]:
-    """Feed claims one by one, carrying each decision's accumulators to the next claim."""
+Outcome = tuple[int, int, int, str | None, int, int]
+
+
+def scalar_run(rows: list[dict[str, Any]], pack: Pack) -> list[Outcome]:
+    """Feed claims one by one, carrying each decision's accumulators to the next claim.
+
+    Each outcome: fund, catastrophic and personal pay, the refusal code, and the year's fund paid and
+    catastrophic base after the claim (as the caller carries them from ``ytd_after``).
+    """
     years: dict[tuple[int, date], dict[str, int]] = defaultdict(
         lambda: {"fund_paid": 0, "catastrophic_base": 0, "general": 0}
     )
@@ -105,24 +112,24 @@ def scalar_run(rows: list[dict[str, Any]], pack: Pack) -> list[tuple[int, int, i
         mkey = (r["person_id"], r["disease"], r["date"].year, r["date"].month)
         acc = years[ykey]
         d = decide(parse_claim(_claim_dict(r, {**acc, "month": months[mkey]})), pack)
+        # Every decision, refused or not, hands back the accumulators to carry (a refusal: unchanged).
         after = d.ytd_after
-        if after:
-            acc["fund_paid"] = after["fund_paid"]
-            acc["catastrophic_base"] = after.get("catastrophic_base", acc["catastrophic_base"])
-            acc["general"] = after.get("general_outpatient_paid", acc["general"])
-            if "month_used" in after:
-                months[mkey] = after["month_used"]
-        out.append((d.fund_pay, d.catastrophic_pay, d.personal_pay, d.refused.code if d.refused else None))
+        acc["fund_paid"] = after["fund_paid"]
+        acc["catastrophic_base"] = after.get("catastrophic_base", acc["catastrophic_base"])
+        acc["general"] = after.get("general_outpatient_paid", acc["general"])
+        if "month_used" in after:
+            months[mkey] = after["month_used"]
+        code = d.refused.code if d.refused else None
+        out.append((d.fund_pay, d.catastrophic_pay, d.personal_pay, code, acc["fund_paid"], acc["catastrophic_base"]))
     return out
 
 
-def batch_run(rows: list[dict[str, Any]], pack: Pack) -> list[tuple[int, int, int, str | None]]:
+def batch_run(rows: list[dict[str, Any]], pack: Pack) -> list[Outcome]:
     res = settle_batch(_to_columns(rows), pack)
+    columns = ("fund_pay", "catastrophic_pay", "personal_pay", "refused", "fund_paid_after", "catastrophic_base_after")
     return [
-        (int(f), int(c), int(p), REFUSALS[int(x)] or None)
-        for f, c, p, x in zip(
-            res["fund_pay"], res["catastrophic_pay"], res["personal_pay"], res["refused"], strict=True
-        )
+        (int(f), int(c), int(p), REFUSALS[int(x)] or None, int(fa), int(ca))
+        for f, c, p, x, fa, ca in zip(*(res[k] for k in columns), strict=True)
     ]
 
 
@@ -169,10 +176,28 @@ def claim_rows(draw: st.DrawFn) -> list[dict[str, Any]]:
     return rows
 
 
-@settings(max_examples=1200, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(claim_rows())
 def test_batch_equals_scalar(rows: list[dict[str, Any]]) -> None:
     assert batch_run(rows, PACK) == scalar_run(rows, PACK)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(claim_rows())
+def test_batch_money_invariants(rows: list[dict[str, Any]]) -> None:
+    # The batch's own invariants, claim by claim and over each person's benefit year.
+    previous: dict[tuple[int, date], tuple[int, int]] = {}
+    for r, (fund, cat, personal, refused, fund_after, cat_after) in zip(rows, batch_run(rows, PACK), strict=True):
+        assert fund >= 0 and cat >= 0 and personal >= 0
+        assert fund + cat <= r["total"] and personal == r["total"] - fund - cat
+        key = (r["person_id"], benefit_year_start(r["date"], PACK))
+        fund_before, cat_before = previous.get(key, (0, 0))
+        assert fund_after == fund_before + fund <= PACK.at(r["date"]).get("resident.fund_ceiling").value
+        assert cat_after >= cat_before
+        if refused is not None:
+            # A refused claim pays nothing and adds nothing to any accumulator.
+            assert (fund, cat, fund_after, cat_after) == (0, 0, fund_before, cat_before)
+        previous[key] = (fund_after, cat_after)
 
 
 def _rows_from_columns(cols: dict[str, np.ndarray]) -> list[dict[str, Any]]:
@@ -224,7 +249,10 @@ def test_ceiling_crossed_mid_year_and_catastrophic_bands() -> None:
     # 400 above the 20,000 threshold at 50% -> catastrophic 200.00 on stay 2.
     rows = [_stay(1, date(2016, 1, 5), 15_020_000), _stay(1, date(2016, 2, 5), 3_020_000)]
     res = batch_run(rows, PACK)
-    assert res == [(13_500_000, 0, 1_520_000, None), (2_500_000, 20_000, 500_000, None)]
+    assert res == [
+        (13_500_000, 0, 1_520_000, None, 13_500_000, 1_520_000),
+        (2_500_000, 20_000, 500_000, None, 16_000_000, 2_040_000),
+    ]
     assert res == scalar_run(rows, PACK)
 
 
@@ -297,3 +325,27 @@ def test_chunks_never_split_a_person_and_give_the_same_result() -> None:
     small = settle_batch(claims, PACK, chunk_rows=100)
     for k in whole:
         assert np.array_equal(whole[k], small[k]), k
+
+
+def test_child_deductible_until_the_19th_birthday() -> None:
+    # 「18周岁以下」 includes 18: level 2, in-scope 5,000.00. Admitted on the 18th birthday and the day before
+    # the 19th: child deductible 200 -> (5000 - 200) x 80% = 3840.00; on the 19th birthday: 400 -> 3680.00.
+    def stay(pid: int, born: date) -> dict[str, Any]:
+        row = _stay(pid, date(2018, 3, 1), 500_000, level=2)
+        row.update(birth_date=born)
+        return row
+
+    rows = [stay(1, date(2000, 3, 1)), stay(2, date(1999, 3, 2)), stay(3, date(1999, 3, 1))]
+    res = batch_run(rows, PACK)
+    assert [f for f, *_ in res] == [384_000, 384_000, 368_000]
+    assert res == scalar_run(rows, PACK)
+
+
+def test_refused_stay_adds_nothing_to_the_year() -> None:
+    # A stay at a non-designated hospital between two paid stays: the running totals pass it unchanged.
+    refused = _stay(1, date(2016, 2, 1), 10_000_000)
+    refused.update(designated=False)
+    rows = [_stay(1, date(2016, 1, 5), 3_020_000), refused, _stay(1, date(2016, 3, 5), 1_020_000)]
+    res = batch_run(rows, PACK)
+    assert res[1] == (0, 0, 10_000_000, "inpatient.not_designated", res[0][4], res[0][5])
+    assert res == scalar_run(rows, PACK)

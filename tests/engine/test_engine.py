@@ -151,3 +151,121 @@ def test_api_calc_matches_cli() -> None:
     bad = client.post("/api/calc", json=inpatient(in_scope="99999.00"))
     assert bad.status_code == 422
     assert bad.json()["details"]["field"] == "in_scope"
+
+
+def _paths(d: dict[str, Any]) -> set[str]:
+    return {a["path"] for a in d["assumptions"]}
+
+
+def test_class_b_ratio_is_not_listed_without_class_b_cost() -> None:
+    # With no class B cost the assumed prepay share cannot change the amount: it is not read or listed.
+    d = decide_json(inpatient(class_b="0.00"))
+    assert "resident.inpatient.class_b_prepay_ratio" not in _paths(d)
+    assert d["assumptions"] == []
+    assert d["fund_pay"] == "6580.00"  # (10000.00 - 600.00) x 70%
+
+
+def ncms_stay(**over: Any) -> dict[str, Any]:
+    claim: dict[str, Any] = {
+        "scheme": "ncms",
+        "benefit": "inpatient",
+        "date": "2017-05-01",
+        "person": {"birth_date": "1970-01-01", "sex": "F"},
+        "facility": "level2",
+        "drugs": "2000.00",
+    }
+    claim.update(over)
+    return claim
+
+
+@pytest.mark.parametrize(
+    ("before", "listed"),
+    [("17000.00", True), ("16000.00", False), ("15999.99", False), ("16000.01", True), ("30000.00", True)],
+)
+def test_ncms_band_above_18000_is_listed_only_when_reached(before: str, listed: bool) -> None:
+    # The 70% above 18,000 is assumed: a stay whose cumulative cost passes 18,000 lists it.
+    d = decide_json(ncms_stay(ytd={"inpatient_cost": before}))
+    assert any(p.startswith("ncms.inpatient.risk_fund_scale") for p in _paths(d)) is listed
+    assert all(a["kind"] == "assumed" for a in d["assumptions"])
+
+
+def test_ncms_stay_below_every_assumed_band_lists_nothing() -> None:
+    assert decide_json(ncms_stay())["assumptions"] == []
+
+
+def test_ncms_elderly_compensation_lists_its_assumed_reading() -> None:
+    d = decide_json(
+        ncms_stay(facility="township", person={"birth_date": "1950-01-01", "sex": "M"}, others="30.00", bed_days=9)
+    )
+    assert _paths(d) == {"ncms.inpatient.elderly_covered_lines"}
+    step = next(s for s in d["steps"] if s["rule"] == "ncms.inpatient.elderly_daily")
+    assert step["amount"] == "30.00" and "30.00" in step["description"]
+
+
+def offsite(**over: Any) -> dict[str, Any]:
+    return inpatient(
+        offsite="referral", class_b="0.00", discharge_date="2016-03-10", application_date="2016-04-10", **over
+    )
+
+
+def test_late_offsite_refusal_lists_the_assumed_consequence() -> None:
+    late = decide_json(offsite() | {"application_date": "2016-04-11"})
+    assert late["refused"]["code"] == "offsite.late_application"
+    assert _paths(late) == {"resident.late_claims_refused"}
+    on_time = decide_json(offsite())
+    assert on_time["refused"] is None and on_time["assumptions"] == []
+
+
+YTD_CASES = [
+    inpatient(designated=False, ytd={"fund_paid": "100.00", "catastrophic_base": "25000.00"}),
+    inpatient(offsite="emergency", filed=False, ytd={"fund_paid": "0.01", "catastrophic_base": "0.00"}),
+    {
+        "scheme": "resident",
+        "benefit": "general_outpatient",
+        "date": "2016-03-01",
+        "person": {"birth_date": "1950-01-01", "sex": "M"},
+        "facility": "other",
+        "total": "80.00",
+        "in_scope": "80.00",
+        "ytd": {"fund_paid": "5000.00", "general_outpatient_paid": "120.00"},
+    },
+    {
+        "scheme": "resident",
+        "benefit": "special_outpatient",
+        "date": "2016-03-01",
+        "person": {"birth_date": "1950-01-01", "sex": "M"},
+        "disease": "diabetes",
+        "card": False,
+        "total": "300.00",
+        "in_scope": "300.00",
+        "ytd": {"fund_paid": "7000.00", "month_used": "250.00"},
+    },
+]
+
+
+@pytest.mark.parametrize("claim", YTD_CASES, ids=lambda c: c["benefit"])
+def test_refused_claim_returns_the_accumulators_it_was_given(claim: dict[str, Any]) -> None:
+    d = decide_json(claim)
+    assert d["refused"] is not None
+    assert (d["fund_pay"], d["catastrophic_pay"]) == ("0.00", "0.00")
+    assert d["ytd_after"] == claim["ytd"]
+
+
+def test_subsidy_above_the_bill_says_how_the_difference_is_treated() -> None:
+    d = decide_json(
+        {
+            "scheme": "resident",
+            "benefit": "maternity",
+            "date": "2016-05-20",
+            "person": {"birth_date": "1990-02-01", "sex": "F"},
+            "delivery": "caesarean",
+            "discharge_date": "2016-05-10",
+            "family_planning": True,
+            "documents_complete": True,
+            "total": "1000.00",
+        }
+    )
+    assert (d["fund_pay"], d["personal_pay"]) == ("1200.00", "0.00")
+    step = d["steps"][-1]
+    assert step["rule"] == "subsidy.above_bill"
+    assert "1200.00" in step["description"] and "1000.00" in step["description"] and "200.00" in step["description"]

@@ -86,6 +86,7 @@ _PATHS = (
     "resident.special_outpatient.diseases",
     "resident.special_outpatient.monthly_limit",
     "resident.special_outpatient.ratio",
+    "resident.late_claims_refused",
 )
 
 
@@ -111,6 +112,7 @@ class _Periods:
     sp_limit: I64  # [period, disease]
     sp_num: I64
     sp_den: I64
+    late_offsite: I64  # 1 when a late off-site application is refused (an assumed reading)
     scales: tuple[CompiledScale | None, ...]
 
 
@@ -147,6 +149,7 @@ def _periods(pack: Pack) -> _Periods:
                 "elderly_age": [v["resident.general_outpatient.elderly_age"][s] for s in ("M", "F")],
                 "sp_limit": [v["resident.special_outpatient.monthly_limit"][c] for c in codes],
                 "sp": [_frac(v["resident.special_outpatient.ratio"][c]) for c in codes],
+                "late_offsite": int(any(k.code == "offsite" for k in v["resident.late_claims_refused"])),
             }
         )
     ok = [r for r in rows if r]
@@ -184,6 +187,7 @@ def _periods(pack: Pack) -> _Periods:
         sp_den=np.array(
             [([d for _, d in r["sp"]] + [1] * n_dis)[:n_dis] if r else [1] * n_dis for r in rows], dtype=np.int64
         ),
+        late_offsite=col("late_offsite", 0),
         scales=tuple(r.get("scale") for r in rows),
     )
 
@@ -343,12 +347,13 @@ def _settle(c: Mapping[str, npt.NDArray[Any]], per: _Periods, pack: Pack) -> dic
     is_sp = kind == KIND_SPECIAL
     local = c["offsite"] == 0
 
-    # Refusals, in the scalar engine's order.
+    # Refusals, in the scalar engine's order. A refused claim adds nothing to any accumulator: its raw
+    # fund amount and its burden are zero below, so the running totals pass it unchanged.
     refused = np.zeros(n, dtype=np.int8)
     refused[is_sp & ~c["card"]] = 6
     refused[is_gen & ~c["community_health_center"]] = 5
     off = is_inp & ~local
-    refused[off & ~c["on_time"]] = 4
+    refused[off & ~c["on_time"] & (at(per.late_offsite) == 1)] = 4
     refused[off & ~c["filed"]] = 3
     refused[is_inp & local & ~c["registered"]] = 2
     refused[is_inp & local & ~c["designated"]] = 1
@@ -360,7 +365,8 @@ def _settle(c: Mapping[str, npt.NDArray[Any]], per: _Periods, pack: Pack) -> dic
 
     # Inpatient: class B prepay, deductible by place and group, fund ratio.
     prepay = _mul_ratio(c["class_b"], at(per.cb_num), at(per.cb_den))
-    child = (c["group"] == 1) | (age < at(per.child_age))
+    # 「18周岁以下」 includes 18 (policy.md, "Ages").
+    child = (c["group"] == 1) | (age <= at(per.child_age))
     place = np.where(local, c["hospital_level"] - 1, 3).astype(np.intp)
     ded = at(per.deductible, place, child.astype(np.intp))
     base = np.maximum(in_scope - prepay - ded, 0)

@@ -211,7 +211,9 @@ class ResidentDisabilityAid(_Base):
     scheme: Literal["resident"]
     benefit: Literal["disability_aid"]
     device: Literal["thigh_prosthesis", "lower_leg_prosthesis", "hearing_aid"]
-    certificate: bool
+    certificate: bool | None = Field(
+        default=None, description="持有残疾证（下肢假肢必填；听力障碍儿童的助听器补助不要求残疾证）"
+    )
     last_subsidy_date: date | None = None
     designated: bool = True
     quantity: int = Field(default=1, ge=1, le=2)
@@ -219,6 +221,12 @@ class ResidentDisabilityAid(_Base):
 
     @model_validator(mode="after")
     def _consistent(self) -> ResidentDisabilityAid:
+        if self.device != "hearing_aid" and self.certificate is None:
+            raise ValidationFailed(
+                "certificate",
+                "下肢假肢补助须说明是否持有残疾证",
+                "a prosthesis claim must say whether the person holds a disability certificate",
+            )
         if self.last_subsidy_date is not None and self.last_subsidy_date > self.date:
             raise ValidationFailed(
                 "last_subsidy_date", "上次补助日期晚于申请日期", "last_subsidy_date is after the application date"

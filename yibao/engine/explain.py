@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from yibao.core.money import format_yuan
-from yibao.policy.model import ParamValue, PolicyView
-from yibao.policy.render import percent_text
+from yibao.policy.model import Bracket, ParamValue, PolicyView, Unit
+from yibao.policy.render import percent_text, render_value
 
 ParamUse = tuple[ParamValue, tuple[str, ...]]
 
@@ -85,6 +85,22 @@ class Trace:
         for k in key:
             value = value[k]
         return value, (pv, key)
+
+    def bands_used(self, use: ParamUse, before: int, after: int, offset: int = 0) -> tuple[ParamUse, ...]:
+        """The bands of a scale with their own citation (an assumed band) that moving from ``before`` to
+        ``after`` reached, each as a use of its own: a band the amount never reached cannot change it."""
+        pv, _ = use
+        brackets: tuple[Bracket, ...] = pv.value
+        out: list[ParamUse] = []
+        for i, b in enumerate(brackets):
+            if b.citation is None:
+                continue
+            low = offset + b.threshold
+            high = offset + brackets[i + 1].threshold if i + 1 < len(brackets) else None
+            if after > before and after > low and (high is None or before < high):
+                path = f"{pv.path}[{render_value(b.threshold, pv.unit)}]"
+                out.append((ParamValue(path, b.rate, pv.start, Unit.RATIO, b.citation), ()))
+        return tuple(out)
 
     def step(self, rule: str, template: str, amount: int | None, *params: ParamUse, **fields: Any) -> None:
         """Record a step; ``template`` is a str.format template over ``fields`` (``:y`` yuan, ``:p`` percent)."""

@@ -21,7 +21,7 @@ _PLACE_ZH = {"level1": "一级医院", "level2": "二级医院", "level3": "三�
 
 
 def _refusal(t: Trace, c: ResidentInpatient) -> tuple[str, str, str] | None:
-    found = coverage_refusal(t, c.person, c.date)
+    found = coverage_refusal(t, c.person, c.date, congenital=c.congenital)
     if found:
         return found
     if c.offsite is Offsite.NONE:
@@ -47,13 +47,26 @@ def _refusal(t: Trace, c: ResidentInpatient) -> tuple[str, str, str] | None:
             None,
             use,
         )
-        if c.application_date > deadline:
+        if c.application_date > deadline and late_claim_refused(t, "congenital"):
             return (
                 "newborn.late_claim",
                 f"申报日期 {c.application_date.isoformat()} 超过出院后 {days} 日的期限 {deadline.isoformat()}",
                 f"claimed on {c.application_date.isoformat()}, after the {days}-day deadline {deadline.isoformat()}",
             )
     return None
+
+
+def late_claim_refused(t: Trace, kind: str) -> bool:
+    """Whether a late claim of this kind is refused: the seeds give the deadline, not the consequence (assumed)."""
+    kinds, use = t.param("resident.late_claims_refused")
+    refused = any(k.code == kind for k in kinds)
+    t.step(
+        "resident.late_claims_refused",
+        "逾期申报" + ("不予报销（种子只给出申报期限，未写明逾期后果：假定）" if refused else "不因逾期拒付"),
+        None,
+        use,
+    )
+    return refused
 
 
 def _offsite_refusal(t: Trace, c: ResidentInpatient) -> tuple[str, str, str] | None:
@@ -108,7 +121,7 @@ def _offsite_refusal(t: Trace, c: ResidentInpatient) -> tuple[str, str, str] | N
         None,
         use,
     )
-    if c.application_date > deadline:
+    if c.application_date > deadline and late_claim_refused(t, "offsite"):
         return (
             "offsite.late_application",
             f"申请日期 {c.application_date.isoformat()} 超过出院后 {months} 个月的期限 {deadline.isoformat()}",
@@ -121,22 +134,28 @@ def settle_inpatient(c: ResidentInpatient, t: Trace) -> Decision:
     """Decide what the fund and catastrophic cover pay for one resident inpatient stay."""
     found = _refusal(t, c)
     if found:
-        return refuse(t, c.total, *found)
+        # 「不予报销」: a refused stay gets no catastrophic pay and adds nothing to the accumulators.
+        return refuse(t, c.total, *found, ytd=dict(c.ytd))
 
     out_of_scope = c.total - c.in_scope
     t.step("resident.inpatient.out_of_scope", "医保范围外费用 {x:y} 元由个人负担", out_of_scope, x=out_of_scope)
 
-    ratio_b, use_b = t.param("resident.inpatient.class_b_prepay_ratio")
-    prepay = mul_ratio(c.class_b, ratio_b)
-    t.step(
-        "resident.inpatient.class_b_prepay_ratio",
-        "乙类费用 {b:y} 元，个人先自付 {r:p}：{x:y} 元",
-        prepay,
-        use_b,
-        b=c.class_b,
-        r=ratio_b,
-        x=prepay,
-    )
+    if c.class_b:
+        ratio_b, use_b = t.param("resident.inpatient.class_b_prepay_ratio")
+        prepay = mul_ratio(c.class_b, ratio_b)
+        t.step(
+            "resident.inpatient.class_b_prepay_ratio",
+            "乙类费用 {b:y} 元，个人先自付 {r:p}：{x:y} 元",
+            prepay,
+            use_b,
+            b=c.class_b,
+            r=ratio_b,
+            x=prepay,
+        )
+    else:
+        # No class B cost: the (assumed) prepay share cannot change the amount, so it is not read.
+        prepay = 0
+        t.step("resident.inpatient.class_b_prepay_ratio", "无乙类费用，个人无需先自付", 0)
 
     child = is_child(t, c.person, c.date)
     place = "offsite" if c.offsite is not Offsite.NONE or c.hospital_level is None else _PLACES[c.hospital_level]
@@ -196,6 +215,7 @@ def catastrophic_pay(t: Trace, base_before: int, burden: int) -> tuple[int, int]
         pay,
         use_t,
         use_s,
+        *t.bands_used(use_s, base_before, after, threshold),
         burden=burden,
         before=base_before,
         after=after,

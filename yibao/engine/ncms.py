@@ -10,7 +10,7 @@ from __future__ import annotations
 from yibao.core.dates import age_on
 from yibao.core.money import format_yuan, mul_ratio
 from yibao.engine.claims import NcmsInpatient, NcmsOutpatient
-from yibao.engine.explain import Decision, Trace
+from yibao.engine.explain import Decision, ParamUse, Trace
 from yibao.engine.scale import compile_scale
 from yibao.policy.model import Bracket
 from yibao.policy.render import percent_text
@@ -88,6 +88,31 @@ def settle_ncms_outpatient(c: NcmsOutpatient, t: Trace) -> Decision:
     return Decision(total=c.total, fund_pay=fund, catastrophic_pay=0, steps=tuple(t.steps), ytd_after=after)
 
 
+def _elderly_pay(c: NcmsInpatient, t: Trace, age_limit: int, use_a: ParamUse) -> int:
+    """「治疗费和护理费每天补偿10元，限额200元」: it compensates treatment and nursing costs, so it never
+    exceeds the claim's lines that carry them (which lines: an assumed reading in the pack)."""
+    daily, use_d = t.param("ncms.inpatient.elderly_daily")
+    cap, use_c = t.param("ncms.inpatient.elderly_cap")
+    lines, use_l = t.param("ncms.inpatient.elderly_covered_lines")
+    amounts = {"drugs": c.drugs, "exams": c.exams, "surgery": c.surgery, "others": c.others}
+    covered: int = sum(amounts[item.code] for item in lines)
+    names = "、".join(item.name for item in lines)
+    flat = min(daily * c.bed_days, cap)
+    paid: int = min(flat, covered)
+    t.step(
+        "ncms.inpatient.elderly_daily",
+        f"{age_limit} 周岁以上老人在镇卫生院住院，治疗费和护理费每天补偿 {format_yuan(daily)} 元 × {c.bed_days} 天，"
+        f"限额 {format_yuan(cap)} 元：{format_yuan(flat)} 元；补偿不超过所发生的治疗护理费用"
+        f"（{names}）{format_yuan(covered)} 元：补偿 {format_yuan(paid)} 元",
+        paid,
+        use_a,
+        use_d,
+        use_c,
+        use_l,
+    )
+    return paid
+
+
 def settle_ncms_inpatient(c: NcmsInpatient, t: Trace) -> Decision:
     """Reimbursable cost on the year's cumulative scale (level ratio, then risk-fund segments), within the cap."""
     where = _FACILITY_ZH[c.facility]
@@ -111,7 +136,7 @@ def settle_ncms_inpatient(c: NcmsInpatient, t: Trace) -> Decision:
     t.step(
         "ncms.inpatient.reimbursable",
         f"应报医疗费 = 药费 {format_yuan(c.drugs)} + 检查 {format_yuan(exams)} + 手术 {format_yuan(surgery)} = {format_yuan(reimbursable)} 元"
-        f"（其他费用 {format_yuan(c.others)} 元不在报销范围）",
+        f"（其他费用 {format_yuan(c.others)} 元不按比例报销）",
         reimbursable,
     )
     ratio, use_r = t.param("ncms.inpatient.ratio", c.facility)
@@ -128,24 +153,14 @@ def settle_ncms_inpatient(c: NcmsInpatient, t: Trace) -> Decision:
         pay,
         use_r,
         use_seg,
+        *t.bands_used(use_seg, before, after),
     )
     elderly_pay = 0
     if c.facility == "township":
         age_limit, use_a = t.param("ncms.inpatient.elderly_age")
         age = age_on(c.person.birth_date, c.date)
         if age >= age_limit:
-            daily, use_d = t.param("ncms.inpatient.elderly_daily")
-            cap, use_c = t.param("ncms.inpatient.elderly_cap")
-            elderly_pay = min(daily * c.bed_days, cap)
-            t.step(
-                "ncms.inpatient.elderly_daily",
-                f"{age_limit} 周岁以上老人在镇卫生院住院，治疗费和护理费每天补偿 {format_yuan(daily)} 元 × {c.bed_days} 天，"
-                f"限额 {format_yuan(cap)} 元：{format_yuan(elderly_pay)} 元",
-                elderly_pay,
-                use_a,
-                use_d,
-                use_c,
-            )
+            elderly_pay = _elderly_pay(c, t, age_limit, use_a)
     cap, use_y = t.param("ncms.yearly_cap")
     left = max(0, cap - c.ytd.fund_paid)
     fund = min(pay + elderly_pay, left)

@@ -15,7 +15,7 @@ def settle_general_outpatient(c: ResidentGeneralOutpatient, t: Trace) -> Decisio
     """50% of in-scope cost at a community health centre, per-visit and yearly caps, shared fund ceiling."""
     found = coverage_refusal(t, c.person, c.date)
     if found:
-        return refuse(t, c.total, *found)
+        return refuse(t, c.total, *found, ytd=dict(c.ytd))
     if c.facility != "community_health_center":
         return refuse(
             t,
@@ -23,6 +23,7 @@ def settle_general_outpatient(c: ResidentGeneralOutpatient, t: Trace) -> Decisio
             "general_outpatient.not_community_center",
             "普通门诊待遇仅限在社区卫生服务中心就医，其他定点医院的普通门诊不享受此待遇",
             "general outpatient benefit applies only at community health service centres",
+            ytd=dict(c.ytd),
         )
     ratio, use_r = t.param("resident.general_outpatient.ratio")
     raw = mul_ratio(c.in_scope, ratio)
@@ -97,7 +98,7 @@ def settle_special_outpatient(c: ResidentSpecialOutpatient, t: Trace) -> Decisio
         )
     found = coverage_refusal(t, c.person, c.date)
     if found:
-        return refuse(t, c.total, *found)
+        return refuse(t, c.total, *found, ytd=dict(c.ytd))
     t.step("resident.special_outpatient.diseases", f"病种：{names[code]}（规定病种之一）", None, use_l)
     if not c.card:
         return refuse(
@@ -106,6 +107,7 @@ def settle_special_outpatient(c: ResidentSpecialOutpatient, t: Trace) -> Decisio
             "special_outpatient.no_card",
             "未取得《门诊特殊病治疗卡》：须经申请、专家鉴定确认后凭卡享受特殊病门诊待遇",
             "no special-disease card: the disease must be confirmed by expert appraisal first",
+            ytd=dict(c.ytd),
         )
     limit, use_m = t.param("resident.special_outpatient.monthly_limit", code)
     ratio, use_r = t.param("resident.special_outpatient.ratio", code)

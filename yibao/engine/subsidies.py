@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from yibao.core.dates import add_months, add_years, age_on
 from yibao.core.money import format_yuan
-from yibao.engine.claims import ResidentDisabilityAid, ResidentMaternity
+from yibao.engine.claims import ResidentDisabilityAid, ResidentMaternity, Sex
 from yibao.engine.common import refuse
 from yibao.engine.explain import Decision, Trace
 
@@ -16,8 +16,23 @@ _DEVICE_ZH = {"thigh_prosthesis": "大腿假肢", "lower_leg_prosthesis": "小�
 
 def _subsidy(t: Trace, amount: int, total: int | None) -> Decision:
     # A subsidy is a fixed sum, not a share of a bill: the person's own payment is only meaningful
-    # when the bill is given, and never below zero.
-    personal = 0 if total is None else max(0, total - amount)
+    # when the bill is given. The person receives the whole subsidy even when it is more than the
+    # bill; what the person bears is then nothing, never a negative amount.
+    if total is None:
+        personal = 0
+    elif amount > total:
+        personal = 0
+        t.step(
+            "subsidy.above_bill",
+            "补助 {subsidy:y} 元为定额补助，高于费用总额 {bill:y} 元：补助全额发给参保人（多出 {extra:y} 元），"
+            "个人负担 0.00 元",
+            0,
+            subsidy=amount,
+            bill=total,
+            extra=amount - total,
+        )
+    else:
+        personal = total - amount
     return Decision(
         total=total or 0,
         fund_pay=amount,
@@ -31,6 +46,15 @@ def settle_maternity(c: ResidentMaternity, t: Trace) -> Decision:
     """600 for a natural birth, 1,200 for a caesarean, applied for within one month of discharge."""
     total = c.total or 0
     personal = None if c.total is not None else 0
+    if c.person.sex is Sex.M:
+        return refuse(
+            t,
+            total,
+            "maternity.male_claimant",
+            "生育费用补助发给生育的参保居民本人，男性参保人不能申领",
+            "the maternity subsidy is for the insured woman who gave birth; a male claimant cannot receive it",
+            personal=personal,
+        )
     if not c.family_planning:
         return refuse(
             t,
@@ -73,17 +97,18 @@ def settle_maternity(c: ResidentMaternity, t: Trace) -> Decision:
 
 
 def settle_disability_aid(c: ResidentDisabilityAid, t: Trace) -> Decision:
-    """Prostheses once per device per five years; hearing aids for children under seven."""
+    """Prostheses for certificate holders once per device per five years; hearing aids for children aged 7 or under."""
     total = c.total or 0
     personal = None if c.total is not None else 0
     device = _DEVICE_ZH[c.device]
-    if not c.certificate:
+    # The seed asks the certificate (持证) of the lower-limb group only: hearing-impaired children need none.
+    if c.device != "hearing_aid" and not c.certificate:
         return refuse(
             t,
             total,
             "disability_aid.no_certificate",
-            "未持有残疾证，不享受辅助器具补助",
-            "no disability certificate",
+            "下肢假肢补助限持有残疾证的下肢残疾人，未持有残疾证不享受补助",
+            "the prosthesis subsidy is for holders of a disability certificate",
             personal=personal,
         )
     if not c.designated:
@@ -100,17 +125,18 @@ def settle_disability_aid(c: ResidentDisabilityAid, t: Trace) -> Decision:
         age = age_on(c.person.birth_date, c.date)
         t.step(
             "resident.disability_aid.hearing_aid_age_limit",
-            f"助听器补助限 {limit} 周岁以下听力障碍儿童；申请时 {age} 周岁",
+            f"助听器补助限 {limit} 周岁以下（含 {limit} 周岁）听力障碍儿童，无须残疾证；申请时 {age} 周岁",
             None,
             use_l,
         )
-        if age >= limit:
+        # 「7周岁以下」 includes 7 (policy.md, "Ages"): until the 8th birthday.
+        if age > limit:
             return refuse(
                 t,
                 total,
                 "disability_aid.over_age",
-                f"申请时已满 {limit} 周岁，不享受助听器补助",
-                f"the child is {age}, not under {limit}",
+                f"申请时 {age} 周岁，超过 {limit} 周岁，不享受助听器补助",
+                f"the child is {age}, older than {limit}",
                 personal=personal,
             )
     else:
