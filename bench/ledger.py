@@ -240,12 +240,15 @@ def _pgbench(db_url: str, script: str, clients: int, seconds: int, prepared: boo
 
 
 def main() -> None:
+    global MEMBERS
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--repeat", type=int, default=3, help="interleaved rounds; the figures are medians")
+    parser.add_argument("--members", type=int, default=MEMBERS, help="funded member accounts")
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "ledger.json")
     args = parser.parse_args()
+    MEMBERS = args.members
     admin = create_engine(_admin_url(), isolation_level="AUTOCOMMIT")
     name = f"yibao_bench_{uuid.uuid4().hex[:8]}"
     with admin.connect() as c:

@@ -1,0 +1,54 @@
+"""Every benchmark runs, at a tiny size, in the test suite: a change that breaks one fails the build.
+
+These are smoke runs, not measurements: they check that each script completes and writes figures of
+the expected shape (and that the ledger verifies after the PostgreSQL ones).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCH = Path(__file__).resolve().parent.parent / "bench"
+
+
+def _run(script: str, out: Path, *args: str) -> dict[str, object]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
+    done = subprocess.run(
+        [sys.executable, str(BENCH / script), *args, "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=env,
+    )
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-4000:]
+    figures: dict[str, object] = json.loads(out.read_text(encoding="utf-8"))
+    return figures
+
+
+def test_engine_benchmark(tmp_path: Path) -> None:
+    figures = _run("engine.py", tmp_path / "engine.json", "--claims", "20000", "--repeat", "1")
+    assert set(figures) >= {"scalar", "batch"}
+
+
+@pytest.mark.pg
+def test_ledger_benchmark(tmp_path: Path, pg_url: str) -> None:
+    figures = _run(
+        "ledger.py", tmp_path / "ledger.json", "--seconds", "1", "--repeat", "1", "--clients", "2", "--members", "50"
+    )
+    assert figures["ledger_verified"] is True
+    assert float(figures["yibao_spread_payments_per_second"]) > 0  # type: ignore[arg-type]
+
+
+@pytest.mark.pg
+def test_http_benchmark(tmp_path: Path, pg_url: str) -> None:
+    figures = _run(
+        "http.py", tmp_path / "http.json", "--seconds", "1", "--repeat", "1", "--clients", "2", "--payers", "20"
+    )
+    assert figures["ledger_verified"] is True
+    assert float(figures["payments_per_second"]) > 0 and float(figures["reads_per_second"]) > 0  # type: ignore[arg-type]
