@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from typing import Any
 
+import pytest
 from sqlalchemy import Engine, func, select
 
 from tests.factories import new_id
+from yibao.accounts.models import JournalEntry
 from yibao.api.guard import MAX_BODY_BYTES
 from yibao.core.db import unit_of_work
 from yibao.people.models import Person
+
+FULL_WIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
+ARABIC_INDIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
 
 
 def _persons(engine: Engine) -> int:
@@ -86,3 +92,46 @@ def test_injection_attempts_are_just_text(client: Any, engine: Engine) -> None:
     assert r.status_code in (201, 422), r.text
     _shape(r) if r.status_code == 422 else None
     assert _persons(engine) > 0  # the table is still there
+
+
+def _entries(engine: Engine) -> int:
+    with unit_of_work(engine) as s:
+        return int(s.scalar(select(func.count()).select_from(JournalEntry)) or 0)
+
+
+@pytest.mark.parametrize("trick", [FULL_WIDTH, ARABIC_INDIC], ids=["full-width", "arabic-indic"])
+def test_non_ascii_digits_never_make_a_second_person(client: Any, engine: Engine, trick: dict[int, str]) -> None:
+    idn = new_id()
+    assert client.post("/api/people/residents", json=_resident(id_number=idn)).status_code == 201
+    before = _persons(engine)
+    for field, body in (
+        ("id_number", _resident(id_number=idn.translate(trick))),
+        ("id_number", _resident(id_number=idn[:6] + idn[6:].translate(trick))),
+        ("phone", _resident(id_number=new_id(), phone="13912345678".translate(trick))),
+    ):
+        r = client.post("/api/people/residents", json=body)
+        assert r.status_code == 422, r.text
+        assert _shape(r)["details"]["field"] == field and "0-9" in r.json()["message_en"]
+    r = client.get(f"/api/people/{idn.translate(trick)}")
+    assert r.status_code == 422 and _shape(r)["details"]["field"] == "id_number"
+    assert _persons(engine) == before
+
+
+@pytest.mark.parametrize("trick", [FULL_WIDTH, ARABIC_INDIC], ids=["full-width", "arabic-indic"])
+def test_non_ascii_digits_never_move_money(client: Any, engine: Engine, trick: dict[int, str]) -> None:
+    idn = new_id(born=date(1980, 1, 1))
+    r = client.post(
+        "/api/people/employees", json={"id_number": idn, "name": "职工", "region": "530100", "employer": "某公司"}
+    )
+    assert r.status_code == 201, r.text
+    before = _entries(engine)
+    headers = {"Idempotency-Key": f"fw-{idn}", "X-Source-System": "tax"}
+    for url, body in (
+        (f"/api/accounts/{idn}/credits", {"amount": "1.00".translate(trick), "period": "2023-05"}),
+        (f"/api/accounts/{idn}/credits", {"amount": "100.00", "period": "2023-05".translate(trick)}),
+        (f"/api/accounts/{idn}/payments", {"amount": "1.00".translate(trick), "category": "x", "institution": "y"}),
+    ):
+        r = client.post(url, json=body, headers=headers)
+        assert r.status_code == 422, r.text
+        assert _shape(r)["details"]["field"] in ("amount", "period") and "0-9" in r.json()["message_en"]
+    assert _entries(engine) == before

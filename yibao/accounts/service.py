@@ -26,7 +26,7 @@ from yibao.accounts.models import (
 )
 from yibao.core import auth
 from yibao.core.auth import Role, Scope, rule
-from yibao.core.dates import age_on, local_date, utc_iso
+from yibao.core.dates import age_on, local_date, parse_period, utc_iso
 from yibao.core.errors import AppError, Conflict, Forbidden, NotFound, ValidationFailed
 from yibao.core.ids import mask_id
 from yibao.core.money import format_yuan, mul_ratio
@@ -150,14 +150,7 @@ def credit_contribution(
 ) -> dict[str, Any]:
     """资金划入: a contribution transferred into the account for a period (e.g. "2023-05")."""
     person, _ = _employee(session, id_number, CREDIT, amount=amount, period=period)
-    if not (
-        len(period) == 7
-        and period[4] == "-"
-        and period[:4].isdigit()
-        and period[5:].isdigit()
-        and 1 <= int(period[5:]) <= 12
-    ):
-        raise ValidationFailed("period", "所属期应为 YYYY-MM", "period must be YYYY-MM")
+    parse_period(period, field="period")
 
     def run() -> dict[str, Any]:
         acc = ledger.member_account(session, person.id, create=True)

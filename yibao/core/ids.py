@@ -10,11 +10,15 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
+from yibao.core.dates import today
 from yibao.core.errors import ValidationFailed
+from yibao.core.text import ascii_digits
 
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK = "10X98765432"
-_ID_RE = re.compile(r"^\d{17}[\dX]$")
+_ID_RE = re.compile(r"^[0-9]{17}[0-9X]$")
+# Operational bound (assumed): nobody insured today was born before 1900; an earlier year is a typing error.
+EARLIEST_BIRTH = date(1900, 1, 1)
 
 
 def check_character(first17: str) -> str:
@@ -41,7 +45,7 @@ def parse_id_number(text: object, *, field: str = "id_number") -> IdNumber:
     """Validate an ID number (format, birth date, checksum); errors name the field."""
     if not isinstance(text, str):
         raise ValidationFailed(field, "身份证号必须是字符串", "the ID number must be a string")
-    value = text.strip().upper()
+    value = ascii_digits(text.strip(), field=field).upper()
     if not _ID_RE.match(value):
         raise ValidationFailed(
             field, "身份证号应为18位（末位可为X）", "an ID number has 18 characters (the last may be X)"
@@ -54,6 +58,12 @@ def parse_id_number(text: object, *, field: str = "id_number") -> IdNumber:
         ) from None
     if check_character(value[:17]) != value[17]:
         raise ValidationFailed(field, "身份证号校验位不正确", "the ID number's check character is wrong")
+    if not EARLIEST_BIRTH <= born <= today():
+        raise ValidationFailed(
+            field,
+            f"身份证号中的出生日期 {born} 不在 {EARLIEST_BIRTH} 至今天之间",
+            f"the birth date {born} inside the ID number is not between {EARLIEST_BIRTH} and today",
+        )
     return IdNumber(value=value, region=value[:6], birth_date=born, sex="M" if int(value[16]) % 2 else "F")
 
 

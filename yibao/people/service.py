@@ -6,6 +6,7 @@ refused request leaves nothing half-written.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -17,6 +18,7 @@ from yibao.core import auth
 from yibao.core.auth import Role, Scope, Subject, rule
 from yibao.core.errors import AppError, Conflict, Forbidden, NotFound, ValidationFailed
 from yibao.core.ids import IdNumber, parse_id_number
+from yibao.core.text import ascii_digits
 from yibao.engine.common import benefit_start
 from yibao.people.models import (
     INVERSE,
@@ -143,7 +145,7 @@ def _name(name: str) -> str:
 def _phone(phone: str | None) -> str | None:
     if phone is None or phone == "":
         return None
-    if not (phone.isdigit() and len(phone) == 11 and phone.startswith("1")):
+    if not re.fullmatch(r"1[0-9]{10}", ascii_digits(phone, field="phone")):
         raise ValidationFailed("phone", "手机号应为以1开头的11位数字", "a mobile number has 11 digits starting with 1")
     return phone
 
