@@ -11,7 +11,7 @@ from sqlalchemy import Engine, func, select
 
 from tests.factories import new_id
 from yibao.accounts.models import JournalEntry
-from yibao.api.guard import MAX_BODY_BYTES
+from yibao.api.guard import MAX_BODY_BYTES, MAX_DEPTH, nesting_depth
 from yibao.core.db import unit_of_work
 from yibao.people.models import Person
 
@@ -135,3 +135,45 @@ def test_non_ascii_digits_never_move_money(client: Any, engine: Engine, trick: d
         assert r.status_code == 422, r.text
         assert _shape(r)["details"]["field"] in ("amount", "period") and "0-9" in r.json()["message_en"]
     assert _entries(engine) == before
+
+
+def test_deep_nesting_is_refused_before_parsing(api_client: Any, engine: Engine) -> None:
+    before = _persons(engine)
+    deep = "[" * 1000 + "]" * 1000
+    for url, body, headers in (
+        ("/api/people/residents", deep, {"Content-Type": "application/json"}),
+        ("/api/auth/login", '{"login": ' + "{" * 1000 + "}" * 1000 + "}", {"Content-Type": "application/json"}),
+        ("/api/people/residents", deep, {}),  # no content type: FastAPI still reads JSON
+        ("/api/calc", '{"a": ' + "[" * (MAX_DEPTH + 1) + "]" * (MAX_DEPTH + 1) + "}", {"Content-Type": "text/json"}),
+    ):
+        r = api_client.post(url, content=body, headers=headers)  # unauthenticated, too
+        assert r.status_code == 422, (url, r.status_code, r.text[:200])
+        assert _shape(r)["details"]["field"] == "body" and "nest" in r.json()["message_en"]
+    assert _persons(engine) == before
+
+
+def test_nesting_within_the_limit_and_brackets_in_strings_pass_the_guard(client: Any) -> None:
+    # Brackets inside strings (escaped quotes too) are text, not nesting.
+    name = '[[[[\\"{{{{' * 20
+    body = '{"id_number": "' + new_id() + '", "name": "' + name + '", "region": "530100", "on": "2022-09-10"}'
+    r = client.post("/api/people/residents", content=body, headers={"Content-Type": "application/json"})
+    assert r.status_code in (201, 422) and "nest" not in r.text, r.text
+    ok = '{"a": ' + "[" * (MAX_DEPTH - 1) + "]" * (MAX_DEPTH - 1) + "}"
+    r = client.post("/api/people/residents", content=ok, headers={"Content-Type": "application/json"})
+    assert r.status_code == 422 and "nest" not in r.text  # refused by the schema, not the guard
+
+
+@pytest.mark.parametrize(
+    ("body", "depth"),
+    [
+        (b"{}", 1),
+        (b'{"a": [[1], {"b": 2}]}', 3),
+        (b'{"a": "[[[{{{"}', 1),
+        (b'{"a": "\\"[[[", "b": [1]}', 2),  # an escaped quote does not end the string
+        (b'["\\\\", [[]]]', 3),  # an escaped backslash does not escape the quote after it
+        (b"[" * 1000, 1000),
+        (b"[]" * 1000, 1),
+    ],
+)
+def test_nesting_depth(body: bytes, depth: int) -> None:
+    assert nesting_depth(body) == depth
