@@ -90,25 +90,50 @@ def mask_phone(value: str | None) -> str | None:
     return value[:3] + "*" * (len(value) - 7) + value[-4:]
 
 
-# An ID number anywhere in a text: 17 digits and a digit or X, not part of a longer run.
-_ID_IN_TEXT = re.compile(r"(?<![0-9A-Za-z])[1-9]\d{16}[\dXx](?![0-9A-Za-z])")
-# A mobile number (11 digits starting with 1), likewise.
-_PHONE_IN_TEXT = re.compile(r"(?<![0-9])1[3-9]\d{9}(?![0-9])")
+# A run of digits that may hold an ID number, whatever stands around it: letters are no boundary, since
+# a percent-encoded separator (``%2B``, ``%252F``, a BOM ``%EF%BB%BF``) ends in one, and ``%20`` or
+# ``%25`` even in digits.
+_DIGIT_RUN = re.compile(r"[0-9]{17,}[0-9Xx]?")
+# A mobile number (11 digits starting with 1), not part of a longer run of digits.
+_PHONE_IN_TEXT = re.compile(r"(?<![0-9])1[3-9][0-9]{9}(?![0-9])")
+
+
+def _plausible(window: str) -> bool:
+    """18 characters with a right check character and a real birth date: an ID number, whoever wrote it."""
+    if not window[:17].isdigit() or check_character(window[:17]) != window[17].upper():
+        return False
+    try:
+        date(int(window[6:10]), int(window[10:12]), int(window[12:14]))
+    except ValueError:
+        return False
+    return True
+
+
+def _ids_in_run(run: str) -> list[int]:
+    """Where ID numbers start in a run of digits: the run itself if it has exactly 18 characters, else
+    every 18-character window that is a plausible ID number (a number glued to other digits)."""
+    if len(run) == 18:
+        return [0]
+    return [i for i in range(len(run) - 17) if _plausible(run[i : i + 18])]
 
 
 def mask_ids_in(text: str) -> str:
     """Mask every ID number and mobile number in a text (log lines, audit details)."""
-    text = _ID_IN_TEXT.sub(lambda m: mask_id(m.group(0)), text)
+
+    def mask_run(m: re.Match[str]) -> str:
+        run = list(m.group(0))
+        for i in _ids_in_run(m.group(0)):
+            run[i + 6 : i + 14] = "*" * 8
+        return "".join(run)
+
+    text = _DIGIT_RUN.sub(mask_run, text)
     return _PHONE_IN_TEXT.sub(lambda m: mask_phone(m.group(0)) or "", text)
 
 
 def find_full_ids(text: str) -> list[str]:
-    """Valid ID numbers (checksum and birth date) standing unmasked in a text."""
+    """Plausible ID numbers (check character and birth date) standing unmasked in a text."""
     found = []
-    for m in _ID_IN_TEXT.finditer(text):
-        try:
-            parse_id_number(m.group(0))
-        except Exception:
-            continue
-        found.append(m.group(0))
+    for m in _DIGIT_RUN.finditer(text):
+        run = m.group(0)
+        found += [run[i : i + 18] for i in _ids_in_run(run) if _plausible(run[i : i + 18])]
     return found
