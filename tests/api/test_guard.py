@@ -177,3 +177,21 @@ def test_nesting_within_the_limit_and_brackets_in_strings_pass_the_guard(client:
 )
 def test_nesting_depth(body: bytes, depth: int) -> None:
     assert nesting_depth(body) == depth
+
+
+def test_extreme_date_filters(client: Any) -> None:
+    idn = new_id(born=date(1980, 1, 1))
+    r = client.post(
+        "/api/people/employees", json={"id_number": idn, "name": "职工", "region": "530100", "employer": "某公司"}
+    )
+    assert r.status_code == 201, r.text
+    client.post(
+        f"/api/accounts/{idn}/credits",
+        json={"amount": "10.00", "period": "2023-05"},
+        headers={"Idempotency-Key": f"x-{idn}", "X-Source-System": "tax"},
+    )
+    for url in (f"/api/accounts/{idn}/records", "/api/audit"):
+        for params in ({"end": "9999-12-31"}, {"start": "0001-01-01", "end": "9999-12-31"}, {"start": "9999-12-31"}):
+            r = client.get(url, params=params)
+            assert r.status_code == 200, (url, params, r.text)
+        assert client.get(url, params={"end": "9999-12-31"}).json()["items"], url  # the end of time holds all

@@ -26,7 +26,7 @@ from yibao.accounts.models import (
 )
 from yibao.core import auth
 from yibao.core.auth import Role, Scope, rule
-from yibao.core.dates import age_on, local_date, parse_period, utc_iso
+from yibao.core.dates import age_on, day_after, day_start, local_date, parse_period, utc_iso
 from yibao.core.errors import AppError, Conflict, Forbidden, NotFound, ValidationFailed
 from yibao.core.ids import mask_id
 from yibao.core.money import format_yuan, mul_ratio
@@ -752,9 +752,9 @@ def statement(
     elif kind != "all":
         raise ValidationFailed("kind", "记录类型应为 all、spending、transfers_in 或 proxy", "unknown kind")
     if start:
-        q = q.where(JournalEntry.created_at >= datetime(start.year, start.month, start.day, tzinfo=UTC))
-    if end:
-        q = q.where(JournalEntry.created_at < datetime.fromordinal(end.toordinal() + 1).replace(tzinfo=UTC))
+        q = q.where(JournalEntry.created_at >= day_start(start))
+    if end and (after := day_after(end)) is not None:
+        q = q.where(JournalEntry.created_at < after)
     rows = session.execute(q.order_by(JournalEntry.id.desc()).offset((page - 1) * per_page).limit(per_page + 1)).all()
     items = [ledger.entry_view(e.id, e.kind, e.category, amt, e.reference, e.created_at) for e, amt in rows[:per_page]]
     return {"page": page, "per_page": per_page, "has_more": len(rows) > per_page, "items": items}

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from yibao.core import auth
 from yibao.core.auth import Principal, Rule, Scope, Subject, rule
-from yibao.core.dates import utc_iso
+from yibao.core.dates import day_after, day_start, utc_iso
 from yibao.core.db import Base
 from yibao.core.errors import AppError, ValidationFailed
 from yibao.core.ids import mask_id, mask_ids_in
@@ -132,9 +132,9 @@ def search(
     if outcome:
         q = q.where(AuditEvent.outcome.startswith(outcome))
     if start:
-        q = q.where(AuditEvent.at >= datetime(start.year, start.month, start.day, tzinfo=UTC))
-    if end:
-        q = q.where(AuditEvent.at < datetime.fromordinal(end.toordinal() + 1).replace(tzinfo=UTC))
+        q = q.where(AuditEvent.at >= day_start(start))
+    if end and (after := day_after(end)) is not None:
+        q = q.where(AuditEvent.at < after)
     rows = list(session.scalars(q.order_by(AuditEvent.id.desc()).offset((page - 1) * per_page).limit(per_page + 1)))
     return {
         "page": page,
