@@ -257,7 +257,7 @@ SPECS: dict[tuple[str, str], Spec] = {
         "region",
         lambda c: (
             "/api/people/residents",
-            {"id_number": new_id(), "name": "新居民", "region": c.region, "on": "2022-09-10"},
+            {"id_number": new_id(), "name": "新居民", "region": c.region},
             {},
         ),
     ),
@@ -271,7 +271,6 @@ SPECS: dict[tuple[str, str], Spec] = {
                 "name": "新同学",
                 "school": "云南大学",
                 "commitment_accepted": True,
-                "on": "2022-09-10",
             },
             {},
         ),
@@ -286,7 +285,6 @@ SPECS: dict[tuple[str, str], Spec] = {
                 "name": "新生儿",
                 "guardian_id_number": _caller_as_person(c) if c.case.role is Role.PERSON else c.w.ids["S"],
                 "region": c.region,
-                "on": "2022-09-10",
             },
             {},
         ),
@@ -296,7 +294,7 @@ SPECS: dict[tuple[str, str], Spec] = {
         "region",
         lambda c: (
             "/api/people/employees",
-            {"id_number": new_id(), "name": "新职工", "region": c.region, "employer": "某公司", "on": "2022-09-10"},
+            {"id_number": new_id(), "name": "新职工", "region": c.region, "employer": "某公司"},
             {},
         ),
     ),

@@ -129,7 +129,7 @@ def test_staff_login_and_region(api_client: Any, engine: Engine) -> None:
     dali = new_id()
     r = api_client.post(
         "/api/people/residents",
-        json={"id_number": dali, "name": "大理人", "region": "532900", "on": "2022-09-10"},
+        json={"id_number": dali, "name": "大理人", "region": "532900"},
         headers=h,
     )
     assert r.status_code == 201, r.text
