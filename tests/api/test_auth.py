@@ -206,3 +206,14 @@ def test_a_payer_reads_the_receipt_of_a_premium_paid_for_someone_else(api_client
     for who, status in ((payer, 200), (insured, 200), (stranger, 403)):
         h = {"Authorization": f"Bearer {_login(api_client, who, PW).json()['token']}"}
         assert api_client.get(f"/api/premiums/receipts/{receipt}", headers=h).status_code == status, who
+
+
+@pytest.mark.parametrize("name", ["经办\u202e员", "经\u200b办", "经办\n员"])
+def test_staff_and_client_names_without_invisible_characters(session: Session, name: str) -> None:
+    with pytest.raises(ValidationFailed) as err:
+        service.create_staff(session, username="km.name", name=name, role="clerk", region="530100", password=PW)
+    assert err.value.field == "name"
+    with pytest.raises(ValidationFailed) as err:
+        service.create_client(session, kind="institution", code="H-name", name=name, region="530100")
+    assert err.value.field == "name"
+    assert session.scalar(select(Identity).where(Identity.login.in_(("km.name", "H-name")))) is None

@@ -18,6 +18,7 @@ from yibao.core import auth
 from yibao.core.auth import Principal, Role, Scope, Subject, rule
 from yibao.core.errors import AppError, Conflict, Unauthenticated, ValidationFailed
 from yibao.core.ids import mask_id
+from yibao.core.text import clean_name
 from yibao.identity.models import AuthToken, Identity
 from yibao.people import service as people
 from yibao.people.regions import check_region
@@ -234,7 +235,7 @@ def create_staff(session: Session, *, username: str, name: str, role: str, regio
     ident = Identity(
         kind="staff",
         login=username,
-        name=name.strip()[:64] or username,
+        name=clean_name(name) if name.strip() else username,
         role=role,
         region=region,
         password_hash=_hasher.hash(check_password(password)),
@@ -260,7 +261,7 @@ def create_client(session: Session, *, kind: str, code: str, name: str, region: 
     ident = Identity(
         kind=kind,
         login=code,
-        name=name.strip()[:64] or code,
+        name=clean_name(name) if name.strip() else code,
         role=kind,
         region=region,
         failed_attempts=0,
