@@ -25,6 +25,7 @@ from sqlalchemy import Engine
 from tests.factories import new_id
 from yibao.accounts import service as accounts
 from yibao.core.auth import RULES, Role, Scope
+from yibao.core.dates import today
 from yibao.core.db import unit_of_work
 from yibao.engine.api import _EXAMPLE_INPATIENT
 from yibao.identity import service as identity
@@ -367,7 +368,7 @@ SPECS: dict[tuple[str, str], Spec] = {
         "person",
         lambda c: (
             f"/api/accounts/{c.subject}/credits",
-            {"amount": "1.00", "period": "2022-10"},
+            {"amount": "1.00", "period": f"{today():%Y-%m}"},  # staff credit recent months
             {"Idempotency-Key": uuid.uuid4().hex, "X-Source-System": "tax"},
         ),
     ),
