@@ -149,7 +149,7 @@ _HTTP_ZH = {
 def _register_errors(app: FastAPI) -> None:
     @app.exception_handler(AppError)
     async def app_error(_request: Request, exc: AppError) -> JSONResponse:
-        return JSONResponse(status_code=exc.http_status, content=exc.to_dict())
+        return JSONResponse(status_code=exc.http_status, content=exc.to_dict(), headers=exc.headers() or None)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:

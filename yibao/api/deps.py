@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from yibao.core.auth import ANONYMOUS, act_as
 from yibao.core.db import unit_of_work
 from yibao.core.errors import Unauthenticated
+from yibao.core.ratelimit import limits_of
 
 
 def bearer_token(request: Request) -> str | None:
@@ -42,6 +43,8 @@ def get_session(request: Request) -> Iterator[Session]:
     info = request_info(request)
     engine = getattr(request.app.state, "engine", None)  # set when the app serves another database (tests)
     with unit_of_work(engine, principal=ANONYMOUS) as session:
+        act_as(session, ANONYMOUS, **info)  # where the request came from, before a rejected token is audited
         token = bearer_token(request)
-        act_as(session, principal_from_token(session, token) if token else ANONYMOUS, **info)
+        if token:
+            act_as(session, principal_from_token(session, token, limits_of(request.app.state)), **info)
         yield session

@@ -61,8 +61,10 @@ def note(
     subject: Subject | None,
     allowed: bool,
     detail: dict[str, Any],
+    *,
+    outcome: str | None = None,
 ) -> None:
-    """Remember a decision until the unit of work ends."""
+    """Remember a decision until the unit of work ends (``outcome`` when the caller already knows it)."""
     req = session.info.get("request") or {}
     session.info.setdefault("audit_pending", []).append(
         {
@@ -76,6 +78,7 @@ def note(
             "subject": mask_id(subject.id_number) if subject and subject.id_number else None,
             "subject_regions": ",".join(sorted(subject.regions)) if subject else None,
             "allowed": allowed,
+            "outcome": outcome,
             "ip": req.get("ip"),
             "request_id": req.get("request_id"),
             "method": req.get("method"),
@@ -96,7 +99,7 @@ def write_pending(engine: Engine, session: Session, error: BaseException | None)
     rows = []
     for ev in pending:
         allowed = ev.pop("allowed")
-        ev["outcome"] = "denied" if not allowed else (failed or "ok")
+        ev["outcome"] = ev["outcome"] or ("denied" if not allowed else (failed or "ok"))
         rows.append(ev)
     with engine.begin() as conn:
         conn.execute(insert(AuditEvent), rows)

@@ -31,6 +31,10 @@ class AppError(Exception):
             self.code = code
         self.details = details or {}
 
+    def headers(self) -> dict[str, str]:
+        """HTTP headers that go with this error (``Retry-After`` for a refusal to try again yet)."""
+        return {}
+
     def to_dict(self) -> dict[str, Any]:
         """JSON body of this error."""
         body: dict[str, Any] = {
