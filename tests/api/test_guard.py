@@ -108,6 +108,7 @@ def test_non_ascii_digits_never_make_a_second_person(client: Any, engine: Engine
         ("id_number", _resident(id_number=idn.translate(trick))),
         ("id_number", _resident(id_number=idn[:6] + idn[6:].translate(trick))),
         ("phone", _resident(id_number=new_id(), phone="13912345678".translate(trick))),
+        ("region", _resident(id_number=new_id(), region="530100".translate(trick))),
     ):
         r = client.post("/api/people/residents", json=body)
         assert r.status_code == 422, r.text
