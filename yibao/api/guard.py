@@ -19,7 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 # Operational limit (assumed): the largest legitimate request is a claim with its bill lines, far below this.
 MAX_BODY_BYTES = 1_048_576
-# Operational limit (assumed): the deepest legitimate body (a claim with its bill lines) nests 3 levels.
+# Operational limit (assumed): legitimate bodies (a claim with its bill lines) nest a few levels, far below this.
 MAX_DEPTH = 32
 
 _ESCAPE = re.compile(rb"\\.", re.DOTALL)
