@@ -9,9 +9,13 @@ from sqlalchemy.orm import Session
 
 from tests.factories import create_resident, new_id
 from yibao.accounts import ledger, service
+from yibao.core.auth import Principal, Role, act_as
+from yibao.core.dates import today
 from yibao.core.errors import Conflict, ValidationFailed
+from yibao.core.money import format_yuan
 from yibao.people import service as people
 from yibao.people.models import Relation, Scheme, Status
+from yibao.policy.loader import get_pack
 from yibao.premiums import service as premiums
 
 NOW = datetime(2022, 10, 8, 2, 0, tzinfo=UTC)
@@ -279,3 +283,46 @@ def test_death_pays_the_heir(session: Session) -> None:
     )
     service.decide_withdrawal(session, request_id=req.id, approve=True, clerk="经办003", note="继承")
     assert service.balance(session, heir)["balance"] == "600.00"
+
+
+def _month(d: date, back: int = 0) -> str:
+    m = d.year * 12 + d.month - 1 - back
+    return f"{m // 12:04d}-{m % 12 + 1:02d}"
+
+
+@pytest.mark.parametrize("period", ["0000-01", "0001-01", "9999-12", "2000-01", "next-month"])
+def test_credit_periods_within_bounds(session: Session, period: str) -> None:
+    idn = create_employee(session)
+    if period == "next-month":
+        period = _month(today(), back=-1)
+    with pytest.raises(ValidationFailed) as err:
+        service.credit_contribution(session, id_number=idn, amount=100, period=period, source="tax", key="p")
+    assert err.value.field == "period"
+    assert service.statement(session, idn)["items"] == []
+
+
+def test_staff_credit_periods_within_the_window(session: Session) -> None:
+    idn = create_employee(session)
+    months = get_pack().at(today()).get("employee.account.credit_period_months_back").value
+    act_as(session, Principal(Role.FINANCE, "km.finance", "财务", region="530100"))
+    for i, period in enumerate((_month(today()), _month(today(), months))):
+        service.credit_contribution(session, id_number=idn, amount=100, period=period, source="tax", key=f"ok{i}")
+    with pytest.raises(ValidationFailed) as err:
+        service.credit_contribution(
+            session, id_number=idn, amount=100, period=_month(today(), months + 1), source="tax", key="old"
+        )
+    assert err.value.field == "period"
+
+
+def test_single_amount_limits(session: Session) -> None:
+    view = get_pack().at(today())
+    most_in, most_out = (view.get(f"employee.account.max_single_{k}").value for k in ("credit", "payment"))
+    idn = create_employee(session, funded=most_in)
+    for amount in (most_in + 1, 9_999_999_999_999_999):
+        with pytest.raises(ValidationFailed) as err:
+            service.credit_contribution(session, id_number=idn, amount=amount, period="2022-09", source="t", key="x")
+        assert err.value.field == "amount"
+    with pytest.raises(ValidationFailed) as err:
+        service.pay(session, service.Payment(idn, most_out + 1, "designated_pharmacy", "药店"), source="his", key="y")
+    assert err.value.field == "amount"
+    assert service.balance(session, idn)["balance"] == format_yuan(most_in)

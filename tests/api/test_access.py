@@ -25,6 +25,7 @@ from sqlalchemy import Engine
 from tests.factories import new_id
 from yibao.accounts import service as accounts
 from yibao.core.auth import RULES, Role, Scope
+from yibao.core.dates import today
 from yibao.core.db import unit_of_work
 from yibao.engine.api import _EXAMPLE_INPATIENT
 from yibao.identity import service as identity
@@ -257,7 +258,7 @@ SPECS: dict[tuple[str, str], Spec] = {
         "region",
         lambda c: (
             "/api/people/residents",
-            {"id_number": new_id(), "name": "新居民", "region": c.region, "on": "2022-09-10"},
+            {"id_number": new_id(), "name": "新居民", "region": c.region},
             {},
         ),
     ),
@@ -271,7 +272,6 @@ SPECS: dict[tuple[str, str], Spec] = {
                 "name": "新同学",
                 "school": "云南大学",
                 "commitment_accepted": True,
-                "on": "2022-09-10",
             },
             {},
         ),
@@ -286,7 +286,6 @@ SPECS: dict[tuple[str, str], Spec] = {
                 "name": "新生儿",
                 "guardian_id_number": _caller_as_person(c) if c.case.role is Role.PERSON else c.w.ids["S"],
                 "region": c.region,
-                "on": "2022-09-10",
             },
             {},
         ),
@@ -296,7 +295,7 @@ SPECS: dict[tuple[str, str], Spec] = {
         "region",
         lambda c: (
             "/api/people/employees",
-            {"id_number": new_id(), "name": "新职工", "region": c.region, "employer": "某公司", "on": "2022-09-10"},
+            {"id_number": new_id(), "name": "新职工", "region": c.region, "employer": "某公司"},
             {},
         ),
     ),
@@ -369,7 +368,7 @@ SPECS: dict[tuple[str, str], Spec] = {
         "person",
         lambda c: (
             f"/api/accounts/{c.subject}/credits",
-            {"amount": "1.00", "period": "2022-10"},
+            {"amount": "1.00", "period": f"{today():%Y-%m}"},  # staff credit recent months
             {"Idempotency-Key": uuid.uuid4().hex, "X-Source-System": "tax"},
         ),
     ),

@@ -6,13 +6,15 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session
 
 from tests.factories import new_id
+from yibao.core.audit import AuditEvent
 from yibao.core.auth import ANONYMOUS, Role, act_as
 from yibao.core.db import unit_of_work
 from yibao.core.errors import Forbidden, Unauthenticated, ValidationFailed
+from yibao.core.ids import mask_id
 from yibao.identity import service
 from yibao.identity.models import AuthToken, Identity
 from yibao.people import service as people
@@ -129,7 +131,7 @@ def test_staff_login_and_region(api_client: Any, engine: Engine) -> None:
     dali = new_id()
     r = api_client.post(
         "/api/people/residents",
-        json={"id_number": dali, "name": "大理人", "region": "532900", "on": "2022-09-10"},
+        json={"id_number": dali, "name": "大理人", "region": "532900"},
         headers=h,
     )
     assert r.status_code == 201, r.text
@@ -206,3 +208,109 @@ def test_a_payer_reads_the_receipt_of_a_premium_paid_for_someone_else(api_client
     for who, status in ((payer, 200), (insured, 200), (stranger, 403)):
         h = {"Authorization": f"Bearer {_login(api_client, who, PW).json()['token']}"}
         assert api_client.get(f"/api/premiums/receipts/{receipt}", headers=h).status_code == status, who
+
+
+@pytest.mark.parametrize("name", ["经办\u202e员", "经\u200b办", "经办\n员"])
+def test_staff_and_client_names_without_invisible_characters(session: Session, name: str) -> None:
+    with pytest.raises(ValidationFailed) as err:
+        service.create_staff(session, username="km.name", name=name, role="clerk", region="530100", password=PW)
+    assert err.value.field == "name"
+    with pytest.raises(ValidationFailed) as err:
+        service.create_client(session, kind="institution", code="H-name", name=name, region="530100")
+    assert err.value.field == "name"
+    assert session.scalar(select(Identity).where(Identity.login.in_(("km.name", "H-name")))) is None
+
+
+def _me(client: Any, token: str) -> int:
+    return int(client.get("/api/auth/me", headers={"Authorization": f"Bearer {token}"}).status_code)
+
+
+def test_a_password_change_ends_the_other_sessions(api_client: Any, engine: Engine) -> None:
+    idn = _person(engine)
+    mine, other = (_login(api_client, idn, PW).json()["token"] for _ in range(2))
+    r = api_client.post(
+        f"/api/auth/persons/{idn}/password",
+        json={"new_password": "Newer2023x", "current_password": PW},
+        headers={"Authorization": f"Bearer {mine}"},
+    )
+    assert r.status_code == 204
+    assert (_me(api_client, mine), _me(api_client, other)) == (200, 401)  # the changing session stays
+    # A clerk resetting it at the counter ends every session of the person.
+    with unit_of_work(engine) as s:
+        service.set_person_password(s, id_number=idn, new_password="Newest2023x")
+    assert _me(api_client, mine) == 401
+
+
+def test_a_lockout_ends_the_logins_sessions(api_client: Any, engine: Engine) -> None:
+    idn = _person(engine)
+    token = _login(api_client, idn, PW).json()["token"]
+    for _ in range(service.MAX_FAILURES):
+        _login(api_client, idn, "Wrong2023x")
+    assert _me(api_client, token) == 401
+
+
+def _audited(engine: Engine, action: str, since: int) -> list[AuditEvent]:
+    with unit_of_work(engine) as s:
+        return list(
+            s.scalars(
+                select(AuditEvent).where(AuditEvent.action == action, AuditEvent.id > since).order_by(AuditEvent.id)
+            )
+        )
+
+
+def _last_event(engine: Engine) -> int:
+    with unit_of_work(engine) as s:
+        return int(s.scalar(select(func.max(AuditEvent.id))) or 0)
+
+
+def test_failed_logins_are_audited_masked(api_client: Any, engine: Engine) -> None:
+    idn, stranger = _person(engine), new_id()
+    since = _last_event(engine)
+    _login(api_client, idn, "Wrong2023x")
+    _login(api_client, stranger, PW)
+    _login(api_client, "no.such.clerk", PW, kind="staff")
+    assert _login(api_client, idn, PW).status_code == 200
+    events = [
+        e
+        for e in _audited(engine, "auth.login", since)
+        if e.actor in (mask_id(idn), mask_id(stranger), "no.such.clerk")
+    ]
+    assert [e.outcome for e in events] == ["failed:auth.wrong_credentials"] * 3 + ["ok"]
+    assert events[0].ip and events[0].path == "/api/auth/login" and events[0].subject == mask_id(idn)
+    for e in events:
+        assert idn not in str(e.__dict__) and stranger not in str(e.__dict__)
+
+
+def test_rejected_tokens_are_audited(api_client: Any, engine: Engine) -> None:
+    idn = _person(engine)
+    token = _login(api_client, idn, PW).json()["token"]
+    api_client.post("/api/auth/logout", headers={"Authorization": f"Bearer {token}"})
+    since = _last_event(engine)
+    assert _me(api_client, "nonsense") == 401
+    assert _me(api_client, token) == 401  # revoked
+    events = _audited(engine, "auth.token", since)
+    assert [(e.outcome, e.method, e.path) for e in events] == [("failed:auth.invalid_token", "GET", "/api/auth/me")] * 2
+    assert events[0].ip and events[0].actor == "(none)"
+    assert events[1].actor == mask_id(idn) and "revoked" in (events[1].detail or "")
+    assert token not in str([e.__dict__ for e in events])
+
+
+def test_failures_are_rate_limited_per_login_and_per_ip(api_client: Any, engine: Engine) -> None:
+    from yibao.core.ratelimit import AuthLimits
+
+    api_client.app.state.auth_limits = AuthLimits(per_login=2, per_ip=4)
+    idn = _person(engine)
+    valid = _login(api_client, idn, PW).json()["token"]
+    assert [_login(api_client, "x.clerk", PW, kind="staff").status_code for _ in range(3)] == [401, 401, 429]
+    limited = _login(api_client, "x.clerk", PW, kind="staff")
+    assert limited.json()["code"] == "auth.rate_limited" and int(limited.headers["Retry-After"]) > 0
+    assert _login(api_client, "y.clerk", PW, kind="staff").status_code == 401  # another login: 3 from this IP
+    assert _me(api_client, "bad-token") == 401  # the fourth failure from this IP
+    assert _login(api_client, idn, PW).status_code == 429  # the IP is over its limit, even with the right password
+    assert _me(api_client, "another-bad-token") == 429
+    assert _me(api_client, valid) == 200  # a valid token still works from there
+    since = _last_event(engine) - 10
+    outcomes = {e.outcome for e in _audited(engine, "auth.login", since)} | {
+        e.outcome for e in _audited(engine, "auth.token", since)
+    }
+    assert "failed:auth.rate_limited" in outcomes

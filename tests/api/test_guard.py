@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from typing import Any
 
+import pytest
 from sqlalchemy import Engine, func, select
 
 from tests.factories import new_id
-from yibao.api.guard import MAX_BODY_BYTES
+from yibao.accounts.models import JournalEntry
+from yibao.api.guard import MAX_BODY_BYTES, MAX_DEPTH, nesting_depth
 from yibao.core.db import unit_of_work
 from yibao.people.models import Person
+
+FULL_WIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
+ARABIC_INDIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
 
 
 def _persons(engine: Engine) -> int:
@@ -86,3 +92,107 @@ def test_injection_attempts_are_just_text(client: Any, engine: Engine) -> None:
     assert r.status_code in (201, 422), r.text
     _shape(r) if r.status_code == 422 else None
     assert _persons(engine) > 0  # the table is still there
+
+
+def _entries(engine: Engine) -> int:
+    with unit_of_work(engine) as s:
+        return int(s.scalar(select(func.count()).select_from(JournalEntry)) or 0)
+
+
+@pytest.mark.parametrize("trick", [FULL_WIDTH, ARABIC_INDIC], ids=["full-width", "arabic-indic"])
+def test_non_ascii_digits_never_make_a_second_person(client: Any, engine: Engine, trick: dict[int, str]) -> None:
+    idn = new_id()
+    assert client.post("/api/people/residents", json=_resident(id_number=idn)).status_code == 201
+    before = _persons(engine)
+    for field, body in (
+        ("id_number", _resident(id_number=idn.translate(trick))),
+        ("id_number", _resident(id_number=idn[:6] + idn[6:].translate(trick))),
+        ("phone", _resident(id_number=new_id(), phone="13912345678".translate(trick))),
+        ("region", _resident(id_number=new_id(), region="530100".translate(trick))),
+    ):
+        r = client.post("/api/people/residents", json=body)
+        assert r.status_code == 422, r.text
+        assert _shape(r)["details"]["field"] == field and "0-9" in r.json()["message_en"]
+    r = client.get(f"/api/people/{idn.translate(trick)}")
+    assert r.status_code == 422 and _shape(r)["details"]["field"] == "id_number"
+    assert _persons(engine) == before
+
+
+@pytest.mark.parametrize("trick", [FULL_WIDTH, ARABIC_INDIC], ids=["full-width", "arabic-indic"])
+def test_non_ascii_digits_never_move_money(client: Any, engine: Engine, trick: dict[int, str]) -> None:
+    idn = new_id(born=date(1980, 1, 1))
+    r = client.post(
+        "/api/people/employees", json={"id_number": idn, "name": "职工", "region": "530100", "employer": "某公司"}
+    )
+    assert r.status_code == 201, r.text
+    before = _entries(engine)
+    headers = {"Idempotency-Key": f"fw-{idn}", "X-Source-System": "tax"}
+    for url, body in (
+        (f"/api/accounts/{idn}/credits", {"amount": "1.00".translate(trick), "period": "2023-05"}),
+        (f"/api/accounts/{idn}/credits", {"amount": "100.00", "period": "2023-05".translate(trick)}),
+        (f"/api/accounts/{idn}/payments", {"amount": "1.00".translate(trick), "category": "x", "institution": "y"}),
+    ):
+        r = client.post(url, json=body, headers=headers)
+        assert r.status_code == 422, r.text
+        assert _shape(r)["details"]["field"] in ("amount", "period") and "0-9" in r.json()["message_en"]
+    assert _entries(engine) == before
+
+
+def test_deep_nesting_is_refused_before_parsing(api_client: Any, engine: Engine) -> None:
+    before = _persons(engine)
+    deep = "[" * 1000 + "]" * 1000
+    for url, body, headers in (
+        ("/api/people/residents", deep, {"Content-Type": "application/json"}),
+        ("/api/auth/login", '{"login": ' + "{" * 1000 + "}" * 1000 + "}", {"Content-Type": "application/json"}),
+        ("/api/people/residents", deep, {}),  # no content type: FastAPI still reads JSON
+        ("/api/calc", '{"a": ' + "[" * (MAX_DEPTH + 1) + "]" * (MAX_DEPTH + 1) + "}", {"Content-Type": "text/json"}),
+    ):
+        r = api_client.post(url, content=body, headers=headers)  # unauthenticated, too
+        assert r.status_code == 422, (url, r.status_code, r.text[:200])
+        assert _shape(r)["details"]["field"] == "body" and "nest" in r.json()["message_en"]
+    assert _persons(engine) == before
+
+
+def test_nesting_within_the_limit_and_brackets_in_strings_pass_the_guard(client: Any) -> None:
+    # Brackets inside strings (escaped quotes too) are text, not nesting.
+    name = '[[[[\\"{{{{' * 20
+    body = '{"id_number": "' + new_id() + '", "name": "' + name + '", "region": "530100", "on": "2022-09-10"}'
+    r = client.post("/api/people/residents", content=body, headers={"Content-Type": "application/json"})
+    assert r.status_code in (201, 422) and "nest" not in r.text, r.text
+    ok = '{"a": ' + "[" * (MAX_DEPTH - 1) + "]" * (MAX_DEPTH - 1) + "}"
+    r = client.post("/api/people/residents", content=ok, headers={"Content-Type": "application/json"})
+    assert r.status_code == 422 and "nest" not in r.text  # refused by the schema, not the guard
+
+
+@pytest.mark.parametrize(
+    ("body", "depth"),
+    [
+        (b"{}", 1),
+        (b'{"a": [[1], {"b": 2}]}', 3),
+        (b'{"a": "[[[{{{"}', 1),
+        (b'{"a": "\\"[[[", "b": [1]}', 2),  # an escaped quote does not end the string
+        (b'["\\\\", [[]]]', 3),  # an escaped backslash does not escape the quote after it
+        (b"[" * 1000, 1000),
+        (b"[]" * 1000, 1),
+    ],
+)
+def test_nesting_depth(body: bytes, depth: int) -> None:
+    assert nesting_depth(body) == depth
+
+
+def test_extreme_date_filters(client: Any) -> None:
+    idn = new_id(born=date(1980, 1, 1))
+    r = client.post(
+        "/api/people/employees", json={"id_number": idn, "name": "职工", "region": "530100", "employer": "某公司"}
+    )
+    assert r.status_code == 201, r.text
+    client.post(
+        f"/api/accounts/{idn}/credits",
+        json={"amount": "10.00", "period": "2023-05"},
+        headers={"Idempotency-Key": f"x-{idn}", "X-Source-System": "tax"},
+    )
+    for url in (f"/api/accounts/{idn}/records", "/api/audit"):
+        for params in ({"end": "9999-12-31"}, {"start": "0001-01-01", "end": "9999-12-31"}, {"start": "9999-12-31"}):
+            r = client.get(url, params=params)
+            assert r.status_code == 200, (url, params, r.text)
+        assert client.get(url, params={"end": "9999-12-31"}).json()["items"], url  # the end of time holds all

@@ -39,3 +39,38 @@ def test_parse_date_names_field() -> None:
         with pytest.raises(ValidationFailed) as err:
             parse_date(bad, field="discharge_date")
         assert err.value.field == "discharge_date"
+
+
+@pytest.mark.parametrize("bad", ["２０２２-０１-０１", "٢٠٢٢-01-01", "2022-0１-01"])
+def test_parse_date_refuses_non_ascii_digits(bad: str) -> None:
+    with pytest.raises(ValidationFailed, match="0-9") as err:
+        parse_date(bad, field="on")
+    assert err.value.field == "on"
+
+
+@pytest.mark.parametrize(("text", "first"), [("2023-05", date(2023, 5, 1)), ("2022-12", date(2022, 12, 1))])
+def test_parse_period(text: str, first: date) -> None:
+    from yibao.core.dates import parse_period
+
+    assert parse_period(text, field="period") == first
+
+
+@pytest.mark.parametrize(
+    "bad", ["２０２３-０５", "2023-5", "2023-13", "2023-00", "0000-01", "202305", "2023-05-01", ""]
+)
+def test_parse_period_refuses(bad: str) -> None:
+    from yibao.core.dates import parse_period
+
+    with pytest.raises(ValidationFailed) as err:
+        parse_period(bad, field="period")
+    assert err.value.field == "period"
+
+
+def test_day_bounds_never_overflow() -> None:
+    from datetime import UTC, datetime
+
+    from yibao.core.dates import day_after, day_start
+
+    assert day_start(date(2022, 1, 1)) == datetime(2022, 1, 1, tzinfo=UTC)
+    assert day_after(date(2022, 1, 1)) == datetime(2022, 1, 2, tzinfo=UTC)
+    assert day_after(date.max) is None  # the end of time: no upper limit

@@ -43,3 +43,34 @@ def test_masking() -> None:
     assert mask_id("530102199001011234") == "530102********1234"
     assert mask_phone("13812345678") == "138****5678"
     assert mask_phone(None) is None
+
+
+@pytest.mark.parametrize(
+    "trick",
+    [
+        str.maketrans("0123456789", "０１２３４５６７８９"),  # full-width
+        str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩"),  # Arabic-Indic
+        str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹"),  # extended Arabic-Indic
+    ],
+)
+def test_only_ascii_digits(trick: dict[int, str]) -> None:
+    v = make_id_number("530102", date(1990, 1, 1), 3, "M")
+    with pytest.raises(ValidationFailed, match="0-9") as err:
+        parse_id_number(v.translate(trick), field="guardian_id_number")
+    assert err.value.field == "guardian_id_number"
+    with pytest.raises(ValidationFailed):
+        parse_id_number(v[:6] + v[6:].translate(trick))  # even one foreign digit
+
+
+@pytest.mark.parametrize("born", [date(1899, 12, 31), date(1800, 1, 1), date(2099, 1, 1)])
+def test_birth_date_within_bounds(born: date) -> None:
+    with pytest.raises(ValidationFailed, match="birth") as err:
+        parse_id_number(make_id_number("530102", born, 3, "M"))
+    assert err.value.field == "id_number"
+
+
+def test_birth_date_today_and_1900_are_fine() -> None:
+    from yibao.core.dates import today
+
+    assert parse_id_number(make_id_number("530102", date(1900, 1, 1), 3, "F")).birth_date == date(1900, 1, 1)
+    assert parse_id_number(make_id_number("530102", today(), 3, "F")).birth_date == today()

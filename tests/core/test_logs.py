@@ -84,3 +84,38 @@ def test_the_web_servers_access_log_is_masked_and_still_formats() -> None:
     line = AccessFormatter('%(client_addr)s - "%(request_line)s" %(status_code)s', use_colors=False).format(records[0])
     assert "/api/people/" in line and "200" in line
     assert idn not in line and not find_full_ids(line)
+
+
+@pytest.mark.parametrize(
+    "prefix",
+    ["%2B", "%2C", "%3B", "%252F", "%EF%BB%BF", "%20", "%25", "x", "id=", "-"],
+)
+def test_access_log_masks_ids_after_encoded_separators(prefix: str) -> None:
+    from uvicorn.logging import AccessFormatter
+
+    idn = new_id()
+    records: list[logging.LogRecord] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(record)
+
+    logger = logging.getLogger("uvicorn.access.test")
+    logger.addHandler(keep := Keep())
+    try:
+        for path in (f"/api/people/{prefix}{idn}", f"/api/people/{prefix}{idn}{prefix}", f"/api/x?q={prefix}{idn}"):
+            logger.info('%s - "%s %s HTTP/%s" %d', "127.0.0.1:5000", "GET", path, "1.1", 422)
+    finally:
+        logger.removeHandler(keep)
+    fmt = AccessFormatter('%(client_addr)s - "%(request_line)s" %(status_code)s', use_colors=False)
+    for record in records:
+        line = fmt.format(record)
+        assert "/api/" in line and "422" in line
+        assert idn not in line and not find_full_ids(line), line
+
+
+def test_leak_detection_sees_ids_glued_to_other_text() -> None:
+    idn = new_id()
+    for line in (f"%2B{idn}", f"%20{idn}", f"abc{idn}def", f"{idn}%3B"):
+        assert find_full_ids(line) == [idn], line
+        assert idn not in mask_ids_in(line) and not find_full_ids(mask_ids_in(line))

@@ -77,3 +77,10 @@ def test_yuan_to_fen() -> None:
         yuan_to_fen(Decimal("0.001"))
     with pytest.raises(TypeError):
         yuan_to_fen(1.5)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("bad", ["１.００", "١٠٠", "1０0.00", "100.0０", "۵", "１２"])
+def test_parse_yuan_refuses_non_ascii_digits(bad: str) -> None:
+    with pytest.raises(ValidationFailed, match="0-9") as err:
+        parse_yuan(bad, field="amount")
+    assert err.value.field == "amount"

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tests.factories import create_resident, new_id
+from yibao.core.auth import Principal, Role, act_as
+from yibao.core.dates import today
 from yibao.core.errors import Conflict, NotFound, ValidationFailed
 from yibao.people import service
 from yibao.people.models import InsuranceRecord, Person, Relation, Scheme, Status
@@ -107,7 +109,7 @@ def test_newborn_cover_starts_at_birth_within_three_months(
         session,
         id_number=new_id(born=date(2022, 8, 10)),
         name="小宝",
-        guardian_id_number=new_id(),
+        guardian_id_number=create_resident(session),
         region="530100",
         on=registered,
     )
@@ -177,3 +179,85 @@ def test_unknown_person(session: Session) -> None:
     with pytest.raises(NotFound):
         service.get_person(session, new_id())
     assert session.scalar(select(func.count()).select_from(InsuranceRecord)) is not None
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "张\u202e三",
+        "张\u200b三",
+        "张\n三",
+        "张\r三",
+        "张\t三",
+        "\u2066张三\u2069",
+        "张\ufeff三",
+        "张\u2028三",
+        "张\u00a0三",
+    ],
+    ids=["rtl-override", "zero-width", "newline", "cr", "tab", "isolate", "bom", "line-separator", "nbsp"],
+)
+def test_names_without_invisible_characters(session: Session, name: str) -> None:
+    before = session.scalar(select(func.count()).select_from(Person))
+    for register in (
+        lambda: service.register_resident(session, id_number=new_id(), name=name, region="530100", on=date(2022, 9, 1)),
+        lambda: service.enrol_employee(
+            session, id_number=new_id(), name=name, region="530100", on=date(2022, 9, 1), employer="某公司"
+        ),
+        lambda: service.enrol_employee(
+            session, id_number=new_id(), name="职工", region="530100", on=date(2022, 9, 1), employer=name
+        ),
+    ):
+        with pytest.raises(ValidationFailed) as err:
+            register()
+        assert err.value.field in ("name", "employer") and "U+" in err.value.message_en
+    assert session.scalar(select(func.count()).select_from(Person)) == before
+
+
+def test_names_with_spaces_and_middle_dots_are_fine(session: Session) -> None:
+    for name in ("阿不都·热合曼", "Anna Maria", "欧阳 娜娜"):
+        service.register_resident(session, id_number=new_id(), name=name, region="530100", on=date(2022, 9, 1))
+
+
+def test_a_newborns_guardian_must_be_on_file(session: Session) -> None:
+    before = session.scalar(select(func.count()).select_from(Person))
+    baby = new_id(born=date(2022, 8, 10))
+    for guardian in (new_id(), baby):
+        with pytest.raises(ValidationFailed) as err:
+            service.register_newborn(
+                session, id_number=baby, name="小宝", guardian_id_number=guardian, region="530100", on=date(2022, 9, 1)
+            )
+        assert err.value.field == "guardian_id_number"
+    assert session.scalar(select(func.count()).select_from(Person)) == before
+
+
+@pytest.mark.parametrize("on", [date(1, 1, 1), date(9999, 12, 31), date(2000, 1, 1)])
+def test_effective_dates_within_the_policy_and_not_ahead(session: Session, on: date) -> None:
+    # Even the operator (importing history) cannot enrol before the pack's rules begin, nor in the future.
+    with pytest.raises(ValidationFailed) as err:
+        service.register_resident(session, id_number=new_id(), name="甲", region="530100", on=on)
+    assert err.value.field == "on"
+    with pytest.raises(ValidationFailed) as err:
+        service.enrol_employee(session, id_number=new_id(), name="乙", region="530100", on=on, employer="某公司")
+    assert err.value.field == "on"
+
+
+def test_staff_backdate_within_the_window_and_persons_enrol_today(session: Session) -> None:
+    from yibao.policy.loader import get_pack
+
+    days = get_pack().at(today()).get("enrolment.backdate_days").value
+    act_as(session, Principal(Role.CLERK, "km.clerk", "经办", region="530100"))
+    service.register_resident(session, id_number=new_id(), name="甲", region="530100", on=today() - timedelta(days))
+    with pytest.raises(ValidationFailed) as err:
+        service.register_resident(
+            session, id_number=new_id(), name="乙", region="530100", on=today() - timedelta(days + 1)
+        )
+    assert err.value.field == "on"
+    with pytest.raises(ValidationFailed) as err:
+        service.register_resident(session, id_number=new_id(), name="丙", region="530100", on=today() + timedelta(1))
+    assert err.value.field == "on"
+    me = new_id()
+    act_as(session, Principal(Role.PERSON, me, "本人"))
+    with pytest.raises(ValidationFailed) as err:
+        service.register_resident(session, id_number=me, name="丁", region="530100", on=today() - timedelta(1))
+    assert err.value.field == "on"
+    service.register_resident(session, id_number=me, name="丁", region="530100", on=today())

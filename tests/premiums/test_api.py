@@ -67,3 +67,19 @@ def test_refusal_carries_the_remedy(client: Any) -> None:
     idn = _resident(client)
     assert _pay(client, idn, "k2", amount="350.001").json()["details"]["field"] == "amount"
     assert _pay(client, idn, "k3", amount=350.0).status_code == 422
+
+
+def test_hostile_amounts_and_names_are_refused_naming_the_field(client: Any) -> None:
+    idn = _resident(client)
+    payer = _resident(client)
+    for key, over, field in (
+        ("h1", {"amount": "99999999999999.99"}, "amount"),
+        ("h2", {"amount": "３５０.００"}, "amount"),
+        ("h3", {"payer_id_number": payer, "payer_name": "李\u202e四"}, "payer_name"),
+        ("h4", {"payer_id_number": payer, "payer_name": "李\n四"}, "payer_name"),
+        ("h5", {"insured_name": "张\u200b三"}, "insured_name"),
+    ):
+        r = _pay(client, idn, key, **over)
+        assert r.status_code == 422, r.text
+        assert r.json()["details"]["field"] == field, (over, r.json())
+    assert client.get(f"/api/premiums/insured/{idn}/payments").json() == []

@@ -104,7 +104,7 @@ def records(
     kind: Literal["all", "spending", "transfers_in", "proxy"] = "all",
     start: date | None = None,
     end: date | None = None,
-    page: int = Query(1, ge=1),
+    page: int = Query(1, ge=1, le=100_000),  # assumed: as the audit log; a larger offset overflows SQLite
     per_page: int = Query(20, ge=1, le=200),
     session: Session = Depends(get_session),
 ) -> dict[str, Any]:

@@ -26,10 +26,11 @@ from yibao.accounts.models import (
 )
 from yibao.core import auth
 from yibao.core.auth import Role, Scope, rule
-from yibao.core.dates import age_on, local_date, utc_iso
+from yibao.core.dates import add_months, age_on, day_after, day_start, local_date, parse_period, today, utc_iso
 from yibao.core.errors import AppError, Conflict, Forbidden, NotFound, ValidationFailed
 from yibao.core.ids import mask_id
 from yibao.core.money import format_yuan, mul_ratio
+from yibao.core.text import clean_name
 from yibao.people import service as people
 from yibao.people.models import InsuranceRecord, Person, Relation, Scheme, Status
 from yibao.policy.loader import get_pack
@@ -44,6 +45,7 @@ class UseRefused(AppError):
     exit_code = 5
 
 
+_PERIOD_BACK = "employee.account.credit_period_months_back"
 _PREMIUM_USES = {"resident_premium", "large_amount_subsidy_premium", "long_term_care_premium"}
 _INSURANCE_USES = {"commercial_health_insurance"}
 # Uses a bound close relative may make of the holder's account (seed 000: 近亲属 costs at designated
@@ -141,19 +143,47 @@ def open_account(session: Session, *, id_number: str) -> LedgerAccount:
     return ledger.member_account(session, person.id, create=True)
 
 
+def _credit_period(session: Session, period: str, pack: Pack) -> None:
+    """A contribution's month: not after the current one, within the pack's window back (the operator
+    importing history may go further back, but not before the pack's rules begin)."""
+    first = parse_period(period, field="period")
+    this_month = today().replace(day=1)
+    if first > this_month:
+        raise ValidationFailed("period", f"所属期 {period} 不能晚于当月", f"the period {period} is after this month")
+    if not pack.at(first).has(_PERIOD_BACK):
+        raise ValidationFailed(
+            "period", f"所属期 {period} 早于本系统政策参数的起始日期", f"the period {period} is before any policy"
+        )
+    caller = auth.principal_of(session)
+    if caller is None or caller.role is Role.SYSTEM:
+        return
+    months = pack.at(today()).get(_PERIOD_BACK).value
+    oldest = add_months(this_month, -months)
+    if first < oldest:
+        raise ValidationFailed(
+            "period",
+            f"所属期最多可早于当月{months}个月（{oldest:%Y-%m} 起）",
+            f"the period may lie at most {months} months before this month (from {oldest:%Y-%m})",
+        )
+
+
+def _at_most(amount: int, view: PolicyView, path: str, zh: str, en: str) -> None:
+    """Refuse a single amount above the pack's limit (a typing error or a forged message, never a real one)."""
+    limit: int = view.get(path).value
+    if amount > limit:
+        raise ValidationFailed(
+            "amount", f"单笔{zh}金额不能超过 {format_yuan(limit)} 元", f"a single {en} is at most {format_yuan(limit)}"
+        )
+
+
 def credit_contribution(
-    session: Session, *, id_number: str, amount: int, period: str, source: str, key: str
+    session: Session, *, id_number: str, amount: int, period: str, source: str, key: str, pack: Pack | None = None
 ) -> dict[str, Any]:
     """资金划入: a contribution transferred into the account for a period (e.g. "2023-05")."""
+    pack = pack or get_pack()
     person, _ = _employee(session, id_number, CREDIT, amount=amount, period=period)
-    if not (
-        len(period) == 7
-        and period[4] == "-"
-        and period[:4].isdigit()
-        and period[5:].isdigit()
-        and 1 <= int(period[5:]) <= 12
-    ):
-        raise ValidationFailed("period", "所属期应为 YYYY-MM", "period must be YYYY-MM")
+    _credit_period(session, period, pack)
+    _at_most(amount, pack.at(today()), "employee.account.max_single_credit", "划入", "credit")
 
     def run() -> dict[str, Any]:
         acc = ledger.member_account(session, person.id, create=True)
@@ -211,6 +241,8 @@ def pay(session: Session, p: Payment, *, source: str, key: str, pack: Pack | Non
     beneficiary = holder
     if p.beneficiary_id_number and people.get_person(session, p.beneficiary_id_number).id != holder.id:
         beneficiary = people.get_person(session, p.beneficiary_id_number)
+    _at_most(p.amount, view, "employee.account.max_single_payment", "支付", "payment")
+    clean_name(p.institution, field="institution")
     purpose = _check_use(session, view, p.category, holder, beneficiary)
     body = {
         "op": "pay",
@@ -755,9 +787,9 @@ def statement(
     elif kind != "all":
         raise ValidationFailed("kind", "记录类型应为 all、spending、transfers_in 或 proxy", "unknown kind")
     if start:
-        q = q.where(JournalEntry.created_at >= datetime(start.year, start.month, start.day, tzinfo=UTC))
-    if end:
-        q = q.where(JournalEntry.created_at < datetime.fromordinal(end.toordinal() + 1).replace(tzinfo=UTC))
+        q = q.where(JournalEntry.created_at >= day_start(start))
+    if end and (after := day_after(end)) is not None:
+        q = q.where(JournalEntry.created_at < after)
     rows = session.execute(q.order_by(JournalEntry.id.desc()).offset((page - 1) * per_page).limit(per_page + 1)).all()
     items = [ledger.entry_view(e.id, e.kind, e.category, amt, e.reference, e.created_at) for e, amt in rows[:per_page]]
     return {"page": page, "per_page": per_page, "has_more": len(rows) > per_page, "items": items}

@@ -151,8 +151,7 @@ _HTTP_ZH = {
 def _register_errors(app: FastAPI) -> None:
     @app.exception_handler(AppError)
     async def app_error(_request: Request, exc: AppError) -> JSONResponse:
-        headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after is not None else None
-        return JSONResponse(status_code=exc.http_status, content=exc.to_dict(), headers=headers)
+        return JSONResponse(status_code=exc.http_status, content=exc.to_dict(), headers=exc.headers() or None)
 
     @app.exception_handler(OperationalError)
     @app.exception_handler(PoolTimeout)

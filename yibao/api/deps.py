@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from yibao.core.auth import ANONYMOUS, act_as
 from yibao.core.db import get_engine, run_retrying, session_factory
 from yibao.core.errors import Unauthenticated, Unavailable
+from yibao.core.ratelimit import limits_of
 from yibao.core.settings import get_settings
 
 T = TypeVar("T")
@@ -72,6 +73,7 @@ async def get_session(request: Request) -> Session:
     token = bearer_token(request)
     if token:
         session.info["bearer_token"] = token
+        session.info["auth_limits"] = limits_of(request.app.state)
     return session
 
 
@@ -80,7 +82,8 @@ def _resolve_caller(session: Session) -> None:
     if token:
         from yibao.identity.service import principal_from_token
 
-        act_as(session, principal_from_token(session, token), **session.info.get("request", {}))
+        limits = session.info.get("auth_limits")
+        act_as(session, principal_from_token(session, token, limits), **session.info.get("request", {}))
 
 
 def _gate(request: Request) -> anyio.CapacityLimiter:

@@ -1,13 +1,17 @@
-"""Input the application never lets through: oversized bodies, NUL characters and broken Unicode.
+"""Input the application never lets through: oversized bodies, deep nesting, NUL characters and broken Unicode.
 
 A pure ASGI middleware in front of everything: a body over :data:`MAX_BODY_BYTES` gets 413 before it
-is read in full; a path, query or JSON body carrying a NUL character or a lone surrogate (neither can
-be stored, and neither is ever meaningful in this domain) gets 422 naming where it was found.
+is read in full; a JSON body nested deeper than :data:`MAX_DEPTH` gets 422 before any parser sees it
+(parsers recurse, and a thousand brackets would exhaust the stack); a path, query or JSON body
+carrying a NUL character or a lone surrogate (neither can be stored, and neither is ever meaningful
+in this domain) gets 422 naming where it was found.
 """
 
 from __future__ import annotations
 
 import json
+import re
+from itertools import accumulate
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
@@ -15,6 +19,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 # Operational limit (assumed): the largest legitimate request is a claim with its bill lines, far below this.
 MAX_BODY_BYTES = 1_048_576
+# Operational limit (assumed): legitimate bodies (a claim with its bill lines) nest a few levels, far below this.
+MAX_DEPTH = 32
+
+_ESCAPE = re.compile(rb"\\.", re.DOTALL)
+_STEP = bytes.maketrans(b"[{]}", b"\x01\x01\xff\xff")
+_NOT_BRACKET = bytes(b for b in range(256) if b not in b"[]{}")
 
 
 def _error(status: int, code: str, zh: str, en: str, field: str | None = None) -> bytes:
@@ -32,6 +42,23 @@ def _bad_text(value: str) -> bool:
     except UnicodeEncodeError:
         return True
     return False
+
+
+def nesting_depth(body: bytes) -> int:
+    """How deeply a JSON text nests arrays and objects, read without parsing (so without recursion).
+
+    Escapes go first (a backslash and the byte after it), then whatever stands between quotes; the
+    brackets left are structure. Where the text is not JSON (a backslash outside a string) the count
+    may differ from a parser's, but only after the point where any parser stops with an error.
+    """
+    outside = b"".join(_ESCAPE.sub(b"", body).split(b'"')[::2])
+    steps = outside.translate(_STEP, _NOT_BRACKET)  # +1 for each opening bracket, -1 (0xFF) for each closing one
+    return max(accumulate(memoryview(steps).cast("b")), default=0)
+
+
+def too_deep(body: bytes, limit: int = MAX_DEPTH) -> bool:
+    """Whether a body nests deeper than ``limit`` (a body with fewer brackets than that cannot)."""
+    return body.count(b"[") + body.count(b"{") > limit and nesting_depth(body) > limit
 
 
 def _find_bad(value: Any, where: str) -> str | None:
@@ -92,7 +119,19 @@ class InputGuard:
             if len(body) > self.max_body:
                 await self._too_large(send)
                 return
-        if body and b"json" in headers.get(b"content-type", b""):
+        content_type = headers.get(b"content-type", b"")
+        # FastAPI reads a body without a content type as JSON too.
+        if body and (b"json" in content_type or not content_type) and too_deep(body):
+            await self._reject(
+                send,
+                422,
+                "validation_failed",
+                f"body：嵌套层次过深（上限 {MAX_DEPTH} 层）",
+                f"body: nested too deeply (limit {MAX_DEPTH} levels)",
+                "body",
+            )
+            return
+        if body and b"json" in content_type:
             try:
                 text = body.decode("utf-8")
             except UnicodeDecodeError:

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from yibao.core import auth
 from yibao.core.auth import Principal, Rule, Scope, Subject, rule
-from yibao.core.dates import utc_iso
+from yibao.core.dates import day_after, day_start, utc_iso
 from yibao.core.db import Base
 from yibao.core.errors import AppError, ValidationFailed
 from yibao.core.ids import mask_id, mask_ids_in
@@ -61,8 +61,10 @@ def note(
     subject: Subject | None,
     allowed: bool,
     detail: dict[str, Any],
+    *,
+    outcome: str | None = None,
 ) -> None:
-    """Remember a decision until the unit of work ends."""
+    """Remember a decision until the unit of work ends (``outcome`` when the caller already knows it)."""
     req = session.info.get("request") or {}
     session.info.setdefault("audit_pending", []).append(
         {
@@ -76,6 +78,7 @@ def note(
             "subject": mask_id(subject.id_number) if subject and subject.id_number else None,
             "subject_regions": ",".join(sorted(subject.regions)) if subject else None,
             "allowed": allowed,
+            "outcome": outcome,
             "ip": req.get("ip"),
             "request_id": req.get("request_id"),
             "method": req.get("method"),
@@ -92,7 +95,7 @@ def _rows(pending: list[dict[str, Any]], error: BaseException | None) -> list[di
     rows = []
     for ev in pending:
         row = {k: v for k, v in ev.items() if k != "allowed"}
-        row["outcome"] = "denied" if not ev["allowed"] else (failed or "ok")
+        row["outcome"] = ev.get("outcome") or ("denied" if not ev["allowed"] else (failed or "ok"))
         rows.append(row)
     return rows
 
@@ -148,9 +151,9 @@ def search(
     if outcome:
         q = q.where(AuditEvent.outcome.startswith(outcome))
     if start:
-        q = q.where(AuditEvent.at >= datetime(start.year, start.month, start.day, tzinfo=UTC))
-    if end:
-        q = q.where(AuditEvent.at < datetime.fromordinal(end.toordinal() + 1).replace(tzinfo=UTC))
+        q = q.where(AuditEvent.at >= day_start(start))
+    if end and (after := day_after(end)) is not None:
+        q = q.where(AuditEvent.at < after)
     rows = list(session.scalars(q.order_by(AuditEvent.id.desc()).offset((page - 1) * per_page).limit(per_page + 1)))
     return {
         "page": page,

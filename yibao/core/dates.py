@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import calendar
+import re
 from datetime import UTC, date, datetime, timedelta, timezone
 
 
@@ -31,17 +32,53 @@ def age_on(birth: date, on: date) -> int:
 def parse_date(text: object, *, field: str) -> date:
     """Parse an ISO date (YYYY-MM-DD) or fail naming the field."""
     from yibao.core.errors import ValidationFailed
+    from yibao.core.text import ascii_digits
 
     if isinstance(text, date):
         return text
     if not isinstance(text, str):
         raise ValidationFailed(field, "日期必须是 YYYY-MM-DD 格式的字符串", "date must be a YYYY-MM-DD string")
     try:
-        return date.fromisoformat(text)
+        return date.fromisoformat(ascii_digits(text, field=field))
     except ValueError:
         raise ValidationFailed(
             field, f"日期格式不正确：{text!r}（应为 YYYY-MM-DD）", f"malformed date {text!r}: expected YYYY-MM-DD"
         ) from None
+
+
+_PERIOD_RE = re.compile(r"^([0-9]{4})-(0[1-9]|1[0-2])$")
+
+
+def parse_period(text: object, *, field: str) -> date:
+    """Parse a month such as ``"2023-05"`` (a contribution's 所属期) into its first day, or fail naming the field."""
+    from yibao.core.errors import ValidationFailed
+    from yibao.core.text import ascii_digits
+
+    if not isinstance(text, str):
+        raise ValidationFailed(field, "所属期应为 YYYY-MM 格式的字符串", "period must be a YYYY-MM string")
+    m = _PERIOD_RE.match(ascii_digits(text.strip(), field=field))
+    if not m or m.group(1) == "0000":
+        raise ValidationFailed(
+            field, f"所属期格式不正确：{text!r}（应为 YYYY-MM）", f"malformed period {text!r}: expected YYYY-MM"
+        )
+    return date(int(m.group(1)), int(m.group(2)), 1)
+
+
+def day_start(d: date) -> datetime:
+    """The first instant (UTC) of a day, for ``>=`` filters on stored times."""
+    return datetime(d.year, d.month, d.day, tzinfo=UTC)
+
+
+def day_after(d: date) -> datetime | None:
+    """The first instant (UTC) after a day, for ``<`` filters; None for the last representable day (no limit)."""
+    if d >= date.max:
+        return None
+    return day_start(d + timedelta(days=1))
+
+
+def today() -> date:
+    """Today's calendar day in China: the one place that asks the clock for a day (a later clock replaces it)."""
+    return datetime.now(CHINA_TZ).date()
 
 
 # China Standard Time: UTC+8 all year (no daylight saving), so a fixed offset is exact.

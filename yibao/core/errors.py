@@ -32,6 +32,10 @@ class AppError(Exception):
             self.code = code
         self.details = details or {}
 
+    def headers(self) -> dict[str, str]:
+        """HTTP headers that go with this error (``Retry-After`` for a refusal to try again yet)."""
+        return {"Retry-After": str(self.retry_after)} if self.retry_after else {}
+
     def to_dict(self) -> dict[str, Any]:
         """JSON body of this error."""
         body: dict[str, Any] = {

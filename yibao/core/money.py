@@ -12,10 +12,11 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from fractions import Fraction
 
 from yibao.core.errors import ValidationFailed
+from yibao.core.text import ascii_digits
 
 Fen = int
 
-_YUAN_RE = re.compile(r"^(-?)(\d{1,15})(?:\.(\d{1,2}))?$")
+_YUAN_RE = re.compile(r"^(-?)([0-9]{1,15})(?:\.([0-9]{1,2}))?$")
 
 
 def parse_yuan(text: object, *, field: str = "amount", allow_negative: bool = False) -> Fen:
@@ -28,7 +29,7 @@ def parse_yuan(text: object, *, field: str = "amount", allow_negative: bool = Fa
         )
     if isinstance(text, int):
         text = str(text)
-    m = _YUAN_RE.match(text.strip())
+    m = _YUAN_RE.match(ascii_digits(text.strip(), field=field))
     if not m:
         raise ValidationFailed(
             field,

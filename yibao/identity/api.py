@@ -14,6 +14,7 @@ from yibao.core import audit
 from yibao.core.auth import ANONYMOUS, act_as, needs
 from yibao.core.db import unit_of_work
 from yibao.core.errors import Unauthenticated
+from yibao.core.ratelimit import limits_of
 from yibao.identity import service
 
 router = APIRouter(prefix="/api/auth", tags=["auth"], route_class=UnitOfWorkRoute)
@@ -76,7 +77,13 @@ async def login(body: LoginIn, request: Request) -> TokenOut:
         # Its own unit of work: a failed attempt must be counted although the request fails.
         with unit_of_work(engine, principal=ANONYMOUS) as session:
             act_as(session, ANONYMOUS, **info)
-            return service.attempt_login(session, kind=body.kind, login=body.login, password=body.password)
+            return service.attempt_login(
+                session,
+                kind=body.kind,
+                login=body.login,
+                password=body.password,
+                limits=limits_of(request.app.state),
+            )
 
     result = await run_in_db_thread(request, attempt)
     if result.error is not None:
@@ -135,10 +142,14 @@ def create_client(body: ClientIn, session: Session = Depends(get_session)) -> di
     summary="设置或修改参保人密码 / set a person's password",
     openapi_extra=needs(service.SET_PASSWORD),
 )
-def set_password(id_number: str, body: PasswordIn, session: Session = Depends(get_session)) -> None:
-    """A person changes their own (with the current one); a clerk sets it at the counter after checking the ID."""
+def set_password(id_number: str, body: PasswordIn, request: Request, session: Session = Depends(get_session)) -> None:
+    """A person changes their own (with the current one), a clerk at the counter; other sessions end."""
     service.set_person_password(
-        session, id_number=id_number, new_password=body.new_password, current_password=body.current_password
+        session,
+        id_number=id_number,
+        new_password=body.new_password,
+        current_password=body.current_password,
+        keep_token=bearer_token(request),
     )
 
 

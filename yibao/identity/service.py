@@ -14,12 +14,15 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
-from yibao.core import auth
+from yibao.core import audit, auth
 from yibao.core.auth import Principal, Role, Scope, Subject, rule
 from yibao.core.errors import AppError, Conflict, Unauthenticated, ValidationFailed
 from yibao.core.ids import mask_id
+from yibao.core.ratelimit import AuthLimits
+from yibao.core.text import clean_name
 from yibao.identity.models import AuthToken, Identity
 from yibao.people import service as people
+from yibao.people.models import Person
 from yibao.people.regions import check_region
 
 # Operational settings, not policy (assumed): five wrong passwords in a row lock the login for
@@ -64,12 +67,35 @@ SET_PASSWORD = rule(
 )
 
 
+TOKEN_CHECK = rule(
+    "auth.token",
+    "令牌校验 / check a bearer token",
+    writes=False,
+    roles=_SIGNED_IN,  # whoever presents a token; audited when it is rejected
+)
+
+
 class Locked(AppError):
     """Too many wrong passwords in a row."""
 
     code = "auth.locked"
     http_status = 429
     exit_code = 6
+    retry_after = 0
+
+
+class RateLimited(AppError):
+    """Too many failed logins or rejected tokens just now, from this address or for this login."""
+
+    code = "auth.rate_limited"
+    http_status = 429
+    exit_code = 6
+
+    def __init__(self, seconds: int) -> None:
+        super().__init__(
+            f"失败次数过多，请{seconds}秒后再试", f"too many failed attempts: try again in {seconds} seconds"
+        )
+        self.retry_after = seconds
 
 
 def _now() -> datetime:
@@ -118,36 +144,54 @@ class LoginResult:
     error: AppError | None
 
 
+_INVALID_TOKEN = "auth.invalid_token"
 _WRONG = Unauthenticated("账号或密码错误", "wrong login or password", code="auth.wrong_credentials")
 
 
-def attempt_login(session: Session, *, kind: str, login: str, password: str) -> LoginResult:
-    """Check a password; count failures and lock after :data:`MAX_FAILURES` in a row."""
+def attempt_login(
+    session: Session, *, kind: str, login: str, password: str, limits: AuthLimits | None = None
+) -> LoginResult:
+    """Check a password; count failures, lock after :data:`MAX_FAILURES` in a row; audit every attempt.
+
+    With ``limits``, an address or a login with too many recent failures is refused before the check.
+    """
     if kind not in ("person", "staff"):
         raise ValidationFailed("kind", "登录类型应为 person 或 staff", "kind must be person or staff")
     if kind == "person":
         login = login.strip().upper()
     ident = session.scalar(select(Identity).where(Identity.kind == kind, Identity.login == login))
+    ip, key = _ip(session), f"{kind}:{login}"
+    wait = limits.retry_after(ip, key) if limits is not None else None
+    if wait is not None:
+        result = LoginResult(None, None, None, RateLimited(wait))
+    else:
+        result = _check_password(session, ident, password)
+        if result.error is not None and limits is not None:
+            limits.record(ip, key)
+    _audit_login(session, kind, login, ident, result)
+    return result
+
+
+def _check_password(session: Session, ident: Identity | None, password: str) -> LoginResult:
     now = _now()
     if ident is None or not ident.active or ident.password_hash is None:
         _verify(_DUMMY_HASH, password)
         return LoginResult(None, None, None, _WRONG)
     if ident.locked_until is not None and _aware(ident.locked_until) > now:
-        minutes = max(1, int((_aware(ident.locked_until) - now).total_seconds() // 60) + 1)
-        return LoginResult(
-            None,
-            None,
-            None,
-            Locked(
-                f"密码错误次数过多，账号已锁定，请{minutes}分钟后再试",
-                f"too many wrong passwords: locked, try again in {minutes} minutes",
-            ),
+        seconds = int((_aware(ident.locked_until) - now).total_seconds()) + 1
+        minutes = max(1, seconds // 60 + 1)
+        locked = Locked(
+            f"密码错误次数过多，账号已锁定，请{minutes}分钟后再试",
+            f"too many wrong passwords: locked, try again in {minutes} minutes",
         )
+        locked.retry_after = seconds
+        return LoginResult(None, None, None, locked)
     if not _verify(ident.password_hash, password):
         ident.failed_attempts += 1
         if ident.failed_attempts >= MAX_FAILURES:
             ident.locked_until = now + timedelta(minutes=LOCK_MINUTES)
             ident.failed_attempts = 0
+            end_sessions(session, ident.id)  # whoever is guessing may already hold a session
         session.flush()
         return LoginResult(None, None, None, _WRONG)
     ident.failed_attempts = 0
@@ -156,6 +200,44 @@ def attempt_login(session: Session, *, kind: str, login: str, password: str) -> 
         ident.password_hash = _hasher.hash(password)
     token, expires = _issue(session, ident, "session", timedelta(hours=SESSION_HOURS))
     return LoginResult(token, expires, principal_for(ident), None)
+
+
+def _ip(session: Session) -> str | None:
+    ip = (session.info.get("request") or {}).get("ip")
+    return str(ip) if ip else None
+
+
+def _subject(session: Session, ident: Identity | None) -> Subject | None:
+    """What an attempt concerns, for the audit log (and its auditors' regions)."""
+    if ident is None:
+        return None
+    if ident.person_id is not None:
+        person = session.get(Person, ident.person_id)
+        if person is not None:
+            return people.subject_of(session, person)
+    return Subject(regions=frozenset({ident.region}) if ident.region else frozenset())
+
+
+def _audit_login(session: Session, kind: str, login: str, ident: Identity | None, result: LoginResult) -> None:
+    """Every login attempt goes to the audit log; a person's login (their ID number) only masked."""
+    if result.error is None and ident is not None:
+        who = principal_for(ident)
+    else:
+        who = Principal(Role.ANONYMOUS, mask_id(login) if kind == "person" else login[:64], "")
+    outcome = "ok" if result.error is None else f"failed:{result.error.code}"
+    audit.note(
+        session, who, auth.RULES[LOGIN], _subject(session, ident), result.error is None, {"kind": kind}, outcome=outcome
+    )
+
+
+def end_sessions(session: Session, identity_id: int, *, keep: str | None = None) -> None:
+    """Revoke a login's sessions (not client API keys), except the one whose token is ``keep``."""
+    stmt = update(AuthToken).where(
+        AuthToken.identity_id == identity_id, AuthToken.purpose == "session", AuthToken.revoked_at.is_(None)
+    )
+    if keep is not None:
+        stmt = stmt.where(AuthToken.token_hash != token_hash(keep))
+    session.execute(stmt.values(revoked_at=_now()).execution_options(synchronize_session=False))
 
 
 def _verify(hashed: str, password: str) -> bool:
@@ -197,24 +279,49 @@ _TOKEN_LOOKUP = (
 )
 
 
-def principal_from_token(session: Session, token: str) -> Principal:
-    """The caller a bearer token belongs to, or :class:`Unauthenticated`."""
+def principal_from_token(session: Session, token: str, limits: AuthLimits | None = None) -> Principal:
+    """The caller a bearer token belongs to, or :class:`Unauthenticated` (audited, and counted in ``limits``).
+
+    A valid token always passes: an address over its limit (an office behind one address, one client
+    polling with a stale token) gets 429 for rejected tokens only, so the others there keep working.
+    """
     row = session.connection().execute(_TOKEN_LOOKUP, {"token_hash": token_hash(token)}).first()
-    expired = Unauthenticated("登录已失效，请重新登录", "the token is invalid or expired", code="auth.invalid_token")
     if row is None:
-        raise expired
-    if row.revoked_at is not None or not row.active or row.role == Role.SYSTEM.value:
-        raise expired  # the operator's full rights come only with the server's command line
-    if row.expires_at is not None and _aware(row.expires_at) <= _now():
-        raise expired
-    return Principal(
-        role=Role(row.role),
-        login=row.login,
-        name=row.name,
-        identity_id=row.id,
-        person_id=row.person_id,
-        region=row.region,
-    )
+        reason = "unknown"
+    elif row.revoked_at is not None:
+        reason = "revoked"
+    elif not row.active:
+        reason = "inactive"
+    elif row.role == Role.SYSTEM.value:
+        reason = "system"  # the operator's full rights come only with the server's command line
+    elif row.expires_at is not None and _aware(row.expires_at) <= _now():
+        reason = "expired"
+    else:
+        return Principal(
+            role=Role(row.role),
+            login=row.login,
+            name=row.name,
+            identity_id=row.id,
+            person_id=row.person_id,
+            region=row.region,
+        )
+    ident = session.get(Identity, row.id) if row is not None else None
+    ip = _ip(session)
+    wait = limits.retry_after(ip) if limits is not None else None
+    if wait is not None:
+        _audit_token(session, token, ident, reason, "failed:auth.rate_limited")
+        raise RateLimited(wait)
+    if limits is not None:
+        limits.record(ip)
+    _audit_token(session, token, ident, reason, f"failed:{_INVALID_TOKEN}")
+    raise Unauthenticated("登录已失效，请重新登录", "the token is invalid or expired", code=_INVALID_TOKEN)
+
+
+def _audit_token(session: Session, token: str, ident: Identity | None, reason: str, outcome: str) -> None:
+    """A rejected token in the audit log: whose it was if known, why, and a short fingerprint (never the token)."""
+    who = principal_for(ident) if ident is not None else None
+    detail = {"reason": reason, "token": token_hash(token)[:12]}
+    audit.note(session, who, auth.RULES[TOKEN_CHECK], _subject(session, ident), False, detail, outcome=outcome)
 
 
 def logout(session: Session, token: str) -> None:
@@ -255,7 +362,7 @@ def create_staff(session: Session, *, username: str, name: str, role: str, regio
     ident = Identity(
         kind="staff",
         login=username,
-        name=name.strip()[:64] or username,
+        name=clean_name(name) if name.strip() else username,
         role=role,
         region=region,
         password_hash=_hasher.hash(check_password(password)),
@@ -281,7 +388,7 @@ def create_client(session: Session, *, kind: str, code: str, name: str, region: 
     ident = Identity(
         kind=kind,
         login=code,
-        name=name.strip()[:64] or code,
+        name=clean_name(name) if name.strip() else code,
         role=kind,
         region=region,
         failed_attempts=0,
@@ -301,9 +408,18 @@ def _unique(session: Session, kind: str, login: str) -> None:
 
 
 def set_person_password(
-    session: Session, *, id_number: str, new_password: str, current_password: str | None = None
+    session: Session,
+    *,
+    id_number: str,
+    new_password: str,
+    current_password: str | None = None,
+    keep_token: str | None = None,
 ) -> None:
-    """A person changes their password (with the current one), or a clerk sets it at the counter."""
+    """A person changes their password (with the current one), or a clerk sets it at the counter.
+
+    Every other session of the login ends: a person changing it keeps only the session they changed it
+    in (``keep_token``); a reset at the counter ends them all.
+    """
     person = people.get_person(session, id_number)
     p = auth.authorize(session, SET_PASSWORD, people.subject_of(session, person))
     check_password(new_password)
@@ -329,3 +445,4 @@ def set_person_password(
     ident.failed_attempts = 0
     ident.locked_until = None
     session.flush()
+    end_sessions(session, ident.id, keep=keep_token if p.role is Role.PERSON else None)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from fastapi import APIRouter, Depends
@@ -10,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from yibao.api.deps import UnitOfWorkRoute, get_session
 from yibao.core.auth import needs, sees_full_ids
+from yibao.core.dates import today
 from yibao.core.ids import mask_id
 from yibao.people import service
 from yibao.people.models import Relation, Scheme, Status
@@ -44,7 +44,7 @@ def _enrolled(session: Session, e: service.Enrolled) -> PersonOut:
 def register_resident(body: ResidentIn, session: Session = Depends(get_session)) -> PersonOut:
     """Register a resident, for oneself or on someone's behalf."""
     return _enrolled(
-        session, service.register_resident(session, **body.model_dump(exclude={"on"}), on=body.on or date.today())
+        session, service.register_resident(session, **body.model_dump(exclude={"on"}), on=body.on or today())
     )
 
 
@@ -58,7 +58,7 @@ def register_resident(body: ResidentIn, session: Session = Depends(get_session))
 def register_student(body: StudentIn, session: Session = Depends(get_session)) -> PersonOut:
     """Register a student of a provincial university in Kunming."""
     return _enrolled(
-        session, service.register_student(session, **body.model_dump(exclude={"on"}), on=body.on or date.today())
+        session, service.register_student(session, **body.model_dump(exclude={"on"}), on=body.on or today())
     )
 
 
@@ -72,7 +72,7 @@ def register_student(body: StudentIn, session: Session = Depends(get_session)) -
 def register_newborn(body: NewbornIn, session: Session = Depends(get_session)) -> PersonOut:
     """Register a newborn (cover from birth when within three months)."""
     return _enrolled(
-        session, service.register_newborn(session, **body.model_dump(exclude={"on"}), on=body.on or date.today())
+        session, service.register_newborn(session, **body.model_dump(exclude={"on"}), on=body.on or today())
     )
 
 
@@ -85,9 +85,7 @@ def register_newborn(body: NewbornIn, session: Session = Depends(get_session)) -
 )
 def enrol_employee(body: EmployeeIn, session: Session = Depends(get_session)) -> PersonOut:
     """Enrol an employee (or a flexible worker)."""
-    return _enrolled(
-        session, service.enrol_employee(session, **body.model_dump(exclude={"on"}), on=body.on or date.today())
-    )
+    return _enrolled(session, service.enrol_employee(session, **body.model_dump(exclude={"on"}), on=body.on or today()))
 
 
 def _view(session: Session, id_number: str) -> PersonOut:

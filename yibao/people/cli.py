@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from yibao.cli.common import exits_on_app_error
-from yibao.core.dates import parse_date
+from yibao.core.dates import parse_date, today
 from yibao.core.db import unit_of_work
 from yibao.core.ids import mask_id
 from yibao.people import service
@@ -26,7 +26,7 @@ On = Annotated[str | None, typer.Option("--on", help="登记日期，默认今�
 
 
 def _day(on: str | None) -> date:
-    return parse_date(on, field="on") if on else date.today()
+    return parse_date(on, field="on") if on else today()
 
 
 def _show(p: PersonOut, as_json: bool) -> None:

@@ -7,6 +7,7 @@ region code.
 from __future__ import annotations
 
 from yibao.core.errors import ValidationFailed
+from yibao.core.text import ascii_digits
 
 PROVINCE = "530000"
 
@@ -34,6 +35,7 @@ REGIONS: dict[str, str] = {
 def check_region(code: str, *, field: str = "region") -> str:
     """A Yunnan pooling-region code, or a clear error."""
     if code not in REGIONS:
+        ascii_digits(code, field=field)  # "５３０１００" is refused as such, not as an unknown region
         raise ValidationFailed(
             field,
             f"{code!r} 不是云南省的统筹区代码（如 530100 昆明市）",

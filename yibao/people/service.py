@@ -6,8 +6,9 @@ refused request leaves nothing half-written.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import bindparam, or_, select
@@ -15,8 +16,10 @@ from sqlalchemy.orm import Session
 
 from yibao.core import auth
 from yibao.core.auth import Role, Scope, Subject, rule
+from yibao.core.dates import today
 from yibao.core.errors import AppError, Conflict, Forbidden, NotFound, ValidationFailed
 from yibao.core.ids import IdNumber, parse_id_number
+from yibao.core.text import ascii_digits, clean_name
 from yibao.engine.common import benefit_start
 from yibao.people.models import (
     INVERSE,
@@ -48,6 +51,7 @@ SCHOOLS = (
 )
 
 REGISTRATION_CHANNELS = ("banshitong_app", "agency_counter", "batch_import")
+BACKDATE_DAYS = "enrolment.backdate_days"
 
 
 # Who may do what with people's records (see yibao.core.auth).
@@ -155,16 +159,46 @@ class Enrolled:
 
 
 def _name(name: str) -> str:
-    name = name.strip()
-    if not name or len(name) > 64:
-        raise ValidationFailed("name", "姓名不能为空，最多64个字", "name must be 1 to 64 characters")
-    return name
+    return clean_name(name, field="name")
+
+
+def effective_date(session: Session, on: date, *, pack: Pack | None = None, field: str = "on") -> date:
+    """An enrolment's date: a person's is today; staff may backdate it within the pack's window; never ahead.
+
+    The operator at the server's command line (importing history) may go back further, but not before
+    the pack's rules begin: a date without rules in force is refused for everyone.
+    """
+    pack = pack or get_pack()
+    now = today()
+    if on > now:
+        raise ValidationFailed(field, f"登记日期 {on} 不能晚于今天", f"the enrolment date {on} is after today")
+    if not pack.at(on).has(BACKDATE_DAYS):
+        raise ValidationFailed(
+            field,
+            f"登记日期 {on} 早于本系统政策参数的起始日期",
+            f"the enrolment date {on} is before any policy in force",
+        )
+    caller = auth.principal_of(session)
+    if caller is None or caller.role is Role.SYSTEM:
+        return on
+    if caller.role is Role.PERSON:
+        if on != now:
+            raise ValidationFailed(field, "参保人本人登记的登记日期为当天", "a person's own enrolment is dated today")
+        return on
+    days = pack.at(now).get(BACKDATE_DAYS).value
+    if on < now - timedelta(days=days):
+        raise ValidationFailed(
+            field,
+            f"登记日期最多可追溯{days}天（{now - timedelta(days=days)} 起）",
+            f"an enrolment may be backdated by at most {days} days (from {now - timedelta(days=days)})",
+        )
+    return on
 
 
 def _phone(phone: str | None) -> str | None:
     if phone is None or phone == "":
         return None
-    if not (phone.isdigit() and len(phone) == 11 and phone.startswith("1")):
+    if not re.fullmatch(r"1[0-9]{10}", ascii_digits(phone, field="phone")):
         raise ValidationFailed("phone", "手机号应为以1开头的11位数字", "a mobile number has 11 digits starting with 1")
     return phone
 
@@ -294,6 +328,7 @@ def register_resident(
     """城乡居民医保参保登记, for oneself or on someone's behalf (代办: whoever did it is recorded)."""
     idn = parse_id_number(id_number)
     _check(region=region, channel=channel, name=name, phone=phone)
+    on = effective_date(session, on)
     if on_behalf_by is not None:
         on_behalf_by = parse_id_number(on_behalf_by, field="on_behalf_by").value
     on_behalf_by = _registrant(session, region, idn.value, on_behalf_by, REGISTER)
@@ -332,6 +367,7 @@ def register_student(
         raise ValidationFailed("school", "请选择省属在昆高校", "choose one of the provincial universities in Kunming")
     idn = parse_id_number(id_number)
     _check(region="530100", channel="banshitong_app", name=name, phone=phone)
+    on = effective_date(session, on)
     registrant = _registrant(session, "530100", idn.value, None, REGISTER)
     person = _upsert_person(session, idn, name=name, sex=None, birth_date=None, phone=phone)
     record = _enrol(
@@ -370,6 +406,13 @@ def register_newborn(
         raise Forbidden("新生儿须由监护人本人登记", "a newborn is registered by the guardian", code="auth.forbidden")
     if on < idn.birth_date:
         raise ValidationFailed("on", "登记日期早于出生日期", "registration date is before the birth date")
+    on = effective_date(session, on, pack=pack)
+    if guardian.value == idn.value or find_person(session, guardian.value) is None:
+        raise ValidationFailed(
+            "guardian_id_number",
+            "监护人须已登记参保信息（且不是新生儿本人），请先为监护人办理登记",
+            "the guardian must be on file (and not the newborn): register the guardian first",
+        )
     view = (pack or get_pack()).at(on)
     window = view.get("resident.newborn.enrolment_window_months").value
     person = _upsert_person(session, idn, name=name, sex=None, birth_date=None, phone=None)
@@ -411,6 +454,9 @@ def enrol_employee(
         )
     idn = parse_id_number(id_number)
     _check(region=region, channel="agency_counter", name=name, phone=phone)
+    if employer is not None:
+        employer = clean_name(employer, field="employer")
+    on = effective_date(session, on)
     _enrolling(session, ENROL_EMPLOYEE, idn.value, region)
     actor = _actor(session, actor)
     person = _upsert_person(session, idn, name=name, sex=None, birth_date=None, phone=phone)

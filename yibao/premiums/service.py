@@ -24,6 +24,7 @@ from yibao.core.dates import local_date, utc_iso
 from yibao.core.errors import AppError, Conflict, Forbidden, NotFound, ValidationFailed
 from yibao.core.ids import parse_id_number
 from yibao.core.money import format_yuan
+from yibao.core.text import clean_name
 from yibao.people.models import InsuranceRecord, Person, Scheme, Status
 from yibao.people.regions import REGIONS, agency_name, check_region
 from yibao.people.service import find_person, require, subject_of
@@ -62,8 +63,11 @@ class PremiumRefused(AppError):
     http_status = 422
     exit_code = 5
 
-    def __init__(self, code: str, zh: str, en: str, remedy_zh: str, remedy_en: str) -> None:
-        super().__init__(zh, en, code=code, details={"remedy": remedy_zh, "remedy_en": remedy_en})
+    def __init__(
+        self, code: str, zh: str, en: str, remedy_zh: str, remedy_en: str, *, field: str | None = None
+    ) -> None:
+        details = {"remedy": remedy_zh, "remedy_en": remedy_en} | ({"field": field} if field else {})
+        super().__init__(zh, en, code=code, details=details)
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,6 +219,9 @@ def _new_payment(session: Session, req: PaymentRequest, fingerprint: str, now: d
         )
     insured_idn = parse_id_number(req.insured_id_number, field="insured_id_number")
     payer_idn = parse_id_number(req.payer_id_number or insured_idn.value, field="payer_id_number")
+    insured_name = clean_name(req.insured_name, field="insured_name")
+    if req.payer_name:
+        clean_name(req.payer_name, field="payer_name")
     check_region(req.region)
     person = find_person(session, insured_idn.value)
     record = None
@@ -233,7 +240,7 @@ def _new_payment(session: Session, req: PaymentRequest, fingerprint: str, now: d
             "bring the ID card and household register to the township (street) social-security centre to correct "
             "the registration, then pay",
         )
-    if person.name != req.insured_name.strip():
+    if person.name != insured_name:
         raise PremiumRefused(
             "premium.name_mismatch",
             "缴费人姓名与身份证号不符",
@@ -283,6 +290,7 @@ def _new_payment(session: Session, req: PaymentRequest, fingerprint: str, now: d
             f"the {req.year} premium is {format_yuan(year.amount)} yuan",
             "请按缴费标准缴纳",
             "pay the standard amount",
+            field="amount",
         )
     payer_name = (req.payer_name or "").strip() or person.name
     if payer_idn.value != insured_idn.value and not req.payer_name:
