@@ -29,8 +29,3 @@ def serve(
         port=port or settings.port,
         reload=reload,
     )
-
-
-def register(app: typer.Typer) -> None:
-    """Add ``serve`` to the main CLI."""
-    app.command("serve")(serve)
