@@ -27,5 +27,6 @@ def test_seed_once(session: Session) -> None:
     # 3 x 250.00 credited, 350.00 paid for the father
     assert accounts.balance(session, ids["zhang_wei"])["balance"] == "400.00"
     assert accounts.bindings_of(session, ids["zhang_lao"])[0]["status"] == "active"
+    assert accounts.cross_region_bindings(session) == []  # every demo binding stays in one pooling region
     assert premiums.payments_for_insured(session, ids["chen_gang"]) == []
     assert session.scalar(select(func.count()).select_from(InsuranceRecord)) >= len(ids)

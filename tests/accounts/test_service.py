@@ -326,3 +326,110 @@ def test_single_amount_limits(session: Session) -> None:
         service.pay(session, service.Payment(idn, most_out + 1, "designated_pharmacy", "药店"), source="his", key="y")
     assert err.value.field == "amount"
     assert service.balance(session, idn)["balance"] == format_yuan(most_in)
+
+
+def _bind_parent(session: Session, holder: str, parent: str) -> None:
+    service.bind(
+        session,
+        holder_id_number=holder,
+        relative_id_number=parent,
+        relation=Relation.PARENT,
+        commitment_signed=True,
+        channel="yunnan_yibao_miniapp",
+    )
+
+
+@pytest.mark.parametrize(("funded", "paid"), [(35_000, False), (35_001, True)])
+def test_relative_premium_needs_a_balance_greater_than_the_premium(session: Session, funded: int, paid: bool) -> None:
+    # Seed 000: 余额应大于城乡居民医保个人缴费金额,否则缴费将失败 — a balance equal to the 350.00 premium fails.
+    holder = create_employee(session, funded=funded)
+    mother = create_resident(session, name="母亲", born=date(1950, 5, 5), sex="F", on=date(2022, 9, 2))
+    _bind_parent(session, holder, mother)
+
+    def pay() -> None:
+        service.pay_relative_premium(
+            session,
+            holder_id_number=holder,
+            relative_id_number=mother,
+            relative_name="母亲",
+            year=2023,
+            key="k",
+            now=NOW,
+        )
+
+    if paid:
+        pay()
+        assert service.balance(session, holder)["balance"] == "0.01"
+        return
+    with pytest.raises(ledger.InsufficientBalance) as err:
+        pay()
+    assert "应大于" in err.value.message_zh
+    assert premiums.payments_for_insured(session, mother) == []
+    assert service.balance(session, holder)["balance"] == "350.00"
+
+
+def test_binding_only_within_one_pooling_region(session: Session) -> None:
+    holder = create_employee(session, funded=100_000)  # Kunming, 530100
+    dali = create_resident(session, name="大理母亲", region="532900", born=date(1950, 5, 5), sex="F")
+    with pytest.raises(service.UseRefused) as err:
+        _bind_parent(session, holder, dali)
+    assert err.value.code == "accounts.cross_region"
+    assert "不支持跨统筹区" in err.value.message_zh
+    assert service.bindings_of(session, holder) == []
+    assert people.relation_between(session, holder, dali) is None  # nothing half-written
+    kunming = create_resident(session, name="昆明父亲", born=date(1948, 5, 5))
+    _bind_parent(session, holder, kunming)
+    assert service.cross_region_bindings(session) == []
+    # The father moves to Dali: the binding is now across regions; it is listed and cannot be used.
+    people.move_agency(session, id_number=kunming, scheme=Scheme.RESIDENT, region="532900", reason="迁居", actor="c")
+    listed = service.cross_region_bindings(session)
+    assert [(b["holder_region"], b["user_regions"]) for b in listed] == [("530100", ["532900"])]
+    with pytest.raises(service.UseRefused) as err:
+        service.pay(
+            session, service.Payment(holder, 1_000, "designated_pharmacy", "药店", kunming), source="s", key="x1"
+        )
+    assert err.value.code == "accounts.cross_region"
+
+
+@pytest.mark.parametrize("category", ["critical_illness_supplement_premium", "flexible_worker_premium"])
+def test_holder_premiums_from_the_2011_notice(session: Session, category: str) -> None:
+    flexible = new_id(born=date(1985, 1, 1))
+    people.enrol_employee(
+        session, id_number=flexible, name="灵活", region="530100", on=date(2020, 1, 1), employer=None, flexible=True
+    )
+    service.credit_contribution(session, id_number=flexible, amount=50_000, period="2022-09", source="t", key="c")
+    service.pay(session, service.Payment(flexible, 20_000, category, "昆明市医保局"), source="s", key="own")
+    assert service.balance(session, flexible)["balance"] == "300.00"
+    assert service.statement(session, flexible, kind="spending")["items"][0]["category"] == category
+    # Holder only: a bound relative's premium of this kind is refused.
+    mother = create_resident(session, name="母亲", born=date(1950, 5, 5), sex="F")
+    _bind_parent(session, flexible, mother)
+    with pytest.raises(service.UseRefused) as err:
+        service.pay(session, service.Payment(flexible, 100, category, "x", mother), source="s", key="rel")
+    assert err.value.code == "accounts.holder_only"
+
+
+def test_flexible_worker_premium_needs_a_flexible_worker(session: Session) -> None:
+    employee = create_employee(session, funded=50_000)
+    with pytest.raises(service.UseRefused) as err:
+        service.pay(session, service.Payment(employee, 100, "flexible_worker_premium", "x"), source="s", key="f")
+    assert err.value.code == "accounts.not_flexible_worker"
+
+
+def test_vaccination_stays_excluded(session: Session) -> None:
+    # The 2011 notice lets relatives' vaccination be paid; seed 000 forbids public-health costs.
+    holder = create_employee(session, funded=50_000)
+    child = create_resident(session, name="孩子", born=date(2015, 1, 1))
+    service.bind(
+        session,
+        holder_id_number=holder,
+        relative_id_number=child,
+        relation=Relation.CHILD,
+        commitment_signed=True,
+        channel="yunnan_yibao_miniapp",
+    )
+    for who, key in ((child, "v1"), (None, "v2")):
+        with pytest.raises(service.UseRefused) as err:
+            service.pay(session, service.Payment(holder, 100, "vaccination", "社区医院", who), source="s", key=key)
+        assert err.value.code == "accounts.excluded_use"
+    assert service.balance(session, holder)["balance"] == "500.00"

@@ -114,3 +114,18 @@ def test_accounts_commands(cli_db: str) -> None:
     assert json.loads(out)["amount"] == "1487.70"
     code, out = run("accounts", "verify", "--json")
     assert code == 0 and json.loads(out)["ok"] is True
+
+
+def test_accounts_cross_region_bindings(cli_db: str) -> None:
+    holder, rel = new_id(), new_id()
+    run("people", "enrol-employee", "--id-number", holder, "--name", "甲", "--region", "530100", "--employer", "某公司")
+    run("people", "register-resident", "--id-number", rel, "--name", "乙", "--region", "530100")
+    code, out = run("accounts", "bind", holder, rel, "--relation", "sibling", "--sign-commitment", "--json")
+    assert code == 0, out
+    code, out = run("accounts", "cross-region-bindings")
+    assert code == 0 and "没有跨统筹区" in out
+    code, out = run("people", "move", rel, "--scheme", "resident", "--region", "532900", "--reason", "迁居大理")
+    assert code == 0, out
+    code, out = run("accounts", "cross-region-bindings", "--json")
+    rows = json.loads(out)
+    assert code == 0 and [(r["holder_region"], r["user_regions"]) for r in rows] == [("530100", ["532900"])]

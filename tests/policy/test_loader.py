@@ -196,3 +196,14 @@ def test_real_pack_loads_with_demo_overlay() -> None:
     pack = load_pack("yunnan", overlays=[OVERLAYS_DIR / "demo.yaml"])
     assert pack.overlays == ("demo",)
     assert len(pack.parameters) >= 50
+
+
+def test_libyaml_and_pure_python_parsers_load_the_same_pack(monkeypatch: pytest.MonkeyPatch) -> None:
+    import yaml
+
+    from yibao.policy import loader
+
+    fast = load_pack(overlays=[OVERLAYS_DIR / "demo.yaml"])
+    monkeypatch.setattr(loader, "_LOADER", yaml.SafeLoader)
+    slow = load_pack(overlays=[OVERLAYS_DIR / "demo.yaml"])
+    assert fast.parameters == slow.parameters and fast.parameters is not slow.parameters

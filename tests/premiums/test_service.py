@@ -147,3 +147,87 @@ def test_unknown_channel(session: Session) -> None:
     with pytest.raises(ValidationFailed) as err:
         service.pay_premium(session, req(idn, channel="cash_in_envelope"), now=IN_PERIOD)
     assert err.value.field == "channel"
+
+
+@pytest.mark.parametrize(
+    ("day", "year"),
+    [
+        (date(2021, 10, 1), 2022),  # first day of the Oct-Sep year 2021-10..2022-09
+        (date(2022, 9, 30), 2022),  # its last day
+        (date(2022, 10, 1), 2023),  # the short year 2022-10..2022-12, paid with the 2023 contribution
+        (date(2022, 12, 31), 2023),
+        (date(2023, 1, 1), 2023),  # calendar years from 2023
+        (date(2023, 12, 31), 2023),
+        (date(2024, 1, 1), 2024),
+    ],
+)
+def test_contribution_year_of_a_date_of_service(day: date, year: int) -> None:
+    assert service.contribution_year_for(day) == year
+
+
+def _paid_resident(session: Session, year: int) -> str:
+    idn = create_resident(session, on=date(2021, 9, 2))
+    if year == 2023:
+        service.pay_premium(session, req(idn), now=IN_PERIOD)
+        return idn
+    # The pack's channels start in 2022, after the 2022 collection period: store that year's payment as it stands.
+    session.add(
+        PremiumPayment(
+            receipt_no=f"YB2022-{idn}",
+            insured_id=people.get_person(session, idn).id,
+            payer_id_number=idn,
+            payer_name="张三",
+            scheme="resident",
+            year=year,
+            amount=service.contribution_year(year).amount,
+            region_code="530100",
+            channel="bank_counter",
+            idempotency_key=f"y{year}-{idn}",
+            request_hash="-",
+            paid_at=datetime(2021, 10, 8, 2, 0, tzinfo=UTC),
+        )
+    )
+    session.flush()
+    return idn
+
+
+@pytest.mark.parametrize(
+    ("paid", "day", "ok"),
+    [
+        (2023, date(2023, 6, 1), True),
+        (2023, date(2022, 11, 20), True),
+        (2023, date(2022, 9, 30), False),  # still the 2022 year: unpaid
+        (2023, date(2024, 1, 2), False),
+        (2022, date(2022, 3, 1), True),
+        (2022, date(2022, 10, 1), False),
+    ],
+)
+def test_benefits_need_the_years_contribution_paid(session: Session, paid: int, day: date, ok: bool) -> None:
+    idn = _paid_resident(session, paid)
+    person = people.get_person(session, idn)
+    if ok:
+        assert service.require_paid_contribution(session, person, Scheme.RESIDENT, day) == paid
+        return
+    with pytest.raises(service.ContributionUnpaid) as err:
+        service.require_paid_contribution(session, person, Scheme.RESIDENT, day)
+    year = service.contribution_year_for(day)
+    assert err.value.code == "benefit.contribution_unpaid" and err.value.details["year"] == year
+    assert f"{year} 年度" in err.value.message_zh and str(year) in err.value.message_en
+
+
+def test_an_unpaid_resident_is_refused_and_an_employee_needs_a_normal_record(session: Session) -> None:
+    unpaid = people.get_person(session, create_resident(session))
+    with pytest.raises(service.ContributionUnpaid):
+        service.require_paid_contribution(session, unpaid, Scheme.RESIDENT, date(2023, 3, 1))
+    idn = new_id(born=date(1980, 1, 1))
+    people.enrol_employee(session, id_number=idn, name="职工", region="530100", on=date(2022, 5, 1), employer="某公司")
+    worker = people.get_person(session, idn)
+    assert service.require_paid_contribution(session, worker, Scheme.EMPLOYEE, date(2023, 3, 1)) == 2023
+    with pytest.raises(service.ContributionUnpaid):  # before the record's benefits start
+        service.require_paid_contribution(session, worker, Scheme.EMPLOYEE, date(2022, 4, 30))
+    with pytest.raises(service.ContributionUnpaid):  # an employee record does not pay the resident year
+        service.require_paid_contribution(session, worker, Scheme.RESIDENT, date(2023, 3, 1))
+    people.change_status(session, id_number=idn, scheme=Scheme.EMPLOYEE, to=Status.SUSPENDED, reason="欠费", actor="c")
+    with pytest.raises(service.ContributionUnpaid) as err:
+        service.require_paid_contribution(session, worker, Scheme.EMPLOYEE, date(2023, 3, 1))
+    assert err.value.details == {"year": 2023, "scheme": "employee", "date_of_service": "2023-03-01"}

@@ -172,6 +172,18 @@ def bindings(id_number: str, as_json: Json = False) -> None:
         _out(service.bindings_of(s, id_number), as_json)
 
 
+@app.command("cross-region-bindings")
+@exits_on_app_error
+def cross_region_bindings(as_json: Json = False) -> None:
+    """列出跨统筹区的有效共济绑定（须解除）/ active bindings across pooling regions (to be ended)."""
+    with unit_of_work() as s:
+        rows = service.cross_region_bindings(s)
+    if rows or as_json:
+        _out(rows, as_json)
+    else:
+        console.print("没有跨统筹区的共济绑定 / no binding crosses pooling regions")
+
+
 @app.command("relative-premium")
 @exits_on_app_error
 def relative_premium(

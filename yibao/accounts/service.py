@@ -33,6 +33,7 @@ from yibao.core.money import format_yuan, mul_ratio
 from yibao.core.text import clean_name
 from yibao.people import service as people
 from yibao.people.models import InsuranceRecord, Person, Relation, Scheme, Status
+from yibao.people.regions import REGIONS
 from yibao.policy.loader import get_pack
 from yibao.policy.model import Pack, PolicyView
 from yibao.premiums import service as premiums
@@ -46,7 +47,13 @@ class UseRefused(AppError):
 
 
 _PERIOD_BACK = "employee.account.credit_period_months_back"
-_PREMIUM_USES = {"resident_premium", "large_amount_subsidy_premium", "long_term_care_premium"}
+_PREMIUM_USES = {
+    "resident_premium",
+    "large_amount_subsidy_premium",
+    "long_term_care_premium",
+    "critical_illness_supplement_premium",
+    "flexible_worker_premium",
+}
 _INSURANCE_USES = {"commercial_health_insurance"}
 # Uses a bound close relative may make of the holder's account (seed 000: 近亲属 costs at designated
 # hospitals and pharmacies, and their resident premiums).
@@ -93,6 +100,13 @@ RENEW = rule(
     writes=True,
     finance=Scope.REGION,
     service=Scope.ANY,
+)
+CROSS_REGION = rule(
+    "accounts.bindings.cross_region",
+    "列出跨统筹区的共济绑定 / list sharing bindings across pooling regions",
+    writes=False,
+    clerk=Scope.REGION,
+    auditor=Scope.REGION,
 )
 VERIFY = rule(
     "accounts.verify", "核对账簿 / verify the ledger", writes=False, finance=Scope.REGION, auditor=Scope.REGION
@@ -243,7 +257,7 @@ def pay(session: Session, p: Payment, *, source: str, key: str, pack: Pack | Non
         beneficiary = people.get_person(session, p.beneficiary_id_number)
     _at_most(p.amount, view, "employee.account.max_single_payment", "支付", "payment")
     clean_name(p.institution, field="institution")
-    purpose = _check_use(session, view, p.category, holder, beneficiary)
+    purpose = _check_use(session, view, p.category, holder, record, beneficiary)
     body = {
         "op": "pay",
         "holder": holder.id,
@@ -263,9 +277,13 @@ def pay(session: Session, p: Payment, *, source: str, key: str, pack: Pack | Non
     return ledger.pay_once(session, payment, source=source, key=key, body=body)
 
 
-def _check_use(session: Session, view: PolicyView, category: str, holder: Person, beneficiary: Person) -> Purpose:
-    excluded = _codes(view, "employee.account.excluded_uses") | _codes(
-        view, "employee.account.daily_use_goods_excluded"
+def _check_use(
+    session: Session, view: PolicyView, category: str, holder: Person, record: InsuranceRecord, beneficiary: Person
+) -> Purpose:
+    excluded = (
+        _codes(view, "employee.account.excluded_uses")
+        | _codes(view, "employee.account.daily_use_goods_excluded")
+        | _codes(view, "employee.account.vaccination_excluded")
     )
     if category in excluded:
         raise UseRefused(
@@ -273,9 +291,19 @@ def _check_use(session: Session, view: PolicyView, category: str, holder: Person
             f"the personal account may not pay for {category}",
             code="accounts.excluded_use",
         )
-    allowed = _codes(view, "employee.account.allowed_uses") | _codes(view, "employee.account.notice_2011_items")
+    allowed = (
+        _codes(view, "employee.account.allowed_uses")
+        | _codes(view, "employee.account.notice_2011_items")
+        | _codes(view, "employee.account.notice_2011_premiums")
+    )
     if category not in allowed:
         raise ValidationFailed("category", f"未知的支出类别 {category!r}", f"unknown category {category!r}")
+    if category == "flexible_worker_premium" and not record.flexible:
+        raise UseRefused(
+            "持卡人不是以灵活就业人员身份参加职工医保",
+            "the holder is not insured as a flexible worker",
+            code="accounts.not_flexible_worker",
+        )
     if beneficiary.id != holder.id:
         if category not in _RELATIVE_USES:
             raise UseRefused(
@@ -287,6 +315,7 @@ def _check_use(session: Session, view: PolicyView, category: str, holder: Person
                 "the relative has no sharing binding with this account",
                 code="accounts.no_binding",
             )
+        _same_pooling_region(session, view, record, beneficiary)
     if category in _PREMIUM_USES:
         return Purpose.PREMIUMS
     if category in _INSURANCE_USES:
@@ -306,6 +335,59 @@ def active_binding(session: Session, holder_id: int, relative_id: int) -> Sharin
             SharingBinding.status == "active",
         )
     )
+
+
+def _regions(session: Session, person: Person) -> list[str]:
+    return sorted({r.region_code for r in people.records_of(session, person)})
+
+
+def _same_pooling_region(session: Session, view: PolicyView, record: InsuranceRecord, relative: Person) -> None:
+    """Refuse sharing across pooling regions: the relative must be insured where the holder's account is."""
+    rule_ = view.get("employee.account.sharing_region")
+    regions = _regions(session, relative)
+    if record.region_code in regions:
+        return
+    there = "、".join(REGIONS.get(r, r) for r in regions) or "无参保记录"
+    raise UseRefused(
+        f"持卡人在{REGIONS.get(record.region_code, record.region_code)}参保，使用人在{there}参保："
+        "不支持跨统筹区的医保个人账户家庭共济",
+        f"the holder is insured in {record.region_code}, the user in {', '.join(regions) or 'no region'}: "
+        "sharing across pooling regions is not supported",
+        code="accounts.cross_region",
+        details={"holder_region": record.region_code, "user_regions": regions, "quote": rule_.citation.quote},
+    )
+
+
+def cross_region_bindings(session: Session) -> list[dict[str, Any]]:
+    """Active bindings whose holder and user are insured in different pooling regions (to be ended)."""
+    auth.authorize(session, CROSS_REGION)
+    out = []
+    for b in session.scalars(
+        select(SharingBinding).where(SharingBinding.status == "active").order_by(SharingBinding.id)
+    ):
+        h, r = session.get(Person, b.holder_id), session.get(Person, b.relative_id)
+        assert h is not None and r is not None
+        record = session.scalar(
+            select(InsuranceRecord).where(
+                InsuranceRecord.person_id == h.id, InsuranceRecord.scheme == Scheme.EMPLOYEE.value
+            )
+        )
+        user_regions = _regions(session, r)
+        holder_region = record.region_code if record is not None else None
+        if holder_region in user_regions:
+            continue
+        out.append(
+            {
+                "binding_id": b.id,
+                "holder": {"name": h.name, "id_number": mask_id(h.id_number)},
+                "user": {"name": r.name, "id_number": mask_id(r.id_number)},
+                "relation": b.relation,
+                "holder_region": holder_region,
+                "user_regions": user_regions,
+                "bound_at": utc_iso(b.bound_at),
+            }
+        )
+    return out
 
 
 def bind(
@@ -334,13 +416,14 @@ def bind(
     if relative.id == holder.id:
         raise ValidationFailed("relative_id_number", "不能与本人绑定", "a holder cannot bind themself")
     relative_records = people.records_of(session, relative)
-    # Both insured in Yunnan and in normal status (seed 000: 不支持跨统筹区...省外).
+    # Both insured in Yunnan and in normal status (seed 000: 仅支持云南省内的参保人员绑定).
     if not _normal(record) or not any(_normal(r) for r in relative_records):
         raise UseRefused(
             "绑定双方须在云南省内参保且为正常参保状态",
             "both must be insured in Yunnan in normal status",
             code="accounts.not_normal",
         )
+    _same_pooling_region(session, view, record, relative)
     declared = people.relation_between(session, holder.id_number, relative.id_number)
     if declared is None:
         people.declare_relation(
@@ -456,8 +539,12 @@ def pay_relative_premium(
             code="accounts.not_normal",
         )
     assert resident is not None
-    if active_binding(session, holder.id, relative.id) is None and relative.id != holder.id:
-        raise UseRefused("须先办理个账共济授权", "a sharing binding is required", code="accounts.no_binding")
+    view = pack.at(local_date(now))
+    if relative.id != holder.id:
+        if active_binding(session, holder.id, relative.id) is None:
+            raise UseRefused("须先办理个账共济授权", "a sharing binding is required", code="accounts.no_binding")
+        _same_pooling_region(session, view, record, relative)
+    amount = premiums.contribution_year(year, pack).amount
     with session.begin_nested():
         receipt = premiums.pay_premium(
             session,
@@ -480,18 +567,35 @@ def pay_relative_premium(
             select(JournalEntry).where(JournalEntry.reference == receipt["receipt_no"], JournalEntry.kind == "payment")
         )
         if entry is None:  # not a replay: move the money now (refused together with the receipt if short)
+            _balance_greater_than(session, view, holder.id, amount)
             ledger.transfer(
                 session,
                 kind="payment",
                 source=ledger.member_account(session, holder.id),
                 target=ledger.system_account(session, Purpose.PREMIUMS, holder.id),
-                amount=premiums.contribution_year(year, pack).amount,
+                amount=amount,
+                # "Greater than": at least one fen must stay, checked in the same guarded statement.
+                keep=1,
                 member_id=holder.id,
                 category="resident_premium",
                 beneficiary_id=relative.id,
                 reference=receipt["receipt_no"],
             )
     return receipt
+
+
+def _balance_greater_than(session: Session, view: PolicyView, holder_id: int, amount: int) -> None:
+    """Seed 000: the balance must be greater than the premium; an equal balance fails (nothing moves)."""
+    rule_ = view.get("employee.account.relative_premium_balance")
+    acc = ledger.member_account(session, holder_id)
+    session.refresh(acc)
+    if acc.status == "open" and acc.balance <= amount:
+        raise ledger.InsufficientBalance(
+            f"个人账户余额 {format_yuan(acc.balance)} 元，应大于城乡居民医保个人缴费金额 {format_yuan(amount)} 元，"
+            "否则缴费将失败",
+            f"the balance ({format_yuan(acc.balance)}) must be greater than the premium ({format_yuan(amount)})",
+            details={"quote": rule_.citation.quote},
+        )
 
 
 # ---- commercial critical-illness insurance ----------------------------------------------

@@ -48,8 +48,3 @@ def serve(
         # Keep-alive connections from hospital systems and proxies are reused; idle ones close after 30 s.
         timeout_keep_alive=30,
     )
-
-
-def register(app: typer.Typer) -> None:
-    """Add ``serve`` to the main CLI."""
-    app.command("serve")(serve)

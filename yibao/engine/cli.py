@@ -5,16 +5,22 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from yibao.core.errors import AppError, ValidationFailed
 from yibao.engine import decide, parse_claim
 
-_err = Console(stderr=True)
+if TYPE_CHECKING:
+    from rich.console import Console
+
+
+def _err() -> Console:
+    """Standard error for people (rich is imported only when something is printed there)."""
+    from rich.console import Console
+
+    return Console(stderr=True)
 
 
 def _read(source: str) -> Any:
@@ -49,23 +55,17 @@ def calc(
         decision = decide(claim)
     except AppError as exc:
         print(json.dumps({"error": exc.to_dict()}, ensure_ascii=False, indent=2))
-        _err.print(f"[red]{exc.message_zh}[/red]\n{exc.message_en}")
+        _err().print(f"[red]{exc.message_zh}[/red]\n{exc.message_en}")
         raise typer.Exit(exc.exit_code) from None
     out = decision.to_dict()
     print(json.dumps(out, ensure_ascii=False, indent=2))
     if explain:
+        from rich.table import Table
+
         table = Table(title="计算过程 / steps")
         table.add_column("规则 rule")
         table.add_column("说明 description")
         table.add_column("金额 amount", justify="right")
         for s in out["steps"]:
             table.add_row(s["rule"], s["description"], s["amount"] or "")
-        _err.print(table)
-
-
-def register(app: typer.Typer) -> None:
-    """Add the engine's commands to the main CLI."""
-    from yibao.engine import batch_cli
-
-    app.command("calc")(calc)
-    app.add_typer(batch_cli.app, name="batch")
+        _err().print(table)

@@ -376,3 +376,64 @@ def payments_by_payer(session: Session, id_number: str) -> list[dict[str, Any]]:
         select(PremiumPayment).where(PremiumPayment.payer_id_number == idn.value).order_by(PremiumPayment.paid_at)
     )
     return [r for r in (receipt_of(session, p) for p in rows) if r["proxy"]]
+
+
+# ---- benefits need the year's contribution paid (policy.md: "Ages and who has benefits") ----------
+
+
+class ContributionUnpaid(AppError):
+    """A benefit refused because the person has not paid the contribution of the benefit year."""
+
+    code = "benefit.contribution_unpaid"
+    http_status = 422
+    exit_code = 5
+
+
+def contribution_year_for(day: date, pack: Pack | None = None) -> int:
+    """The contribution year that pays for the resident benefit year containing ``day``.
+
+    A benefit year is named after the calendar year in which a full year from its first day ends: the
+    2022 contribution, collected in autumn 2021, covers 2021-10-01..2022-09-30 (seed 003: 参保缴费后自本年
+    10月1日至次年9月30日); the short year 2022-10-01..2022-12-31 and then calendar 2023 are the 2023
+    contribution's (a reading, noted in resident.contribution_required).
+    """
+    from yibao.engine.benefit_year import benefit_year_start
+
+    start = benefit_year_start(day, pack or get_pack())
+    return start.year if start.month == 1 else start.year + 1
+
+
+def require_paid_contribution(
+    session: Session, person: Person, scheme: Scheme, date_of_service: date, *, pack: Pack | None = None
+) -> int:
+    """Refuse a benefit for a person without a paid contribution for the benefit year; returns that year."""
+    pack = pack or get_pack()
+    view = pack.at(date_of_service)
+    if scheme is Scheme.EMPLOYEE:
+        view.get("employee.contribution_paid")  # the (assumed) rule must be in force on that day
+        year = date_of_service.year
+        record = session.scalar(
+            select(InsuranceRecord).where(
+                InsuranceRecord.person_id == person.id, InsuranceRecord.scheme == Scheme.EMPLOYEE.value
+            )
+        )
+        if record is not None and record.status == Status.NORMAL.value and record.benefits_from <= date_of_service:
+            return year
+    else:
+        view.get("resident.contribution_required")
+        year = contribution_year_for(date_of_service, pack)
+        paid = session.scalar(
+            select(PremiumPayment.id).where(
+                PremiumPayment.insured_id == person.id,
+                PremiumPayment.scheme == scheme.value,
+                PremiumPayment.year == year,
+            )
+        )
+        if paid is not None:
+            return year
+    label = "职工医保" if scheme is Scheme.EMPLOYEE else "城乡居民医保"
+    raise ContributionUnpaid(
+        f"未缴纳 {year} 年度{label}费用（服务日期 {date_of_service}），不能享受待遇",
+        f"no paid {scheme.value} contribution for the {year} benefit year (date of service {date_of_service})",
+        details={"year": year, "scheme": scheme.value, "date_of_service": date_of_service.isoformat()},
+    )
