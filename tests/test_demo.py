@@ -18,7 +18,7 @@ def test_seed_once(session: Session) -> None:
     kinds = {r.scheme for r in session.scalars(select(InsuranceRecord))}
     assert kinds == {"employee", "resident"}
     baby = people.get_record(session, ids["wang_baby"], Scheme.RESIDENT)
-    assert baby.benefits_from.isoformat() == "2022-08-01"  # enrolled within three months: from birth
+    assert baby.benefits_from.isoformat() == "2022-09-20"  # from registration (congenital stays: from birth)
     assert people.relation_between(session, ids["zhang_lao"], ids["zhang_wei"]) is Relation.CHILD
     paid = premiums.payments_for_insured(session, ids["zhang_lao"])
     assert paid and paid[0]["proxy"] and paid[0]["amount"] == "350.00" and paid[0]["channel"] == "medical_account"

@@ -52,7 +52,7 @@ def test_student_newborn_employee_status_move_relations(client: Any) -> None:
         "/api/people/newborns",
         json={"id_number": baby, "name": "宝宝", "guardian_id_number": mom, "region": "530100", "on": "2022-08-20"},
     )
-    assert r.status_code == 201 and r.json()["records"][0]["benefits_from"] == "2022-06-01"
+    assert r.status_code == 201 and r.json()["records"][0]["benefits_from"] == "2022-08-20"
     e = new_id()
     assert (
         client.post(

@@ -100,11 +100,11 @@ def test_student_needs_commitment_and_school(session: Session) -> None:
 
 @pytest.mark.parametrize(
     ("registered", "benefits_from"),
-    [(date(2022, 11, 10), date(2022, 8, 10)), (date(2022, 11, 11), date(2022, 11, 11))],
+    [(date(2022, 11, 10), date(2022, 11, 10)), (date(2022, 11, 11), date(2022, 11, 11))],
 )
-def test_newborn_cover_starts_at_birth_within_three_months(
-    session: Session, registered: date, benefits_from: date
-) -> None:
+def test_newborn_cover_starts_at_registration(session: Session, registered: date, benefits_from: date) -> None:
+    # Revision 2026-11-30: cover from birth is for congenital-disease stays only, decided per claim by the
+    # engine (tests/engine/cases/newborn.yaml); the record's cover starts when the newborn is registered.
     e = service.register_newborn(
         session,
         id_number=new_id(born=date(2022, 8, 10)),

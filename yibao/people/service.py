@@ -20,7 +20,6 @@ from yibao.core.dates import today
 from yibao.core.errors import AppError, Conflict, Forbidden, NotFound, ValidationFailed
 from yibao.core.ids import IdNumber, parse_id_number
 from yibao.core.text import ascii_digits, clean_name
-from yibao.engine.common import benefit_start
 from yibao.people.models import (
     INVERSE,
     InsuranceRecord,
@@ -397,7 +396,12 @@ def register_newborn(
     pack: Pack | None = None,
     channel: str = "banshitong_app",
 ) -> Enrolled:
-    """新生儿参保: within three months of birth cover starts at birth, later at registration."""
+    """新生儿参保: cover starts at registration.
+
+    Only the stays of a newborn with a congenital disease registered within three months of birth are
+    covered from birth (policy.md, Newborns); the benefit engine decides that per claim (``congenital``)
+    from the birth and registration dates, so the record's ``benefits_from`` is the registration day.
+    """
     idn = parse_id_number(id_number)
     _check(region=region, channel=channel, name=name)
     guardian = parse_id_number(guardian_id_number, field="guardian_id_number")
@@ -413,8 +417,6 @@ def register_newborn(
             "监护人须已登记参保信息（且不是新生儿本人），请先为监护人办理登记",
             "the guardian must be on file (and not the newborn): register the guardian first",
         )
-    view = (pack or get_pack()).at(on)
-    window = view.get("resident.newborn.enrolment_window_months").value
     person = _upsert_person(session, idn, name=name, sex=None, birth_date=None, phone=None)
     record = _enrol(
         session,
@@ -423,7 +425,7 @@ def register_newborn(
         region=region,
         group="student_child",
         on=on,
-        benefits_from=benefit_start(idn.birth_date, on, window),
+        benefits_from=on,
         channel=channel,
         registered_by=guardian.value,
         actor=guardian.value,
