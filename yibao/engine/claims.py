@@ -33,7 +33,8 @@ Money = Annotated[int, BeforeValidator(_money, json_schema_input_type=str)]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+    # Built when first used: a command deciding one claim should not build the schema of every benefit.
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True, defer_build=True)
 
 
 class Sex(StrEnum):
