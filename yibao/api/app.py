@@ -15,7 +15,6 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from yibao import __version__
 from yibao.core.auth import needs, public_rule
-from yibao.core.db import get_engine
 from yibao.core.errors import AppError
 
 log = logging.getLogger("yibao.api")
@@ -46,6 +45,7 @@ class DatabaseUnavailable(AppError):
 def create_app() -> FastAPI:
     """Build the application (a factory: importing this module has no side effects)."""
     from yibao.accounts.api import router as accounts_router
+    from yibao.api.deps import request_engine, run_in_db_thread
     from yibao.api.guard import InputGuard
     from yibao.core import logs
     from yibao.engine.api import router as engine_router
@@ -69,10 +69,19 @@ def create_app() -> FastAPI:
     _add_claim_schemas(app)
 
     @app.get("/healthz", tags=["ops"], summary="健康检查 / health check", openapi_extra=needs(HEALTH))
-    def healthz() -> dict[str, str]:
-        try:
-            with get_engine().connect() as conn:
+    async def healthz(request: Request) -> dict[str, str]:
+        engine = request_engine(request)
+
+        def ping() -> None:
+            with engine.connect() as conn:
                 conn.execute(text("SELECT 1"))
+
+        try:
+            # Through the same gate as every request: a health check is one more database user, not a
+            # way around the pool's size.
+            await run_in_db_thread(request, ping)
+        except AppError:
+            raise
         except Exception as exc:
             log.warning("database check failed: %s", type(exc).__name__)
             raise DatabaseUnavailable("数据库不可用", "database unavailable") from None
