@@ -89,3 +89,25 @@ def test_bindings_and_withdrawal(client: Any) -> None:
     )
     assert d.json() == {"request_id": w.json()["request_id"], "status": "approved", "amount": "100.00"}
     assert client.get(f"/api/accounts/{holder}").json()["status"] == "closed"
+
+
+def test_a_retried_insurance_purchase_charges_once(client: Any) -> None:
+    idn = _employee(client)
+    credit = client.post(
+        f"/api/accounts/{idn}/credits",
+        json={"amount": "3000.00", "period": "2022-09"},
+        headers={**H, "Idempotency-Key": f"c-{idn}"},
+    )
+    assert credit.status_code == 201, credit.text
+    body = {"insured_id_number": idn, "product": "jirui_ankang", "shares": 2}
+    missing = client.post(f"/api/accounts/{idn}/insurance", json=body)
+    assert missing.status_code == 422 and missing.json()["details"]["field"] == "Idempotency-Key"
+    first = client.post(f"/api/accounts/{idn}/insurance", json=body, headers={"Idempotency-Key": f"i-{idn}"})
+    assert first.status_code == 201, first.text
+    again = client.post(f"/api/accounts/{idn}/insurance", json=body, headers={"Idempotency-Key": f"i-{idn}"})
+    assert again.status_code == 201 and again.json() == first.json()
+    assert client.get(f"/api/accounts/{idn}").json()["balance"] == "2000.00"  # 2 shares × 500.00, once
+    other = client.post(
+        f"/api/accounts/{idn}/insurance", json={**body, "shares": 1}, headers={"Idempotency-Key": f"i-{idn}"}
+    )
+    assert other.status_code == 409 and other.json()["code"] == "idempotency.key_reused"

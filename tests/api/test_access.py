@@ -408,7 +408,7 @@ SPECS: dict[tuple[str, str], Spec] = {
         lambda c: (
             f"/api/accounts/{c.subject}/insurance",
             {"insured_id_number": c.subject, "product": "jirui_ankang", "shares": 1},
-            {},
+            {"Idempotency-Key": uuid.uuid4().hex},
         ),
     ),
     ("post", "/api/accounts/{id_number}/withdrawals"): Spec(

@@ -40,7 +40,7 @@ def _stored(engine: Engine, source: str, key: str) -> bool:
             conn.scalar(
                 select(func.count())
                 .select_from(IdempotencyRecord)
-                .where(IdempotencyRecord.source == source, IdempotencyRecord.key == key)
+                .where(IdempotencyRecord.source.endswith(f"/{source}"), IdempotencyRecord.key == key)
             )
             == 1
         )
@@ -232,3 +232,26 @@ def test_concurrent_retries_of_one_key_all_get_the_first_answer(live_pg: tuple[L
     assert {r.status_code for r in answers} == {201}, [r.text for r in answers]
     assert len({r.text for r in answers}) == 1
     assert _entries(engine, code) == 1
+
+
+def test_one_institution_cannot_take_anothers_keys(live_pg: tuple[LiveServer, Engine]) -> None:
+    server, engine = live_pg
+    run = uuid.uuid4().hex[:8]
+    a, b = f"A{run}", f"B{run}"
+    key_a, key_b = institution_key(engine, a), institution_key(engine, b)
+    (idn,) = seed_employees(engine, 1, balance_fen=10_000)
+    body = {"amount": "1.00", "category": "designated_pharmacy"}
+    same = {"Idempotency-Key": f"shared-{run}", "X-Source-System": "his"}  # the same header values for both
+    first = httpx.post(
+        f"{server.url}/api/accounts/{idn}/payments",
+        json={**body, "institution": a},
+        headers={**same, "Authorization": f"Bearer {key_a}"},
+    )
+    second = httpx.post(
+        f"{server.url}/api/accounts/{idn}/payments",
+        json={**body, "institution": b},
+        headers={**same, "Authorization": f"Bearer {key_b}"},
+    )
+    assert (first.status_code, second.status_code) == (201, 201), second.text
+    assert first.json()["entry_id"] != second.json()["entry_id"]
+    assert _entries(engine, a) == _entries(engine, b) == 1

@@ -90,6 +90,11 @@ class DecisionIn(_In):
 
 Key = Header(alias="Idempotency-Key", description="同一请求重试时保持不变 / unchanged on retries")
 Source = Header(alias="X-Source-System", description="发起系统 / calling system (keys are unique per source)")
+OptionalSource = Header(
+    default=None,
+    alias="X-Source-System",
+    description="发起系统（可选）/ calling system (optional; keys are per caller)",
+)
 
 
 @router.get("/{id_number}", summary="账户余额 / balance", openapi_extra=needs(service.READ))
@@ -207,23 +212,24 @@ def relative_premium(
     summary="购买重大疾病商业补充保险 / buy insurance",
     openapi_extra=needs(service.MANAGE),
 )
-def insurance(id_number: str, body: InsuranceIn, session: Session = Depends(get_session)) -> dict[str, Any]:
-    """Buy shares from the balance above 1,000."""
-    p = service.buy_insurance(
+def insurance(
+    id_number: str,
+    body: InsuranceIn,
+    key: str = Key,
+    source: str | None = OptionalSource,
+    session: Session = Depends(get_session),
+) -> dict[str, Any]:
+    """Buy shares from the balance above 1,000 (once per ``Idempotency-Key``)."""
+    return service.purchase_insurance(
         session,
         holder_id_number=id_number,
         insured_id_number=body.insured_id_number,
         product=body.product,
         shares=body.shares,
+        key=key,
+        source=source,
         now=datetime.now(UTC),
     )
-    return {
-        "policy_id": p.id,
-        "product": p.product,
-        "shares": p.shares,
-        "yearly_premium": format_yuan(p.yearly_premium),
-        "maturity_year": p.maturity_year,
-    }
 
 
 @router.post(

@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 
 from yibao.accounts import service
-from yibao.cli.common import exits_on_app_error, print_result
+from yibao.cli.common import exits_on_app_error, new_idempotency_key, print_result
 from yibao.core.dates import parse_date
 from yibao.core.db import unit_of_work
 from yibao.core.money import format_yuan, parse_yuan
@@ -207,25 +207,33 @@ def relative_premium(
 
 @app.command()
 @exits_on_app_error
-def insure(id_number: str, insured: str, product: str, shares: int = 1, as_json: Json = False) -> None:
+def insure(
+    id_number: str,
+    insured: str,
+    product: str,
+    shares: int = 1,
+    key: Annotated[
+        str | None,
+        typer.Option(
+            "--idempotency-key", help="幂等键，重试时保持不变（缺省时生成并显示）/ retry key (made and shown if absent)"
+        ),
+    ] = None,
+    as_json: Json = False,
+) -> None:
     """购买重大疾病商业补充保险 / buy critical-illness insurance shares."""
+    key = key or new_idempotency_key()
     with unit_of_work() as s:
-        p = service.buy_insurance(
-            s,
-            holder_id_number=id_number,
-            insured_id_number=insured,
-            product=product,
-            shares=shares,
-            now=datetime.now(UTC),
-        )
         _out(
-            {
-                "policy_id": p.id,
-                "product": p.product,
-                "shares": p.shares,
-                "yearly_premium": format_yuan(p.yearly_premium),
-                "maturity_year": p.maturity_year,
-            },
+            service.purchase_insurance(
+                s,
+                holder_id_number=id_number,
+                insured_id_number=insured,
+                product=product,
+                shares=shares,
+                key=key,
+                source="cli",
+                now=datetime.now(UTC),
+            ),
             as_json,
         )
 

@@ -24,7 +24,7 @@ from yibao.accounts.models import (
     SharingBinding,
     WithdrawalRequest,
 )
-from yibao.core import auth
+from yibao.core import auth, idempotency
 from yibao.core.auth import Role, Scope, rule
 from yibao.core.dates import add_months, age_on, day_after, day_start, local_date, parse_period, today, utc_iso
 from yibao.core.errors import AppError, Conflict, Forbidden, NotFound, ValidationFailed
@@ -196,6 +196,7 @@ def credit_contribution(
     """资金划入: a contribution transferred into the account for a period (e.g. "2023-05")."""
     pack = pack or get_pack()
     person, _ = _employee(session, id_number, CREDIT, amount=amount, period=period)
+    source = idempotency.namespace(auth.principal_of(session), source)  # keys belong to the caller
     _credit_period(session, period, pack)
     _at_most(amount, pack.at(today()), "employee.account.max_single_credit", "划入", "credit")
 
@@ -242,6 +243,7 @@ def pay(session: Session, p: Payment, *, source: str, key: str, pack: Pack | Non
     holder, record = _employee(session, p.holder_id_number, PAY, amount=p.amount, institution=p.institution)
     caller = auth.principal_of(session)
     assert caller is not None
+    source = idempotency.namespace(caller, source)  # keys belong to the authenticated caller
     if caller.role is Role.INSTITUTION and p.institution not in (caller.login, caller.name):
         raise Forbidden(
             "定点机构只能以本机构名义结算", "an institution settles only in its own name", code="auth.forbidden"
@@ -599,6 +601,50 @@ def _balance_greater_than(session: Session, view: PolicyView, holder_id: int, am
 
 
 # ---- commercial critical-illness insurance ----------------------------------------------
+
+
+def policy_view(p: InsurancePolicy) -> dict[str, Any]:
+    """A commercial insurance policy as its holder sees it."""
+    return {
+        "policy_id": p.id,
+        "product": p.product,
+        "shares": p.shares,
+        "yearly_premium": format_yuan(p.yearly_premium),
+        "maturity_year": p.maturity_year,
+    }
+
+
+def purchase_insurance(
+    session: Session,
+    *,
+    holder_id_number: str,
+    insured_id_number: str,
+    product: str,
+    shares: int,
+    key: str,
+    now: datetime,
+    source: str | None = None,
+    pack: Pack | None = None,
+) -> dict[str, Any]:
+    """:func:`buy_insurance` once per idempotency key: a retried purchase answers as the first, charging nothing."""
+    body: dict[str, Any] = {"op": "insurance", "holder": holder_id_number, "insured": insured_id_number}
+    body |= {"product": product, "shares": shares}
+
+    def run() -> dict[str, Any]:
+        return policy_view(
+            buy_insurance(
+                session,
+                holder_id_number=holder_id_number,
+                insured_id_number=insured_id_number,
+                product=product,
+                shares=shares,
+                now=now,
+                pack=pack,
+            )
+        )
+
+    space = idempotency.namespace(auth.principal_of(session), source)
+    return idempotency.once(session, space=space, key=key, body=body, run=run)
 
 
 def buy_insurance(

@@ -45,3 +45,12 @@ def print_result(data: Any, as_json: bool, console: Console) -> None:
         console.print()
     else:
         console.print(data)
+
+
+def new_idempotency_key() -> str:
+    """A fresh idempotency key for a command that moves money, shown so that a retry can reuse it."""
+    import uuid
+
+    key = f"cli-{uuid.uuid4().hex}"
+    err_console.print(f"幂等键 idempotency key: {key}（重试时用 --idempotency-key 传入 / pass it again to retry）")
+    return key
