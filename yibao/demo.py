@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy.orm import Session
 
+from yibao.core import clock
 from yibao.core.ids import make_id_number
 from yibao.core.meta import get_meta, set_meta
 from yibao.people import service as people
@@ -165,7 +166,7 @@ def seed(session: Session) -> dict[str, str]:
         premiums.pay_premium(session, req, now=datetime(2022, 10, 15, 2, 0, tzinfo=UTC))
     _seed_accounts(session, ids, names)
     session.info["demo_institution_key"] = seed_logins(session, ids)
-    set_meta(session, SEEDED, datetime.now(UTC).isoformat())
+    set_meta(session, SEEDED, clock.now().isoformat())
     return ids
 
 

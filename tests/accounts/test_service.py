@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from tests.factories import create_resident, new_id
 from yibao.accounts import ledger, service
 from yibao.core.auth import Principal, Role, act_as
-from yibao.core.dates import today
+from yibao.core.clock import today
 from yibao.core.errors import Conflict, ValidationFailed
 from yibao.core.money import format_yuan
 from yibao.people import service as people

@@ -25,7 +25,7 @@ from sqlalchemy import Engine
 from tests.factories import new_id
 from yibao.accounts import service as accounts
 from yibao.core.auth import RULES, Role, Scope
-from yibao.core.dates import today
+from yibao.core.clock import today
 from yibao.core.db import unit_of_work
 from yibao.engine.api import _EXAMPLE_INPATIENT
 from yibao.identity import service as identity

@@ -70,7 +70,7 @@ def test_birth_date_within_bounds(born: date) -> None:
 
 
 def test_birth_date_today_and_1900_are_fine() -> None:
-    from yibao.core.dates import today
+    from yibao.core.clock import today
 
     assert parse_id_number(make_id_number("530102", date(1900, 1, 1), 3, "F")).birth_date == date(1900, 1, 1)
     assert parse_id_number(make_id_number("530102", today(), 3, "F")).birth_date == today()

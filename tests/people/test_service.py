@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from tests.factories import create_resident, new_id
 from yibao.core.auth import Principal, Role, act_as
-from yibao.core.dates import today
+from yibao.core.clock import today
 from yibao.core.errors import Conflict, NotFound, ValidationFailed
 from yibao.people import service
 from yibao.people.models import InsuranceRecord, Person, Relation, Scheme, Status

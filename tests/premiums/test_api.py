@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
-from unittest import mock
 
 from tests.factories import new_id
+from yibao.core import clock
 
 NOW = datetime(2022, 10, 8, 2, 0, tzinfo=UTC)
 
@@ -32,8 +32,7 @@ def _pay(client: Any, idn: str, key: str, **over: Any) -> Any:
         "region": "530100",
     }
     body.update(over)
-    with mock.patch("yibao.premiums.api.datetime") as dt:
-        dt.now.return_value = NOW
+    with clock.use(clock.FixedClock(NOW)):
         return client.post("/api/premiums/payments", json=body, headers={"Idempotency-Key": key})
 
 

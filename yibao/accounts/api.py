@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Path, Query
@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from yibao.accounts import service
 from yibao.api.deps import UnitOfWorkRoute, get_session
+from yibao.core import clock
 from yibao.core.auth import needs
 from yibao.core.money import format_yuan, parse_yuan
 from yibao.people.models import Relation
@@ -202,7 +203,7 @@ def relative_premium(
         relative_name=body.relative_name,
         year=body.year,
         key=key,
-        now=datetime.now(UTC),
+        now=clock.now(),
     )
 
 
@@ -228,7 +229,7 @@ def insurance(
         shares=body.shares,
         key=key,
         source=source,
-        now=datetime.now(UTC),
+        now=clock.now(),
     )
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import typer
@@ -11,6 +10,7 @@ from rich.console import Console
 
 from yibao.accounts import service
 from yibao.cli.common import exits_on_app_error, new_idempotency_key, print_result
+from yibao.core import clock
 from yibao.core.dates import parse_date
 from yibao.core.db import unit_of_work
 from yibao.core.money import format_yuan, parse_yuan
@@ -199,7 +199,7 @@ def relative_premium(
                 relative_name=relative_name,
                 year=year,
                 key=key,
-                now=datetime.now(UTC),
+                now=clock.now(),
             ),
             as_json,
         )
@@ -232,7 +232,7 @@ def insure(
                 shares=shares,
                 key=key,
                 source="cli",
-                now=datetime.now(UTC),
+                now=clock.now(),
             ),
             as_json,
         )

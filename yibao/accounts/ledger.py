@@ -12,7 +12,7 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, NoReturn
 
 from sqlalchemy import Connection, func, select, text, update
@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from yibao.accounts.models import Hold, JournalEntry, JournalLine, LedgerAccount, Purpose
+from yibao.core import clock
 from yibao.core.dates import utc_iso
 from yibao.core.db import RetryUnit, retryable
 from yibao.core.errors import AppError, Conflict, NotFound, ValidationFailed
@@ -48,10 +49,6 @@ class AccountClosed(AppError):
     exit_code = 4
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
 def member_account(session: Session, person_id: int, *, create: bool = False) -> LedgerAccount:
     """The member account of a person (created on request)."""
     acc = session.scalar(
@@ -61,7 +58,7 @@ def member_account(session: Session, person_id: int, *, create: bool = False) ->
         if not create:
             raise NotFound("该参保人没有个人账户", "the person has no personal account", code="accounts.no_account")
         acc = LedgerAccount(
-            purpose=Purpose.MEMBER.value, owner_id=person_id, shard=0, balance=0, status="open", created_at=_now()
+            purpose=Purpose.MEMBER.value, owner_id=person_id, shard=0, balance=0, status="open", created_at=clock.now()
         )
         session.add(acc)
         session.flush()
@@ -167,7 +164,7 @@ def post_entry(
         "beneficiary_id": beneficiary_id,
         "reference": reference,
         "reverses_id": reverses_id,
-        "created_at": _now(),
+        "created_at": clock.now(),
     }
     if len(legs) == 2 and session.get_bind().dialect.name == "postgresql":
         return _post_pair_in_one_statement(session, legs, values)
@@ -464,7 +461,7 @@ def pay_once(
     _check_key(source, key)
     if isinstance(payment.amount, bool) or not isinstance(payment.amount, int) or payment.amount <= 0:
         raise ValidationFailed("amount", "金额必须为正", "amount must be positive")
-    now = _now()
+    now = clock.now()
     dialect = (bind.get_bind() if isinstance(bind, Session) else bind).dialect.name
     if dialect != "postgresql":
         return _pay_once_general(bind, payment, source=source, key=key, body=body, now=now)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from fractions import Fraction
 from typing import Any
 
@@ -24,9 +24,10 @@ from yibao.accounts.models import (
     SharingBinding,
     WithdrawalRequest,
 )
-from yibao.core import auth, idempotency
+from yibao.core import auth, clock, idempotency
 from yibao.core.auth import Role, Scope, rule
-from yibao.core.dates import add_months, age_on, day_after, day_start, local_date, parse_period, today, utc_iso
+from yibao.core.clock import today
+from yibao.core.dates import add_months, age_on, day_after, day_start, local_date, parse_period, utc_iso
 from yibao.core.errors import AppError, Conflict, Forbidden, NotFound, ValidationFailed
 from yibao.core.ids import mask_id
 from yibao.core.money import format_yuan, mul_ratio
@@ -111,10 +112,6 @@ CROSS_REGION = rule(
 VERIFY = rule(
     "accounts.verify", "核对账簿 / verify the ledger", writes=False, finance=Scope.REGION, auditor=Scope.REGION
 )
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 def _allow(session: Session, action: str, person_id: int, **detail: Any) -> auth.Principal:
@@ -239,7 +236,7 @@ class Payment:
 
 def pay(session: Session, p: Payment, *, source: str, key: str, pack: Pack | None = None) -> dict[str, Any]:
     """Pay from the account within its usage scope, for the holder or a bound close relative."""
-    view = (pack or get_pack()).at(local_date(_now()))
+    view = (pack or get_pack()).at(local_date(clock.now()))
     holder, record = _employee(session, p.holder_id_number, PAY, amount=p.amount, institution=p.institution)
     caller = auth.principal_of(session)
     assert caller is not None
@@ -403,7 +400,7 @@ def bind(
     pack: Pack | None = None,
 ) -> SharingBinding:
     """个人账户共济绑定申请: the holder names the user and the relation and signs the commitment."""
-    view = (pack or get_pack()).at(local_date(_now()))
+    view = (pack or get_pack()).at(local_date(clock.now()))
     if not commitment_signed:
         raise ValidationFailed("commitment_signed", "须签署承诺书", "the commitment must be signed")
     if channel not in ("yunnan_yibao_miniapp", "banshitong_app", "agency_counter"):
@@ -437,7 +434,7 @@ def bind(
         )
     if active_binding(session, holder.id, relative.id) is not None:
         raise Conflict("已存在有效的共济绑定", "an active binding already exists", code="accounts.already_bound")
-    now = _now()
+    now = clock.now()
     b = SharingBinding(
         holder_id=holder.id,
         relative_id=relative.id,
@@ -476,7 +473,7 @@ def unbind(
     elif channel not in ("yunnan_yibao_miniapp", "banshitong_app"):
         raise ValidationFailed("channel", "解绑渠道无效", "unknown channel")
     b.status = "ended"
-    b.unbound_at = _now()
+    b.unbound_at = clock.now()
     b.unbound_channel = channel
     b.unbound_by = clerk
     b.unbind_proof = proof
@@ -802,7 +799,7 @@ def apply_withdrawal(
     pack: Pack | None = None,
 ) -> WithdrawalRequest:
     """Apply to withdraw the balance in one of the special cases, with the documents it needs."""
-    view = (pack or get_pack()).at(local_date(_now()))
+    view = (pack or get_pack()).at(local_date(clock.now()))
     cases = _codes(view, "employee.account.withdrawal_cases")
     if case not in cases:
         raise UseRefused(
@@ -834,7 +831,7 @@ def apply_withdrawal(
         documents=json.dumps(documents, ensure_ascii=False),
         status="pending",
         heir_id=heir_id,
-        applied_at=_now(),
+        applied_at=clock.now(),
     )
     session.add(req)
     session.flush()
@@ -851,7 +848,7 @@ def decide_withdrawal(session: Session, *, request_id: int, approve: bool, clerk
     if req.status != "pending":
         raise Conflict("该申请不在待审核状态", "the application is not pending", code="accounts.withdrawal_not_pending")
     req.status = "approved" if approve else "rejected"
-    req.decided_by, req.decision_note, req.decided_at = clerk, note, _now()
+    req.decided_by, req.decision_note, req.decided_at = clerk, note, clock.now()
     if approve:
         acc = ledger.member_account(session, req.holder_id)
         pending = session.scalar(

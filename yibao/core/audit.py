@@ -9,13 +9,13 @@ transaction when it commits (:func:`add_pending`), in a transaction of their own
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any, cast
 
 from sqlalchemy import Boolean, DateTime, Engine, Integer, String, Table, Text, insert, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from yibao.core import auth
+from yibao.core import auth, clock
 from yibao.core.auth import Principal, Rule, Scope, Subject, rule
 from yibao.core.dates import day_after, day_start, utc_iso
 from yibao.core.db import Base
@@ -68,7 +68,7 @@ def note(
     req = session.info.get("request") or {}
     session.info.setdefault("audit_pending", []).append(
         {
-            "at": datetime.now(UTC),
+            "at": clock.now(),
             "actor_role": principal.role.value if principal else "none",
             "actor": _actor(principal),
             "actor_identity_id": principal.identity_id if principal else None,

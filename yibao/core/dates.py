@@ -76,11 +76,6 @@ def day_after(d: date) -> datetime | None:
     return day_start(d + timedelta(days=1))
 
 
-def today() -> date:
-    """Today's calendar day in China: the one place that asks the clock for a day (a later clock replaces it)."""
-    return datetime.now(CHINA_TZ).date()
-
-
 # China Standard Time: UTC+8 all year (no daylight saving), so a fixed offset is exact.
 CHINA_TZ = timezone(timedelta(hours=8), "CST")
 

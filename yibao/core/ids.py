@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from yibao.core.dates import today
+from yibao.core.clock import today
 from yibao.core.errors import ValidationFailed
 from yibao.core.text import ascii_digits
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import DateTime, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from yibao.core import clock
 from yibao.core.db import Base
 
 
@@ -23,7 +24,7 @@ class DeploymentMeta(Base):
 def set_meta(session: Session, key: str, value: str) -> None:
     """Record (or replace) a deployment fact."""
     row = session.get(DeploymentMeta, key)
-    now = datetime.now(UTC)
+    now = clock.now()
     if row is None:
         session.add(DeploymentMeta(key=key, value=value, updated_at=now))
     else:

@@ -14,7 +14,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
-from yibao.core import audit, auth
+from yibao.core import audit, auth, clock
 from yibao.core.auth import Principal, Role, Scope, Subject, rule
 from yibao.core.errors import AppError, Conflict, Unauthenticated, ValidationFailed
 from yibao.core.ids import mask_id
@@ -98,10 +98,6 @@ class RateLimited(AppError):
         self.retry_after = seconds
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
 def _aware(t: datetime) -> datetime:
     return t if t.tzinfo else t.replace(tzinfo=UTC)
 
@@ -173,7 +169,7 @@ def attempt_login(
 
 
 def _check_password(session: Session, ident: Identity | None, password: str) -> LoginResult:
-    now = _now()
+    now = clock.now()
     if ident is None or not ident.active or ident.password_hash is None:
         _verify(_DUMMY_HASH, password)
         return LoginResult(None, None, None, _WRONG)
@@ -237,7 +233,7 @@ def end_sessions(session: Session, identity_id: int, *, keep: str | None = None)
     )
     if keep is not None:
         stmt = stmt.where(AuthToken.token_hash != token_hash(keep))
-    session.execute(stmt.values(revoked_at=_now()).execution_options(synchronize_session=False))
+    session.execute(stmt.values(revoked_at=clock.now()).execution_options(synchronize_session=False))
 
 
 def _verify(hashed: str, password: str) -> bool:
@@ -249,7 +245,7 @@ def _verify(hashed: str, password: str) -> bool:
 
 def _issue(session: Session, ident: Identity, purpose: str, lifetime: timedelta | None) -> tuple[str, datetime | None]:
     token = secrets.token_urlsafe(32)
-    now = _now()
+    now = clock.now()
     expires = now + lifetime if lifetime else None
     session.add(
         AuthToken(
@@ -294,7 +290,7 @@ def principal_from_token(session: Session, token: str, limits: AuthLimits | None
         reason = "inactive"
     elif row.role == Role.SYSTEM.value:
         reason = "system"  # the operator's full rights come only with the server's command line
-    elif row.expires_at is not None and _aware(row.expires_at) <= _now():
+    elif row.expires_at is not None and _aware(row.expires_at) <= clock.now():
         reason = "expired"
     else:
         return Principal(
@@ -330,7 +326,7 @@ def logout(session: Session, token: str) -> None:
     session.execute(
         update(AuthToken)
         .where(AuthToken.token_hash == token_hash(token), AuthToken.revoked_at.is_(None))
-        .values(revoked_at=_now())
+        .values(revoked_at=clock.now())
     )
 
 
@@ -368,7 +364,7 @@ def create_staff(session: Session, *, username: str, name: str, role: str, regio
         password_hash=_hasher.hash(check_password(password)),
         failed_attempts=0,
         active=True,
-        created_at=_now(),
+        created_at=clock.now(),
         created_by=_actor(session),
     )
     session.add(ident)
@@ -393,7 +389,7 @@ def create_client(session: Session, *, kind: str, code: str, name: str, region: 
         region=region,
         failed_attempts=0,
         active=True,
-        created_at=_now(),
+        created_at=clock.now(),
         created_by=_actor(session),
     )
     session.add(ident)
@@ -437,7 +433,7 @@ def set_person_password(
             person_id=person.id,
             failed_attempts=0,
             active=True,
-            created_at=_now(),
+            created_at=clock.now(),
             created_by=_actor(session),
         )
         session.add(ident)

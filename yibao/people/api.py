@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from yibao.api.deps import UnitOfWorkRoute, get_session
 from yibao.core.auth import needs, sees_full_ids
-from yibao.core.dates import today
+from yibao.core.clock import today
 from yibao.core.ids import mask_id
 from yibao.people import service
 from yibao.people.models import Relation, Scheme, Status

@@ -11,7 +11,8 @@ from rich.console import Console
 from rich.table import Table
 
 from yibao.cli.common import exits_on_app_error
-from yibao.core.dates import parse_date, today
+from yibao.core.clock import today
+from yibao.core.dates import parse_date
 from yibao.core.db import unit_of_work
 from yibao.core.ids import mask_id
 from yibao.people import service

@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session
 
-from yibao.core import auth
+from yibao.core import auth, clock
 from yibao.core.auth import Role, Scope, Subject, rule
-from yibao.core.dates import today
+from yibao.core.clock import today
 from yibao.core.errors import AppError, Conflict, Forbidden, NotFound, ValidationFailed
 from yibao.core.ids import IdNumber, parse_id_number
 from yibao.core.text import ascii_digits, clean_name
@@ -145,10 +145,6 @@ class StatusNotAllowed(AppError):
     exit_code = 4
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
 @dataclass(frozen=True, slots=True)
 class Enrolled:
     """The result of an enrolment: the person and the new record."""
@@ -231,7 +227,7 @@ def _upsert_person(
             sex=idn.sex,
             birth_date=idn.birth_date,
             phone=_phone(phone),
-            created_at=_now(),
+            created_at=clock.now(),
         )
         session.add(person)
         session.flush()
@@ -282,7 +278,7 @@ def _enrol(
         benefits_from=benefits_from,
         registered_by=registered_by,
         channel=channel,
-        created_at=_now(),
+        created_at=clock.now(),
     )
     session.add(record)
     session.flush()
@@ -305,7 +301,13 @@ def _log(
 ) -> None:
     session.add(
         RecordChange(
-            record_id=record.id, kind=kind, old_value=old, new_value=new, reason=reason, actor=actor, changed_at=_now()
+            record_id=record.id,
+            kind=kind,
+            old_value=old,
+            new_value=new,
+            reason=reason,
+            actor=actor,
+            changed_at=clock.now(),
         )
     )
     session.flush()
@@ -563,7 +565,7 @@ def declare_relation(
         raise Conflict(
             "已登记二人的亲属关系", "a relation between the two is already declared", code="people.relation_exists"
         )
-    row = PersonRelation(person_id=person.id, relative_id=relative.id, relation=rel.value, declared_at=_now())
+    row = PersonRelation(person_id=person.id, relative_id=relative.id, relation=rel.value, declared_at=clock.now())
     session.add(row)
     session.flush()
     return row

@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
+from yibao.core import clock
 from yibao.core.auth import needs, public_rule
 from yibao.policy import service
 
@@ -67,7 +68,7 @@ def list_parameters(
     prefix: str = Query(default="", description="路径前缀，如 resident.inpatient / dotted prefix"),
 ) -> list[dict[str, Any]]:
     """Every parameter with its value on the date."""
-    return service.list_parameters(on or date.today(), prefix=prefix)
+    return service.list_parameters(on or clock.today(), prefix=prefix)
 
 
 @router.get(
@@ -81,4 +82,4 @@ def get_parameter(
     path: str, on: date | None = Query(default=None, alias="date", description="日期 / date")
 ) -> dict[str, Any]:
     """One parameter: value on the date, its history and sources."""
-    return service.show_parameter(path, on or date.today())
+    return service.show_parameter(path, on or clock.today())

@@ -13,6 +13,7 @@ from rich.table import Table
 from rich.tree import Tree
 
 from yibao.cli.common import exits_on_app_error
+from yibao.core import clock
 from yibao.core.dates import parse_date
 from yibao.policy import service
 
@@ -41,7 +42,7 @@ def show(
     as_json: Annotated[bool, typer.Option("--json", help="输出 JSON / print JSON")] = False,
 ) -> None:
     """查看参数在某日的取值、历史和出处 / show a parameter's value on a date, its history and source."""
-    day = parse_date(on, field="date") if on else date.today()
+    day = parse_date(on, field="date") if on else clock.today()
     found = service.show(path, day)
     if as_json:
         print(json.dumps(found, ensure_ascii=False, indent=2))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import html
-from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Depends, Header, Path
@@ -12,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from yibao.api.deps import UnitOfWorkRoute, get_session
+from yibao.core import clock
 from yibao.core.auth import needs
 from yibao.core.money import format_yuan, parse_yuan
 from yibao.premiums import service
@@ -68,7 +68,7 @@ def pay(
     data = body.model_dump()
     amount = parse_yuan(data.pop("amount"), field="amount")
     req = service.PaymentRequest(**data, amount=amount, idempotency_key=idempotency_key)
-    return service.pay_premium(session, req, now=datetime.now(UTC))
+    return service.pay_premium(session, req, now=clock.now())
 
 
 @router.get("/receipts/{receipt_no}", summary="电子回执 / receipt", openapi_extra=needs(service.READ))

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 
 from yibao.cli.common import exits_on_app_error, print_result
+from yibao.core import clock
 from yibao.core.db import unit_of_work
 from yibao.core.money import format_yuan, parse_yuan
 from yibao.premiums import service
@@ -62,7 +62,7 @@ def pay(
         collector=collector,
     )
     with unit_of_work() as s:
-        _out(service.pay_premium(s, req, now=datetime.now(UTC)), as_json)
+        _out(service.pay_premium(s, req, now=clock.now()), as_json)
 
 
 @app.command()

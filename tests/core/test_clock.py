@@ -1,0 +1,56 @@
+"""One clock: the China calendar day turns at 00:00 China time (16:00 UTC), on every path."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from tests.factories import new_id
+from yibao.core import clock
+
+# 2022-12-31 23:59:59 in China is 15:59:59 UTC: the last second of the 2023 year's collection period.
+LAST_SECOND = datetime(2022, 12, 31, 15, 59, 59, tzinfo=UTC)
+
+
+def test_the_day_turns_at_midnight_china_time() -> None:
+    with clock.use(clock.FixedClock(LAST_SECOND)) as c:
+        assert clock.today() == date(2022, 12, 31)
+        assert clock.now() == LAST_SECOND
+        assert isinstance(c, clock.FixedClock)
+        c.advance(timedelta(seconds=1))
+        assert clock.today() == date(2023, 1, 1)
+        assert clock.now().date() == date(2022, 12, 31)  # still the 31st in UTC
+    assert abs(clock.now() - datetime.now(UTC)) < timedelta(seconds=5)  # the real clock is back
+
+
+def test_a_fixed_clock_needs_an_aware_instant() -> None:
+    with pytest.raises(ValueError):
+        clock.FixedClock(datetime(2022, 12, 31, 23, 59))
+
+
+def _premium(client: Any, idn: str, key: str) -> Any:
+    body = {
+        "insured_id_number": idn,
+        "insured_name": "张三",
+        "year": 2023,
+        "amount": "350.00",
+        "channel": "banshitong_app",
+        "region": "530100",
+    }
+    return client.post("/api/premiums/payments", json=body, headers={"Idempotency-Key": key})
+
+
+def test_collection_period_ends_at_midnight_china_time_over_http(client: Any) -> None:
+    with clock.use(clock.FixedClock(LAST_SECOND)) as c:
+        late, last = new_id(), new_id()
+        for idn in (late, last):
+            r = client.post("/api/people/residents", json={"id_number": idn, "name": "张三", "region": "530100"})
+            assert r.status_code == 201, r.text
+            assert r.json()["records"][0]["benefits_from"] == "2022-12-31"  # today in China, not in UTC
+        assert _premium(client, last, f"k-{last}").status_code == 201
+        assert isinstance(c, clock.FixedClock)
+        c.advance(timedelta(seconds=1))  # 2023-01-01 00:00:00 in China
+        refused = _premium(client, late, f"k-{late}")
+        assert refused.status_code == 422 and refused.json()["code"] == "premium.outside_period"
