@@ -176,9 +176,12 @@ def test_relations_are_stored_once_and_read_from_both_sides(session: Session) ->
 
 
 def test_unknown_person(session: Session) -> None:
+    before = [session.scalar(select(func.count()).select_from(t)) for t in (Person, InsuranceRecord)]
+    idn = new_id()
     with pytest.raises(NotFound):
-        service.get_person(session, new_id())
-    assert session.scalar(select(func.count()).select_from(InsuranceRecord)) is not None
+        service.get_person(session, idn)
+    assert service.find_person(session, idn) is None  # looking does not create
+    assert [session.scalar(select(func.count()).select_from(t)) for t in (Person, InsuranceRecord)] == before
 
 
 @pytest.mark.parametrize(

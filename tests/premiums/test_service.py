@@ -114,8 +114,11 @@ def test_outside_the_collection_period(session: Session, when: datetime) -> None
 def test_period_edges_are_inside(session: Session) -> None:
     a, b = create_resident(session), create_resident(session)
     # Collection days are China's calendar days (UTC+8).
-    service.pay_premium(session, req(a), now=datetime(2022, 8, 31, 16, 1, tzinfo=UTC))  # 09-01 00:01 in Kunming
-    service.pay_premium(session, req(b), now=datetime(2022, 12, 31, 15, 59, tzinfo=UTC))  # 12-31 23:59 in Kunming
+    first = service.pay_premium(session, req(a), now=datetime(2022, 8, 31, 16, 1, tzinfo=UTC))  # 09-01 00:01 in Kunming
+    last = service.pay_premium(session, req(b), now=datetime(2022, 12, 31, 15, 59, tzinfo=UTC))  # 12-31 23:59
+    assert (first["year"], first["amount"], last["year"], last["amount"]) == (2023, "350.00", 2023, "350.00")
+    assert [p["receipt_no"] for p in service.payments_for_insured(session, a)] == [first["receipt_no"]]
+    assert [p["receipt_no"] for p in service.payments_for_insured(session, b)] == [last["receipt_no"]]
 
 
 def test_already_paid_with_another_key(session: Session) -> None:
