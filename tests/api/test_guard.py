@@ -45,10 +45,10 @@ def test_oversized_body(client: Any, engine: Engine) -> None:
 def test_nul_and_broken_unicode_in_bodies(client: Any, engine: Engine) -> None:
     before = _persons(engine)
     r = client.post("/api/people/residents", json=_resident(name="张\x00三"))
-    assert r.status_code == 422 and _shape(r)["details"]["field"] == "body.name"
+    assert r.status_code == 422 and _shape(r)["details"]["field"] == "name"
     lone = '{"id_number": "' + new_id() + '", "name": "\\ud800", "region": "530100"}'
     r = client.post("/api/people/residents", content=lone, headers={"Content-Type": "application/json"})
-    assert r.status_code == 422 and _shape(r)["details"]["field"] == "body.name"
+    assert r.status_code == 422 and _shape(r)["details"]["field"] == "name"
     r = client.post(
         "/api/people/residents", content=b'{"name": "\xff\xfe"}', headers={"Content-Type": "application/json"}
     )
@@ -203,3 +203,26 @@ def test_extreme_date_filters(client: Any) -> None:
             r = client.get(url, params=params)
             assert r.status_code == 200, (url, params, r.text)
         assert client.get(url, params={"end": "9999-12-31"}).json()["items"], url  # the end of time holds all
+
+
+@pytest.mark.parametrize("trick", ["\u202e", "\u200b", "\ufeff", "\u2066", "\x1b", "\u2028"])
+def test_free_text_fields_refuse_invisible_characters(client: Any, trick: str) -> None:
+    idn = new_id()
+    assert client.post("/api/people/residents", json=_resident(id_number=idn)).status_code == 201
+    r = client.post(
+        f"/api/people/{idn}/status", json={"scheme": "resident", "to": "suspended", "reason": f"停{trick}保"}
+    )
+    assert r.status_code == 422 and _shape(r)["details"]["field"] == "reason", r.text
+    assert f"U+{ord(trick):04X}" in r.json()["message_en"]
+    assert client.get(f"/api/people/{idn}").json()["records"][0]["status"] == "normal"  # nothing changed
+    r = client.post(f"/api/accounts/{idn}/withdrawals", json={"case": "abroad", "documents": ["护照", f"证明{trick}"]})
+    assert r.status_code == 422 and _shape(r)["details"]["field"] == "documents[1]", r.text
+
+
+def test_line_breaks_and_tabs_are_text(client: Any) -> None:
+    idn = new_id()
+    assert client.post("/api/people/residents", json=_resident(id_number=idn)).status_code == 201
+    r = client.post(
+        f"/api/people/{idn}/status", json={"scheme": "resident", "to": "suspended", "reason": "迁出\n\t本省"}
+    )
+    assert r.status_code == 200, r.text

@@ -34,14 +34,28 @@ def _error(status: int, code: str, zh: str, en: str, field: str | None = None) -
     return json.dumps(body, ensure_ascii=False).encode()
 
 
-def _bad_text(value: str) -> bool:
-    if "\x00" in value:
-        return True
+# Characters no text in this domain carries, in any field: C0/C1 controls other than tab and line breaks,
+# format characters (bidi overrides such as U+202E, zero-width spaces and joiners, the BOM, soft hyphen),
+# private-use code points and the line/paragraph separators. They make one text look like another (a name
+# shown reversed, a number split invisibly) and are refused with the field named, nothing written.
+_INVISIBLE = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u00ad\u0600-\u0605\u061c\u06dd\u070f\u180e"
+    "\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\ue000-\uf8ff]"
+)
+
+
+def _bad_char(value: str) -> str | None:
+    """The first character of ``value`` that no field may hold (NUL, a lone surrogate, a control...)."""
     try:
         value.encode("utf-8")
-    except UnicodeEncodeError:
-        return True
-    return False
+    except UnicodeEncodeError as exc:
+        return value[exc.start]
+    found = _INVISIBLE.search(value)
+    return found.group() if found else None
+
+
+def _bad_text(value: str) -> bool:
+    return _bad_char(value) is not None
 
 
 def nesting_depth(body: bytes) -> int:
@@ -61,19 +75,22 @@ def too_deep(body: bytes, limit: int = MAX_DEPTH) -> bool:
     return body.count(b"[") + body.count(b"{") > limit and nesting_depth(body) > limit
 
 
-def _find_bad(value: Any, where: str) -> str | None:
+def _find_bad(value: Any, where: str) -> tuple[str, str] | None:
+    """Where (a field path, as the other validation errors name fields) and what the first bad character is."""
     if isinstance(value, str):
-        return where if _bad_text(value) else None
+        ch = _bad_char(value)
+        return (where or "body", ch) if ch is not None else None
     if isinstance(value, dict):
         for k, v in value.items():
-            if _bad_text(str(k)):
-                return f"{where}.{k!r}"
-            found = _find_bad(v, f"{where}.{k}")
+            ch = _bad_char(str(k))
+            if ch is not None:
+                return (f"{where}.{k!r}" if where else repr(k), ch)
+            found = _find_bad(v, f"{where}.{k}" if where else str(k))
             if found:
                 return found
     if isinstance(value, list):
         for i, v in enumerate(value):
-            found = _find_bad(v, f"{where}[{i}]")
+            found = _find_bad(v, f"{where}[{i}]" if where else f"body[{i}]")
             if found:
                 return found
     return None
@@ -141,10 +158,17 @@ class InputGuard:
                 parsed = json.loads(text)
             except ValueError:
                 parsed = None  # FastAPI answers malformed JSON with 422 itself
-            bad = _find_bad(parsed, "body") if parsed is not None else None
+            bad = _find_bad(parsed, "") if parsed is not None else None
             if bad:
+                field, ch = bad
+                code = f"U+{ord(ch):04X}"
                 await self._reject(
-                    send, 422, "validation_failed", f"{bad}：含有非法字符", f"{bad}: NUL or invalid Unicode", bad
+                    send,
+                    422,
+                    "validation_failed",
+                    f"{field}：含有不可见或控制字符 {code}（如换行、零宽字符、文字方向控制符）",
+                    f"{field}: contains an invisible or control character {code} (NUL, zero-width, bidi override...)",
+                    field,
                 )
                 return
         sent = False
