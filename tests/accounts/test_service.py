@@ -433,3 +433,15 @@ def test_vaccination_stays_excluded(session: Session) -> None:
             service.pay(session, service.Payment(holder, 100, "vaccination", "社区医院", who), source="s", key=key)
         assert err.value.code == "accounts.excluded_use"
     assert service.balance(session, holder)["balance"] == "500.00"
+
+
+def test_record_filters_use_china_days(session: Session) -> None:
+    from yibao.core import clock
+
+    idn = create_employee(session)
+    # 00:30 on 2023-01-01 in Kunming is still 2022-12-31 in UTC: the record belongs to New Year's Day.
+    with clock.use(clock.FixedClock(datetime(2022, 12, 31, 16, 30, tzinfo=UTC))):
+        service.credit_contribution(session, id_number=idn, amount=100, period="2022-12", source="t", key="ny")
+    on_new_year = service.statement(session, idn, start=date(2023, 1, 1), end=date(2023, 1, 1))["items"]
+    assert [i["amount"] for i in on_new_year] == ["1.00"]
+    assert service.statement(session, idn, start=date(2022, 12, 31), end=date(2022, 12, 31))["items"] == []

@@ -71,6 +71,9 @@ def test_day_bounds_never_overflow() -> None:
 
     from yibao.core.dates import day_after, day_start
 
-    assert day_start(date(2022, 1, 1)) == datetime(2022, 1, 1, tzinfo=UTC)
-    assert day_after(date(2022, 1, 1)) == datetime(2022, 1, 2, tzinfo=UTC)
+    # Days are China's calendar days: 2022-01-01 runs from 16:00 UTC the day before.
+    assert day_start(date(2022, 1, 1)) == datetime(2021, 12, 31, 16, tzinfo=UTC)
+    assert day_after(date(2022, 1, 1)) == datetime(2022, 1, 1, 16, tzinfo=UTC)
     assert day_after(date.max) is None  # the end of time: no upper limit
+    assert day_start(date.min) == datetime.min.replace(tzinfo=UTC)  # the beginning of time: no lower limit
+    assert day_start(date(1, 1, 2)) == datetime(1, 1, 1, 16, tzinfo=UTC)

@@ -65,8 +65,14 @@ def parse_period(text: object, *, field: str) -> date:
 
 
 def day_start(d: date) -> datetime:
-    """The first instant (UTC) of a day, for ``>=`` filters on stored times."""
-    return datetime(d.year, d.month, d.day, tzinfo=UTC)
+    """The first instant (in UTC) of a calendar day in China, for ``>=`` filters on stored times.
+
+    Users ask for their records of a day as they lived it: 2023-01-01 begins at 00:00 in Kunming,
+    which is 16:00 UTC on 2022-12-31.
+    """
+    if d <= date.min:
+        return datetime.min.replace(tzinfo=UTC)  # nothing is earlier; 0001-01-01 00:00 +08:00 is not in range
+    return datetime(d.year, d.month, d.day, tzinfo=CHINA_TZ).astimezone(UTC)
 
 
 def day_after(d: date) -> datetime | None:
