@@ -46,13 +46,14 @@ def _setup(db_url: str) -> list[int]:
     from yibao.accounts import ledger
     from yibao.accounts.models import Purpose
     from yibao.core import migrate
+    from yibao.core.auth import system_principal
     from yibao.core.db import make_engine, unit_of_work
     from yibao.people.models import Person
 
     migrate.upgrade(db_url)
     engine = make_engine(db_url)
     ids: list[int] = []
-    with unit_of_work(engine) as s:
+    with unit_of_work(engine, principal=system_principal()) as s:
         for i in range(MEMBERS):
             p = Person(
                 id_number=f"B{i:017d}",

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from tests.factories import create_resident
 from yibao.accounts import ledger
 from yibao.accounts.models import Purpose
+from yibao.core.auth import system_principal
 from yibao.core.db import unit_of_work
 from yibao.core.errors import Conflict, NotFound
 from yibao.people.service import get_person
@@ -142,12 +143,12 @@ def test_journal_is_append_only(session: Session) -> None:
 
 
 def test_many_threads_paying_from_one_account_never_overdraw(engine: Engine) -> None:
-    with unit_of_work(engine) as s:
+    with unit_of_work(engine, principal=system_principal()) as s:
         pid = _member(s, 10_000)
 
     def pay(_: int) -> bool:
         try:
-            with unit_of_work(engine) as s:
+            with unit_of_work(engine, principal=system_principal()) as s:
                 ledger.transfer(
                     s,
                     kind="payment",
@@ -163,19 +164,19 @@ def test_many_threads_paying_from_one_account_never_overdraw(engine: Engine) -> 
     with ThreadPoolExecutor(16) as pool:
         outcomes = list(pool.map(pay, range(30)))
     assert sum(outcomes) == 14  # 14 x 7.00 = 98.00 fits in 100.00, the 15th would overdraw
-    with unit_of_work(engine) as s:
+    with unit_of_work(engine, principal=system_principal()) as s:
         assert _balance(s, pid) == 10_000 - 14 * 700
         v = ledger.verify(s)
         assert v.ok, v.problems
 
 
 def test_many_accounts_in_parallel_and_colliding_keys(engine: Engine) -> None:
-    with unit_of_work(engine) as s:
+    with unit_of_work(engine, principal=system_principal()) as s:
         pids = [_member(s, 50_000) for _ in range(6)]
 
     def pay(i: int) -> str:
         pid = pids[i % len(pids)]
-        with unit_of_work(engine) as s:
+        with unit_of_work(engine, principal=system_principal()) as s:
 
             def run() -> dict[str, object]:
                 e = ledger.transfer(
@@ -195,7 +196,7 @@ def test_many_accounts_in_parallel_and_colliding_keys(engine: Engine) -> None:
     with ThreadPoolExecutor(12) as pool:
         entries = list(pool.map(pay, range(24)))
     assert len(set(entries)) == 12  # 24 requests, 12 distinct keys
-    with unit_of_work(engine) as s:
+    with unit_of_work(engine, principal=system_principal()) as s:
         for pid in pids:
             assert _balance(s, pid) == 50_000 - 2 * 1_000
 
@@ -241,7 +242,7 @@ def test_pay_once_refusals_write_nothing(session: Session) -> None:
 
 
 def test_pay_once_on_an_autocommit_connection(engine: Engine) -> None:
-    with unit_of_work(engine) as s:
+    with unit_of_work(engine, principal=system_principal()) as s:
         pid = _member(s, 10_000)
         target = ledger.system_account(s, Purpose.SETTLEMENTS, pid)
     payment = ledger.MemberPayment(member_id=pid, target=target, amount=3_000, category="designated_hospital")
@@ -252,12 +253,12 @@ def test_pay_once_on_an_autocommit_connection(engine: Engine) -> None:
             ledger.pay_once(conn, payment, source="his", key="k", body={"b": 2})
         with pytest.raises(ledger.InsufficientBalance):
             ledger.pay_once(conn, ledger.MemberPayment(pid, target, 7_001), source="his", key="k2", body={"b": 3})
-    with unit_of_work(engine) as s:  # committed by itself, nothing else
+    with unit_of_work(engine, principal=system_principal()) as s:  # committed by itself, nothing else
         assert _balance(s, pid) == 7_000
 
 
 def test_pay_once_racing_retries_pay_once_per_key(engine: Engine) -> None:
-    with unit_of_work(engine) as s:
+    with unit_of_work(engine, principal=system_principal()) as s:
         pids = [_member(s, 20_000) for _ in range(4)]
         targets = {pid: ledger.system_account(s, Purpose.SETTLEMENTS, pid) for pid in pids}
 
@@ -266,7 +267,7 @@ def test_pay_once_racing_retries_pay_once_per_key(engine: Engine) -> None:
         payment = ledger.MemberPayment(member_id=pid, target=targets[pid], amount=500)
         key = f"{pid}-{i // (3 * len(pids))}"  # three requests share each key
         if i % 2:  # half through a transaction, half autocommit
-            with unit_of_work(engine) as s:
+            with unit_of_work(engine, principal=system_principal()) as s:
                 return int(ledger.pay_once(s, payment, source="pos", key=key, body={"pid": pid})["entry_id"])
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             return int(ledger.pay_once(conn, payment, source="pos", key=key, body={"pid": pid})["entry_id"])
@@ -274,6 +275,6 @@ def test_pay_once_racing_retries_pay_once_per_key(engine: Engine) -> None:
     with ThreadPoolExecutor(12) as pool:
         entries = list(pool.map(pay, range(36)))
     assert len(set(entries)) == 12  # 36 requests, 12 distinct keys
-    with unit_of_work(engine) as s:
+    with unit_of_work(engine, principal=system_principal()) as s:
         for pid in pids:
             assert _balance(s, pid) == 20_000 - 3 * 500

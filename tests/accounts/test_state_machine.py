@@ -20,6 +20,7 @@ from sqlalchemy import Engine
 from tests.factories import new_id
 from yibao.accounts import ledger, service
 from yibao.accounts.models import Purpose
+from yibao.core.auth import system_principal
 from yibao.core.db import unit_of_work
 from yibao.core.errors import Conflict
 from yibao.people import service as people
@@ -41,7 +42,7 @@ def make_machine(engine: Engine) -> type[RuleBasedStateMachine]:
             self.payments: dict[int, tuple[str, int]] = {}
             self.reversed: set[int] = set()
             self.closed: set[str] = set()
-            with unit_of_work(engine) as s:
+            with unit_of_work(engine, principal=system_principal()) as s:
                 for name in ("甲", "乙"):
                     idn = new_id(born=date(1970, 1, 1))
                     people.enrol_employee(
@@ -64,7 +65,7 @@ def make_machine(engine: Engine) -> type[RuleBasedStateMachine]:
         def _keyed(self, op: str, member: str, key: int, amount: int, run: Any) -> None:
             k = (op, f"{member}-{key}")
             try:
-                with unit_of_work(engine) as s:
+                with unit_of_work(engine, principal=system_principal()) as s:
                     run(s, f"{member}-{op}-{key}")
             except Conflict:
                 assert k in self.applied and self.applied[k] != (member, amount)
@@ -121,7 +122,7 @@ def make_machine(engine: Engine) -> type[RuleBasedStateMachine]:
             member = self.members[m]
             pid = self.pid[member]
             k = ("his", f"{member}-{key}")
-            with unit_of_work(engine) as s:
+            with unit_of_work(engine, principal=system_principal()) as s:
                 target = ledger.system_account(s, Purpose.SETTLEMENTS, pid)
             payment = ledger.MemberPayment(member_id=pid, target=target, amount=amount, category="designated_hospital")
             body = {"op": "pay", "holder": pid, "beneficiary": pid, "amount": amount, "category": "designated_hospital"}
@@ -151,7 +152,7 @@ def make_machine(engine: Engine) -> type[RuleBasedStateMachine]:
             if member in self.closed:
                 return
             try:
-                with unit_of_work(engine) as s:
+                with unit_of_work(engine, principal=system_principal()) as s:
                     req = service.apply_withdrawal(
                         s,
                         holder_id_number=member,
@@ -172,11 +173,11 @@ def make_machine(engine: Engine) -> type[RuleBasedStateMachine]:
         def hold(self, m: int, amount: int) -> None:
             member = self.members[m]
             if member in self.closed:
-                with pytest.raises(ledger.AccountClosed), unit_of_work(engine) as s:
+                with pytest.raises(ledger.AccountClosed), unit_of_work(engine, principal=system_principal()) as s:
                     ledger.hold(s, member_id=self.pid[member], amount=amount)
                 return
             try:
-                with unit_of_work(engine) as s:
+                with unit_of_work(engine, principal=system_principal()) as s:
                     h = ledger.hold(s, member_id=self.pid[member], amount=amount)
                     hid = h.id
             except ledger.InsufficientBalance:
@@ -191,12 +192,12 @@ def make_machine(engine: Engine) -> type[RuleBasedStateMachine]:
                 return
             hid = data.draw(st.sampled_from(sorted(self.holds)))
             member, amount = self.holds[hid]
-            with unit_of_work(engine) as s:
+            with unit_of_work(engine, principal=system_principal()) as s:
                 (ledger.post_hold if post else ledger.void_hold)(s, hid)
             if not post:
                 self.balance[member] += amount
             del self.holds[hid]
-            with pytest.raises(Conflict), unit_of_work(engine) as s:
+            with pytest.raises(Conflict), unit_of_work(engine, principal=system_principal()) as s:
                 ledger.void_hold(s, hid)  # exactly once
 
         @rule(data=st.data())
@@ -206,10 +207,10 @@ def make_machine(engine: Engine) -> type[RuleBasedStateMachine]:
             eid = data.draw(st.sampled_from(sorted(self.payments)))
             member, amount = self.payments[eid]
             if eid in self.reversed:
-                with pytest.raises(Conflict), unit_of_work(engine) as s:
+                with pytest.raises(Conflict), unit_of_work(engine, principal=system_principal()) as s:
                     ledger.reverse(s, eid, reason="again")
                 return
-            with unit_of_work(engine) as s:
+            with unit_of_work(engine, principal=system_principal()) as s:
                 ledger.reverse(s, eid, reason="退费")
             self.reversed.add(eid)
             self.balance[member] += amount
@@ -222,7 +223,7 @@ def make_machine(engine: Engine) -> type[RuleBasedStateMachine]:
             if member in self.closed:
                 return
             try:
-                with unit_of_work(engine) as s:
+                with unit_of_work(engine, principal=system_principal()) as s:
                     service.buy_insurance(
                         s,
                         holder_id_number=member,
@@ -240,7 +241,7 @@ def make_machine(engine: Engine) -> type[RuleBasedStateMachine]:
         def books_balance(self) -> None:
             if not hasattr(self, "members"):
                 return
-            with unit_of_work(engine) as s:
+            with unit_of_work(engine, principal=system_principal()) as s:
                 v = ledger.verify(s)
                 assert v.ok, v.problems
                 for member in self.members:

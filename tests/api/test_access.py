@@ -24,7 +24,7 @@ from sqlalchemy import Engine
 
 from tests.factories import new_id
 from yibao.accounts import service as accounts
-from yibao.core.auth import RULES, Role, Scope
+from yibao.core.auth import RULES, Role, Scope, system_principal
 from yibao.core.clock import today
 from yibao.core.db import unit_of_work
 from yibao.engine.api import _EXAMPLE_INPATIENT
@@ -49,7 +49,7 @@ class World:
 
 def _build(engine: Engine) -> World:
     ids, names, receipts, withdrawals = {}, {}, {}, {}
-    with unit_of_work(engine) as s:
+    with unit_of_work(engine, principal=system_principal()) as s:
         for key, name, region, kind in (
             ("P", "彭员工", KM, "employee"),
             ("R", "彭父", KM, "resident"),
@@ -118,7 +118,7 @@ def _build(engine: Engine) -> World:
 
 def _token(engine: Engine, identity_id: int) -> str:
     token = secrets.token_urlsafe(24)
-    with unit_of_work(engine) as s:
+    with unit_of_work(engine, principal=system_principal()) as s:
         s.add(
             AuthToken(
                 token_hash=identity.token_hash(token),

@@ -13,6 +13,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from tests.factories import new_id
 from yibao.core.audit import AuditEvent
+from yibao.core.auth import system_principal
 from yibao.core.db import unit_of_work
 from yibao.identity import service as identity
 from yibao.identity.models import AuthToken
@@ -23,7 +24,7 @@ PW = "Audit2023pw"
 
 def _staff(engine: Engine, role: str, region: str) -> tuple[str, str]:
     name = f"{role}.{uuid.uuid4().hex[:8]}"
-    with unit_of_work(engine) as s:
+    with unit_of_work(engine, principal=system_principal()) as s:
         ident = identity.create_staff(s, username=name, name=role, role=role, region=region, password=PW)
         token = secrets.token_urlsafe(24)
         s.add(
@@ -40,13 +41,13 @@ def _staff(engine: Engine, role: str, region: str) -> tuple[str, str]:
 
 def _resident(engine: Engine, region: str) -> str:
     idn = new_id()
-    with unit_of_work(engine) as s:
+    with unit_of_work(engine, principal=system_principal()) as s:
         people.register_resident(s, id_number=idn, name="被查人", region=region, on=date(2022, 9, 1))
     return idn
 
 
 def _events(engine: Engine, actor: str) -> list[AuditEvent]:
-    with unit_of_work(engine) as s:
+    with unit_of_work(engine, principal=system_principal()) as s:
         return list(s.scalars(select(AuditEvent).where(AuditEvent.actor == actor).order_by(AuditEvent.id)))
 
 
@@ -71,11 +72,11 @@ def test_reads_denials_and_failures_are_logged(api_client: Any, engine: Engine) 
 
 
 def test_public_reads_are_not_logged(api_client: Any, engine: Engine) -> None:
-    with unit_of_work(engine) as s:
+    with unit_of_work(engine, principal=system_principal()) as s:
         before = s.scalar(select(AuditEvent.id).order_by(AuditEvent.id.desc()).limit(1)) or 0
     assert api_client.get("/api/premiums/years/2023").status_code == 200
     assert api_client.get("/api/policy/parameters/resident.premium.individual").status_code == 200
-    with unit_of_work(engine) as s:
+    with unit_of_work(engine, principal=system_principal()) as s:
         after = s.scalar(select(AuditEvent.id).order_by(AuditEvent.id.desc()).limit(1)) or 0
     assert after == before
 
@@ -113,6 +114,6 @@ def test_auditors_query_their_region(api_client: Any, engine: Engine) -> None:
 
 def test_operator_commands_are_logged_too(engine: Engine) -> None:
     idn = _resident(engine, "530100")
-    with unit_of_work(engine) as s:
+    with unit_of_work(engine, principal=system_principal()) as s:
         rows = list(s.scalars(select(AuditEvent).where(AuditEvent.subject == idn[:6] + "********" + idn[-4:])))
     assert rows and rows[-1].actor_role == "system" and rows[-1].action == "people.register"

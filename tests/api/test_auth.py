@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from tests.factories import new_id
 from yibao.core.audit import AuditEvent
-from yibao.core.auth import ANONYMOUS, Role, act_as
+from yibao.core.auth import ANONYMOUS, Role, act_as, system_principal
 from yibao.core.db import unit_of_work
 from yibao.core.errors import Forbidden, Unauthenticated, ValidationFailed
 from yibao.core.ids import mask_id
@@ -24,7 +24,7 @@ PW = "Secret2023x"
 
 def _person(engine: Engine, password: str = PW) -> str:
     idn = new_id(born=date(1980, 2, 2))
-    with unit_of_work(engine) as s:
+    with unit_of_work(engine, principal=system_principal()) as s:
         people.register_resident(s, id_number=idn, name="登录人", region="530100", on=date(2022, 9, 1))
         service.set_person_password(s, id_number=idn, new_password=password)
     return idn
@@ -81,7 +81,7 @@ def test_lockout_after_five_failures(api_client: Any, engine: Engine) -> None:
     locked = _login(api_client, idn, PW)  # even the right password, while locked
     assert locked.status_code == 429 and locked.json()["code"] == "auth.locked"
     assert "分钟" in locked.json()["message"]
-    with unit_of_work(engine) as s:  # fifteen minutes later
+    with unit_of_work(engine, principal=system_principal()) as s:  # fifteen minutes later
         s.execute(
             update(Identity).where(Identity.login == idn).values(locked_until=datetime.now(UTC) - timedelta(seconds=1))
         )
@@ -101,7 +101,7 @@ def test_a_success_resets_the_count(api_client: Any, engine: Engine) -> None:
 def test_expired_and_malformed_tokens(api_client: Any, engine: Engine) -> None:
     idn = _person(engine)
     token = _login(api_client, idn, PW).json()["token"]
-    with unit_of_work(engine) as s:
+    with unit_of_work(engine, principal=system_principal()) as s:
         s.execute(
             update(AuthToken)
             .where(AuthToken.token_hash == service.token_hash(token))
@@ -116,13 +116,13 @@ def test_expired_and_malformed_tokens(api_client: Any, engine: Engine) -> None:
 def test_tokens_are_stored_hashed(api_client: Any, engine: Engine) -> None:
     idn = _person(engine)
     token = _login(api_client, idn, PW).json()["token"]
-    with unit_of_work(engine) as s:
+    with unit_of_work(engine, principal=system_principal()) as s:
         stored = list(s.scalars(select(AuthToken.token_hash)))
     assert token not in stored and service.token_hash(token) in stored
 
 
 def test_staff_login_and_region(api_client: Any, engine: Engine) -> None:
-    with unit_of_work(engine) as s:
+    with unit_of_work(engine, principal=system_principal()) as s:
         service.create_staff(s, username="dl.clerk", name="大理经办", role="clerk", region="532900", password=PW)
     token = _login(api_client, "dl.clerk", PW, kind="staff").json()["token"]
     h = {"Authorization": f"Bearer {token}"}
@@ -154,7 +154,7 @@ def test_admin_creates_staff_only_in_own_region(session: Session) -> None:
 
 
 def test_client_keys_and_no_system_tokens(api_client: Any, engine: Engine) -> None:
-    with unit_of_work(engine) as s:
+    with unit_of_work(engine, principal=system_principal()) as s:
         ident, key = service.create_client(s, kind="institution", code="H1001", name="某医院", region="530100")
         ident.role = Role.SYSTEM.value  # as if someone edited the row: the operator's rights never come by token
     r = api_client.get("/api/auth/me", headers={"Authorization": f"Bearer {key}"})
@@ -188,7 +188,7 @@ def test_a_payer_reads_the_receipt_of_a_premium_paid_for_someone_else(api_client
     from yibao.premiums import service as premiums
 
     payer, insured, stranger = _person(engine), _person(engine), _person(engine)
-    with unit_of_work(engine) as s:
+    with unit_of_work(engine, principal=system_principal()) as s:
         names = {p: people.get_person(s, p).name for p in (payer, insured)}
         receipt = premiums.pay_premium(
             s,
@@ -236,7 +236,7 @@ def test_a_password_change_ends_the_other_sessions(api_client: Any, engine: Engi
     assert r.status_code == 204
     assert (_me(api_client, mine), _me(api_client, other)) == (200, 401)  # the changing session stays
     # A clerk resetting it at the counter ends every session of the person.
-    with unit_of_work(engine) as s:
+    with unit_of_work(engine, principal=system_principal()) as s:
         service.set_person_password(s, id_number=idn, new_password="Newest2023x")
     assert _me(api_client, mine) == 401
 
@@ -250,7 +250,7 @@ def test_a_lockout_ends_the_logins_sessions(api_client: Any, engine: Engine) -> 
 
 
 def _audited(engine: Engine, action: str, since: int) -> list[AuditEvent]:
-    with unit_of_work(engine) as s:
+    with unit_of_work(engine, principal=system_principal()) as s:
         return list(
             s.scalars(
                 select(AuditEvent).where(AuditEvent.action == action, AuditEvent.id > since).order_by(AuditEvent.id)
@@ -259,7 +259,7 @@ def _audited(engine: Engine, action: str, since: int) -> list[AuditEvent]:
 
 
 def _last_event(engine: Engine) -> int:
-    with unit_of_work(engine) as s:
+    with unit_of_work(engine, principal=system_principal()) as s:
         return int(s.scalar(select(func.max(AuditEvent.id))) or 0)
 
 

@@ -27,6 +27,7 @@ from sqlalchemy import Engine, text
 from tests.factories import new_id
 from yibao.accounts import service as accounts
 from yibao.api.app import create_app
+from yibao.core.auth import system_principal
 from yibao.core.db import unit_of_work
 from yibao.core.ids import make_id_number
 from yibao.core.ratelimit import AuthLimits
@@ -68,7 +69,7 @@ def _make_callers(engine: Engine) -> dict[str, str]:
     run = uuid.uuid4().hex[:6]
     idn = new_id(born=date(1980, 1, 1))
     _EMPLOYEE[str(engine.url)] = idn
-    with unit_of_work(engine) as s:
+    with unit_of_work(engine, principal=system_principal()) as s:
         people.enrol_employee(
             s, id_number=idn, name="模糊测试", region="530100", on=date(2022, 1, 1), employer="某公司"
         )

@@ -23,6 +23,7 @@ from tests.factories import new_id
 from tests.live import LiveServer, person_token
 from yibao.accounts import service as accounts
 from yibao.api.app import create_app
+from yibao.core.auth import system_principal
 from yibao.core.db import make_engine, unit_of_work
 from yibao.identity import service as identity
 from yibao.people import service as people
@@ -49,7 +50,7 @@ def live(pg_url: str) -> Iterator[tuple[str, dict[str, str]]]:
 def _callers(engine: Engine, url: str) -> dict[str, str]:
     run = uuid.uuid4().hex[:6]
     idn = new_id(born=date(1981, 2, 3))
-    with unit_of_work(engine) as s:
+    with unit_of_work(engine, principal=system_principal()) as s:
         people.enrol_employee(
             s, id_number=idn, name="模糊测试", region="530100", on=date(2022, 1, 1), employer="某公司"
         )

@@ -5,6 +5,7 @@ from sqlalchemy import Engine, inspect, select
 from sqlalchemy.orm import Session
 
 from yibao.core import migrate
+from yibao.core.auth import system_principal
 from yibao.core.db import normalize_url, unit_of_work
 from yibao.core.meta import DeploymentMeta, get_meta, set_meta
 
@@ -21,17 +22,17 @@ def test_meta_round_trip(session: Session) -> None:
 
 
 def test_unit_of_work_rolls_back_on_error(engine: Engine) -> None:
-    with pytest.raises(RuntimeError), unit_of_work(engine) as s:
+    with pytest.raises(RuntimeError), unit_of_work(engine, principal=system_principal()) as s:
         set_meta(s, "rollback_probe", "x")
         raise RuntimeError("boom")
-    with unit_of_work(engine) as s:
+    with unit_of_work(engine, principal=system_principal()) as s:
         assert s.scalar(select(DeploymentMeta).where(DeploymentMeta.key == "rollback_probe")) is None
 
 
 def test_unit_of_work_commits(engine: Engine) -> None:
-    with unit_of_work(engine) as s:
+    with unit_of_work(engine, principal=system_principal()) as s:
         set_meta(s, "commit_probe", "y")
-    with unit_of_work(engine) as s:
+    with unit_of_work(engine, principal=system_principal()) as s:
         assert get_meta(s)["commit_probe"] == "y"
         s.delete(s.get(DeploymentMeta, "commit_probe"))
 

@@ -11,6 +11,7 @@ from rich.console import Console
 from yibao.accounts import service
 from yibao.cli.common import exits_on_app_error, new_idempotency_key, print_result
 from yibao.core import clock
+from yibao.core.auth import system_principal
 from yibao.core.dates import parse_date
 from yibao.core.db import unit_of_work
 from yibao.core.money import format_yuan, parse_yuan
@@ -24,7 +25,7 @@ console = Console()
 @exits_on_app_error
 def verify(as_json: Annotated[bool, typer.Option("--json", help="输出 JSON / print JSON")] = False) -> None:
     """核对账簿：余额等于分录合计、分录借贷平衡、总额为零 / check the ledger."""
-    with unit_of_work() as s:
+    with unit_of_work(principal=system_principal()) as s:
         v = service.verify_ledger(s)
     if as_json:
         print(
@@ -57,7 +58,7 @@ def _out(data: Any, as_json: bool) -> None:
 @exits_on_app_error
 def balance(id_number: str, as_json: Json = False) -> None:
     """账户余额 / balance."""
-    with unit_of_work() as s:
+    with unit_of_work(principal=system_principal()) as s:
         _out(service.balance(s, id_number), as_json)
 
 
@@ -73,7 +74,7 @@ def records(
     as_json: Json = False,
 ) -> None:
     """消费、划入、代缴记录 / account records."""
-    with unit_of_work() as s:
+    with unit_of_work(principal=system_principal()) as s:
         _out(
             service.statement(
                 s,
@@ -94,7 +95,7 @@ def credit(
     id_number: str, amount: str, period: str, key: Key, source: Source = "agency", as_json: Json = False
 ) -> None:
     """资金划入 / credit a contribution (AMOUNT in yuan, PERIOD as YYYY-MM)."""
-    with unit_of_work() as s:
+    with unit_of_work(principal=system_principal()) as s:
         _out(
             service.credit_contribution(
                 s, id_number=id_number, amount=parse_yuan(amount, field="amount"), period=period, source=source, key=key
@@ -116,7 +117,7 @@ def pay(
     as_json: Json = False,
 ) -> None:
     """个人账户支付 / pay from the account."""
-    with unit_of_work() as s:
+    with unit_of_work(principal=system_principal()) as s:
         p = service.Payment(id_number, parse_yuan(amount, field="amount"), category, institution, beneficiary)
         _out(service.pay(s, p, source=source, key=key), as_json)
 
@@ -134,7 +135,7 @@ def bind(
     as_json: Json = False,
 ) -> None:
     """共济绑定 / let a close relative use the account."""
-    with unit_of_work() as s:
+    with unit_of_work(principal=system_principal()) as s:
         service.bind(
             s,
             holder_id_number=id_number,
@@ -157,7 +158,7 @@ def unbind(
     as_json: Json = False,
 ) -> None:
     """解除绑定 / end a binding."""
-    with unit_of_work() as s:
+    with unit_of_work(principal=system_principal()) as s:
         service.unbind(
             s, holder_id_number=id_number, relative_id_number=relative, channel=channel, clerk=clerk, proof=proof
         )
@@ -168,7 +169,7 @@ def unbind(
 @exits_on_app_error
 def bindings(id_number: str, as_json: Json = False) -> None:
     """共济授权记录 / binding records."""
-    with unit_of_work() as s:
+    with unit_of_work(principal=system_principal()) as s:
         _out(service.bindings_of(s, id_number), as_json)
 
 
@@ -176,7 +177,7 @@ def bindings(id_number: str, as_json: Json = False) -> None:
 @exits_on_app_error
 def cross_region_bindings(as_json: Json = False) -> None:
     """列出跨统筹区的有效共济绑定（须解除）/ active bindings across pooling regions (to be ended)."""
-    with unit_of_work() as s:
+    with unit_of_work(principal=system_principal()) as s:
         rows = service.cross_region_bindings(s)
     if rows or as_json:
         _out(rows, as_json)
@@ -190,7 +191,7 @@ def relative_premium(
     id_number: str, relative: str, relative_name: str, year: int, key: Key, as_json: Json = False
 ) -> None:
     """为近亲属缴纳居民医保费 / pay a bound relative's resident premium from the account."""
-    with unit_of_work() as s:
+    with unit_of_work(principal=system_principal()) as s:
         _out(
             service.pay_relative_premium(
                 s,
@@ -222,7 +223,7 @@ def insure(
 ) -> None:
     """购买重大疾病商业补充保险 / buy critical-illness insurance shares."""
     key = key or new_idempotency_key()
-    with unit_of_work() as s:
+    with unit_of_work(principal=system_principal()) as s:
         _out(
             service.purchase_insurance(
                 s,
@@ -248,7 +249,7 @@ def withdraw(
     as_json: Json = False,
 ) -> None:
     """提取申请 / apply to withdraw in a special case."""
-    with unit_of_work() as s:
+    with unit_of_work(principal=system_principal()) as s:
         r = service.apply_withdrawal(s, holder_id_number=id_number, case=case, documents=document, heir_id_number=heir)
         _out({"request_id": r.id, "status": r.status}, as_json)
 
@@ -263,6 +264,6 @@ def decide(
     as_json: Json = False,
 ) -> None:
     """审核提取申请 / decide a withdrawal."""
-    with unit_of_work() as s:
+    with unit_of_work(principal=system_principal()) as s:
         r = service.decide_withdrawal(s, request_id=request_id, approve=approve, clerk=clerk, note=note)
         _out({"request_id": r.id, "status": r.status, "amount": format_yuan(r.amount or 0)}, as_json)

@@ -9,6 +9,7 @@ from rich.table import Table
 from yibao import demo
 from yibao.cli.common import exits_on_app_error
 from yibao.core import migrate
+from yibao.core.auth import system_principal
 from yibao.core.db import unit_of_work
 
 app = typer.Typer(help="演示数据 / demo data", no_args_is_help=True)
@@ -20,7 +21,7 @@ console = Console(stderr=True)
 def seed() -> None:
     """生成演示人群（已生成则跳过）/ create the demo population (once)."""
     migrate.upgrade()
-    with unit_of_work() as s:
+    with unit_of_work(principal=system_principal()) as s:
         ids = demo.seed(s)
         key = s.info.get("demo_institution_key")
     if not ids:

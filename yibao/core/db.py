@@ -152,15 +152,16 @@ def run_retrying(make_session: Callable[[], Session], work: Callable[[Session], 
 
 
 @contextmanager
-def unit_of_work(engine: Engine | None = None, *, principal: Principal | None = None) -> Iterator[Session]:
-    """A session whose work is committed when the block ends normally and rolled back otherwise.
+def unit_of_work(engine: Engine | None = None, *, principal: Principal) -> Iterator[Session]:
+    """A session acting for ``principal``, committed when the block ends normally and rolled back otherwise.
 
-    It acts for ``principal`` (default: the operator at the server's command line). See :func:`committing`.
+    The caller is always explicit: the command line passes the operator (``auth.system_principal()``), a
+    request its authenticated caller. See :func:`committing`.
     """
     from yibao.core import auth
 
     session = session_factory(engine)()
-    auth.act_as(session, principal or auth.system_principal())
+    auth.act_as(session, principal)
     with committing(session):
         yield session
 

@@ -10,6 +10,7 @@ from rich.console import Console
 
 from yibao.cli.common import exits_on_app_error, print_result
 from yibao.core import audit
+from yibao.core.auth import system_principal
 from yibao.core.dates import parse_date
 from yibao.core.db import unit_of_work
 from yibao.identity import service
@@ -40,7 +41,7 @@ def create_staff(
     as_json: Json = False,
 ) -> None:
     """开设工作人员账号 / create a staff login."""
-    with unit_of_work() as s:
+    with unit_of_work(principal=system_principal()) as s:
         ident = service.create_staff(
             s, username=username, name=name, role=role, region=region, password=_password(password, "YIBAO_PASSWORD")
         )
@@ -58,7 +59,7 @@ def create_client(
     as_json: Json = False,
 ) -> None:
     """开设定点机构或批处理接入并签发 API 密钥（仅显示一次）/ create an institution or service and its key."""
-    with unit_of_work() as s:
+    with unit_of_work(principal=system_principal()) as s:
         ident, token = service.create_client(s, kind=kind, code=code, name=name, region=region)
         out = {"code": ident.login, "name": ident.name, "kind": ident.kind, "region": ident.region, "api_key": token}
     print_result(out, as_json, console)
@@ -71,7 +72,7 @@ def set_password(
     password: Annotated[str | None, typer.Option(help="默认读取 YIBAO_PASSWORD 或提示输入")] = None,
 ) -> None:
     """设置参保人登录密码 / set a person's password."""
-    with unit_of_work() as s:
+    with unit_of_work(principal=system_principal()) as s:
         service.set_person_password(s, id_number=id_number, new_password=_password(password, "YIBAO_PASSWORD"))
     console.print("[green]已设置 / set[/green]")
 
@@ -89,7 +90,7 @@ def audit_log(
     as_json: Json = False,
 ) -> None:
     """查询审计日志 / read the audit log."""
-    with unit_of_work() as s:
+    with unit_of_work(principal=system_principal()) as s:
         out = audit.search(
             s,
             actor=actor,

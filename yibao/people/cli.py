@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from yibao.cli.common import exits_on_app_error
+from yibao.core.auth import system_principal
 from yibao.core.clock import today
 from yibao.core.dates import parse_date
 from yibao.core.db import unit_of_work
@@ -72,7 +73,7 @@ def register_resident(
     as_json: Json = False,
 ) -> None:
     """城乡居民参保登记 / register a resident."""
-    with unit_of_work() as s:
+    with unit_of_work(principal=system_principal()) as s:
         e = service.register_resident(
             s, id_number=id_number, name=name, region=region, phone=phone, on_behalf_by=on_behalf_by, on=_day(on)
         )
@@ -90,7 +91,7 @@ def register_student(
     as_json: Json = False,
 ) -> None:
     """省属在昆高校大学生参保 / register a student."""
-    with unit_of_work() as s:
+    with unit_of_work(principal=system_principal()) as s:
         e = service.register_student(
             s, id_number=id_number, name=name, school=school, commitment_accepted=accept_commitment, on=_day(on)
         )
@@ -108,7 +109,7 @@ def register_newborn(
     as_json: Json = False,
 ) -> None:
     """新生儿参保 / register a newborn."""
-    with unit_of_work() as s:
+    with unit_of_work(principal=system_principal()) as s:
         e = service.register_newborn(
             s, id_number=id_number, name=name, guardian_id_number=guardian, region=region, on=_day(on)
         )
@@ -127,7 +128,7 @@ def enrol_employee(
     as_json: Json = False,
 ) -> None:
     """职工医保参保 / enrol an employee."""
-    with unit_of_work() as s:
+    with unit_of_work(principal=system_principal()) as s:
         e = service.enrol_employee(
             s, id_number=id_number, name=name, region=region, employer=employer, flexible=flexible, on=_day(on)
         )
@@ -138,7 +139,7 @@ def enrol_employee(
 @exits_on_app_error
 def show(id_number: str, as_json: Json = False) -> None:
     """查询参保人及参保记录 / show a person and their records."""
-    with unit_of_work() as s:
+    with unit_of_work(principal=system_principal()) as s:
         _show_current(s, id_number, as_json)
 
 
@@ -153,7 +154,7 @@ def status(
     as_json: Json = False,
 ) -> None:
     """暂停、恢复或终止参保 / suspend, resume or terminate."""
-    with unit_of_work() as s:
+    with unit_of_work(principal=system_principal()) as s:
         service.change_status(s, id_number=id_number, scheme=scheme, to=to, reason=reason, actor=actor)
         _show_current(s, id_number, as_json)
 
@@ -168,7 +169,7 @@ def move(
     as_json: Json = False,
 ) -> None:
     """转移经办机构 / move to another pooling region's agency."""
-    with unit_of_work() as s:
+    with unit_of_work(principal=system_principal()) as s:
         service.move_agency(s, id_number=id_number, scheme=scheme, region=region, reason=reason, actor="agency")
         _show_current(s, id_number, as_json)
 
@@ -177,7 +178,7 @@ def move(
 @exits_on_app_error
 def relate(id_number: str, relative: str, relation: Annotated[Relation, typer.Option()], as_json: Json = False) -> None:
     """登记亲属关系：RELATIVE 是 ID_NUMBER 的 <relation> / declare a relative."""
-    with unit_of_work() as s:
+    with unit_of_work(principal=system_principal()) as s:
         service.declare_relation(s, id_number=id_number, relative_id_number=relative, relation=relation)
     relatives(id_number, as_json)
 
@@ -186,7 +187,7 @@ def relate(id_number: str, relative: str, relation: Annotated[Relation, typer.Op
 @exits_on_app_error
 def relatives(id_number: str, as_json: Json = False) -> None:
     """亲属关系 / relatives."""
-    with unit_of_work() as s:
+    with unit_of_work(principal=system_principal()) as s:
         rows = [
             {"id_number": mask_id(p.id_number), "name": p.name, "relation": r.value}
             for p, r in service.relatives_of(s, id_number)

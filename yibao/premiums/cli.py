@@ -9,6 +9,7 @@ from rich.console import Console
 
 from yibao.cli.common import exits_on_app_error, print_result
 from yibao.core import clock
+from yibao.core.auth import system_principal
 from yibao.core.db import unit_of_work
 from yibao.core.money import format_yuan, parse_yuan
 from yibao.premiums import service
@@ -61,7 +62,7 @@ def pay(
         payer_name=payer_name,
         collector=collector,
     )
-    with unit_of_work() as s:
+    with unit_of_work(principal=system_principal()) as s:
         _out(service.pay_premium(s, req, now=clock.now()), as_json)
 
 
@@ -69,7 +70,7 @@ def pay(
 @exits_on_app_error
 def receipt(receipt_no: str, as_json: Json = False) -> None:
     """电子回执 / a receipt."""
-    with unit_of_work() as s:
+    with unit_of_work(principal=system_principal()) as s:
         _out(service.get_receipt(s, receipt_no), as_json)
 
 
@@ -81,5 +82,5 @@ def records(
     as_json: Json = False,
 ) -> None:
     """缴费记录（或代缴记录）/ payment records."""
-    with unit_of_work() as s:
+    with unit_of_work(principal=system_principal()) as s:
         _out(service.payments_by_payer(s, id_number) if proxy else service.payments_for_insured(s, id_number), as_json)
