@@ -58,7 +58,8 @@ def setup(db_url: str, payers: int, readers: int) -> tuple[list[str], list[str],
     from yibao.accounts.models import Purpose
     from yibao.core import migrate
     from yibao.core.auth import system_principal
-    from yibao.core.db import make_engine, unit_of_work
+    from yibao.core.db import make_engine
+    from yibao.core.unit import unit_of_work
     from yibao.identity import service as identity
     from yibao.people import service as people
 

@@ -47,7 +47,8 @@ def _setup(db_url: str) -> list[int]:
     from yibao.accounts.models import Purpose
     from yibao.core import migrate
     from yibao.core.auth import system_principal
-    from yibao.core.db import make_engine, unit_of_work
+    from yibao.core.db import make_engine
+    from yibao.core.unit import unit_of_work
     from yibao.people.models import Person
 
     migrate.upgrade(db_url)

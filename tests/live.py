@@ -24,8 +24,8 @@ import httpx
 from sqlalchemy import Engine
 
 from yibao.core.auth import system_principal
-from yibao.core.db import unit_of_work
 from yibao.core.ids import make_id_number
+from yibao.core.unit import unit_of_work
 
 REGION = "530100"
 

@@ -14,8 +14,8 @@ from tests.factories import create_resident
 from yibao.accounts import ledger
 from yibao.accounts.models import Purpose
 from yibao.core.auth import system_principal
-from yibao.core.db import unit_of_work
 from yibao.core.errors import Conflict, NotFound
+from yibao.core.unit import unit_of_work
 from yibao.people.service import get_person
 
 

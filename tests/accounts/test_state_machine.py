@@ -21,8 +21,8 @@ from tests.factories import new_id
 from yibao.accounts import ledger, service
 from yibao.accounts.models import Purpose
 from yibao.core.auth import system_principal
-from yibao.core.db import unit_of_work
 from yibao.core.errors import Conflict
+from yibao.core.unit import unit_of_work
 from yibao.people import service as people
 from yibao.people.models import Relation
 

@@ -26,7 +26,7 @@ from tests.factories import new_id
 from yibao.accounts import service as accounts
 from yibao.core.auth import RULES, Role, Scope, system_principal
 from yibao.core.clock import today
-from yibao.core.db import unit_of_work
+from yibao.core.unit import unit_of_work
 from yibao.engine.api import _EXAMPLE_INPATIENT
 from yibao.identity import service as identity
 from yibao.identity.models import AuthToken, Identity

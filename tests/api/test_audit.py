@@ -14,7 +14,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from tests.factories import new_id
 from yibao.core.audit import AuditEvent
 from yibao.core.auth import system_principal
-from yibao.core.db import unit_of_work
+from yibao.core.unit import unit_of_work
 from yibao.identity import service as identity
 from yibao.identity.models import AuthToken
 from yibao.people import service as people

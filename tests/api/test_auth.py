@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session
 from tests.factories import new_id
 from yibao.core.audit import AuditEvent
 from yibao.core.auth import ANONYMOUS, Role, act_as, system_principal
-from yibao.core.db import unit_of_work
 from yibao.core.errors import Forbidden, Unauthenticated, ValidationFailed
 from yibao.core.ids import mask_id
+from yibao.core.unit import unit_of_work
 from yibao.identity import service
 from yibao.identity.models import AuthToken, Identity
 from yibao.people import service as people

@@ -28,9 +28,9 @@ from tests.factories import new_id
 from yibao.accounts import service as accounts
 from yibao.api.app import create_app
 from yibao.core.auth import system_principal
-from yibao.core.db import unit_of_work
 from yibao.core.ids import make_id_number
 from yibao.core.ratelimit import AuthLimits
+from yibao.core.unit import unit_of_work
 from yibao.identity import service as identity
 from yibao.people import service as people
 

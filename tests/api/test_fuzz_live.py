@@ -24,7 +24,8 @@ from tests.live import LiveServer, person_token
 from yibao.accounts import service as accounts
 from yibao.api.app import create_app
 from yibao.core.auth import system_principal
-from yibao.core.db import make_engine, unit_of_work
+from yibao.core.db import make_engine
+from yibao.core.unit import unit_of_work
 from yibao.identity import service as identity
 from yibao.people import service as people
 

@@ -13,7 +13,7 @@ from tests.factories import new_id
 from yibao.accounts.models import JournalEntry
 from yibao.api.guard import MAX_BODY_BYTES, MAX_DEPTH, nesting_depth
 from yibao.core.auth import system_principal
-from yibao.core.db import unit_of_work
+from yibao.core.unit import unit_of_work
 from yibao.people.models import Person
 
 FULL_WIDTH = str.maketrans("0123456789", "０１２３４５６７８９")

@@ -6,8 +6,9 @@ from sqlalchemy.orm import Session
 
 from yibao.core import migrate
 from yibao.core.auth import system_principal
-from yibao.core.db import normalize_url, unit_of_work
+from yibao.core.db import normalize_url
 from yibao.core.meta import DeploymentMeta, get_meta, set_meta
+from yibao.core.unit import unit_of_work
 
 
 def test_migrations_reach_head(engine: Engine, db_url: str) -> None:

@@ -9,7 +9,7 @@ from sqlalchemy import Engine, func, select
 
 from tests.factories import new_id
 from yibao.core.auth import system_principal
-from yibao.core.db import unit_of_work
+from yibao.core.unit import unit_of_work
 from yibao.people import service as people
 from yibao.premiums import service
 from yibao.premiums.models import PremiumPayment

@@ -13,8 +13,8 @@ from yibao.cli.common import exits_on_app_error, new_idempotency_key, print_resu
 from yibao.core import clock
 from yibao.core.auth import system_principal
 from yibao.core.dates import parse_date
-from yibao.core.db import unit_of_work
 from yibao.core.money import format_yuan, parse_yuan
+from yibao.core.unit import unit_of_work
 from yibao.people.models import Relation
 
 app = typer.Typer(help="个人账户 / personal accounts", no_args_is_help=True)

@@ -22,10 +22,10 @@ from sqlalchemy.orm import Session
 from yibao.accounts.models import Hold, JournalEntry, JournalLine, LedgerAccount, Purpose
 from yibao.core import clock
 from yibao.core.dates import utc_iso
-from yibao.core.db import RetryUnit, retryable
 from yibao.core.errors import AppError, Conflict, NotFound, ValidationFailed
 from yibao.core.idempotency import MAX_NAMESPACE, check_key, key_reused, once, request_hash
 from yibao.core.money import format_yuan
+from yibao.core.unit import RetryUnit, retryable
 
 # Shards per system account. An assumed operational value (not policy): enough to spread 16
 # concurrent writers on two cores. The shards are rows created by migration 0005; more shards

@@ -26,10 +26,11 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from yibao.core.auth import ANONYMOUS, act_as
-from yibao.core.db import get_engine, run_retrying, session_factory
+from yibao.core.db import get_engine, session_factory
 from yibao.core.errors import Unauthenticated, Unavailable
 from yibao.core.ratelimit import limits_of
 from yibao.core.settings import get_settings
+from yibao.core.unit import run_retrying
 
 T = TypeVar("T")
 

@@ -10,7 +10,7 @@ from yibao import demo
 from yibao.cli.common import exits_on_app_error
 from yibao.core import migrate
 from yibao.core.auth import system_principal
-from yibao.core.db import unit_of_work
+from yibao.core.unit import unit_of_work
 
 app = typer.Typer(help="演示数据 / demo data", no_args_is_help=True)
 console = Console(stderr=True)

@@ -15,8 +15,8 @@ from typing import Any, cast
 from sqlalchemy import Boolean, DateTime, Engine, Integer, String, Table, Text, insert, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from yibao.core import auth, clock
-from yibao.core.auth import Principal, Rule, Scope, Subject, rule
+from yibao.core import auth
+from yibao.core.auth import Scope, rule
 from yibao.core.dates import day_after, day_start, utc_iso
 from yibao.core.db import Base
 from yibao.core.errors import AppError, ValidationFailed
@@ -46,46 +46,6 @@ class AuditEvent(Base):
     method: Mapped[str | None] = mapped_column(String(8))
     path: Mapped[str | None] = mapped_column(String(256))  # ID numbers masked
     detail: Mapped[str | None] = mapped_column(Text)  # JSON, ID numbers masked
-
-
-def _actor(p: Principal | None) -> str:
-    if p is None:
-        return "(none)"
-    return mask_ids_in(p.login)[:64]
-
-
-def note(
-    session: Session,
-    principal: Principal | None,
-    r: Rule,
-    subject: Subject | None,
-    allowed: bool,
-    detail: dict[str, Any],
-    *,
-    outcome: str | None = None,
-) -> None:
-    """Remember a decision until the unit of work ends (``outcome`` when the caller already knows it)."""
-    req = session.info.get("request") or {}
-    session.info.setdefault("audit_pending", []).append(
-        {
-            "at": clock.now(),
-            "actor_role": principal.role.value if principal else "none",
-            "actor": _actor(principal),
-            "actor_identity_id": principal.identity_id if principal else None,
-            "action": r.action,
-            "writes": r.writes,
-            "subject_person_id": subject.person_id if subject else None,
-            "subject": mask_id(subject.id_number) if subject and subject.id_number else None,
-            "subject_regions": ",".join(sorted(subject.regions)) if subject else None,
-            "allowed": allowed,
-            "outcome": outcome,
-            "ip": req.get("ip"),
-            "request_id": req.get("request_id"),
-            "method": req.get("method"),
-            "path": mask_ids_in(str(req.get("path") or ""))[:256] or None,
-            "detail": mask_ids_in(json.dumps(detail, ensure_ascii=False, default=str)) if detail else None,
-        }
-    )
 
 
 def _rows(pending: list[dict[str, Any]], error: BaseException | None) -> list[dict[str, Any]]:

@@ -13,6 +13,7 @@ table (:data:`RULES`), which the API's matrix test walks for every endpoint and 
 from __future__ import annotations
 
 import getpass
+import json
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import lru_cache
@@ -21,7 +22,9 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from yibao.core import clock
 from yibao.core.errors import Forbidden, Unauthenticated
+from yibao.core.ids import mask_id, mask_ids_in
 
 PROVINCE = "530000"  # the provincial agency's region code (GB/T 2260): staff there serve all of Yunnan
 
@@ -164,9 +167,7 @@ def authorize(session: Session, action: str, subject: Subject | None = None, **d
     principal = principal_of(session)
     allowed = principal is not None and _allowed(session, principal, r, subject)
     if r.audited and not r.public:
-        from yibao.core.audit import note  # here: the audit module declares a rule of this one
-
-        note(session, principal, r, subject, allowed, detail)
+        note_decision(session, principal, r, subject, allowed, detail)
     if allowed:
         assert principal is not None
         return principal
@@ -229,3 +230,46 @@ def needs(action: str) -> dict[str, Any]:
         "x-action": action,
         "x-allowed": {role.value: scope.value for role, scope in r.allow.items()},
     }
+
+
+def _actor(p: Principal | None) -> str:
+    if p is None:
+        return "(none)"
+    return mask_ids_in(p.login)[:64]
+
+
+def note_decision(
+    session: Session,
+    principal: Principal | None,
+    r: Rule,
+    subject: Subject | None,
+    allowed: bool,
+    detail: dict[str, Any],
+    *,
+    outcome: str | None = None,
+) -> None:
+    """Remember a decision for the audit log until the unit of work ends (``outcome`` when already known).
+
+    The unit of work (:mod:`yibao.core.unit`) stores it with how the work ended.
+    """
+    req = session.info.get("request") or {}
+    session.info.setdefault("audit_pending", []).append(
+        {
+            "at": clock.now(),
+            "actor_role": principal.role.value if principal else "none",
+            "actor": _actor(principal),
+            "actor_identity_id": principal.identity_id if principal else None,
+            "action": r.action,
+            "writes": r.writes,
+            "subject_person_id": subject.person_id if subject else None,
+            "subject": mask_id(subject.id_number) if subject and subject.id_number else None,
+            "subject_regions": ",".join(sorted(subject.regions)) if subject else None,
+            "allowed": allowed,
+            "outcome": outcome,
+            "ip": req.get("ip"),
+            "request_id": req.get("request_id"),
+            "method": req.get("method"),
+            "path": mask_ids_in(str(req.get("path") or ""))[:256] or None,
+            "detail": mask_ids_in(json.dumps(detail, ensure_ascii=False, default=str)) if detail else None,
+        }
+    )

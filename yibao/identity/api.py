@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session
 from yibao.api.deps import UnitOfWorkRoute, bearer_token, get_session, request_engine, request_info, run_in_db_thread
 from yibao.core import audit
 from yibao.core.auth import ANONYMOUS, act_as, needs
-from yibao.core.db import unit_of_work
 from yibao.core.errors import Unauthenticated
 from yibao.core.ratelimit import limits_of
+from yibao.core.unit import unit_of_work
 from yibao.identity import service
 
 router = APIRouter(prefix="/api/auth", tags=["auth"], route_class=UnitOfWorkRoute)

@@ -12,7 +12,7 @@ from yibao.cli.common import exits_on_app_error, print_result
 from yibao.core import audit
 from yibao.core.auth import system_principal
 from yibao.core.dates import parse_date
-from yibao.core.db import unit_of_work
+from yibao.core.unit import unit_of_work
 from yibao.identity import service
 
 app = typer.Typer(help="登录账号与审计 / logins and audit", no_args_is_help=True)

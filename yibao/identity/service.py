@@ -14,7 +14,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
-from yibao.core import audit, auth, clock
+from yibao.core import auth, clock
 from yibao.core.auth import Principal, Role, Scope, Subject, rule
 from yibao.core.errors import AppError, Conflict, Unauthenticated, ValidationFailed
 from yibao.core.ids import mask_id
@@ -221,7 +221,7 @@ def _audit_login(session: Session, kind: str, login: str, ident: Identity | None
     else:
         who = Principal(Role.ANONYMOUS, mask_id(login) if kind == "person" else login[:64], "")
     outcome = "ok" if result.error is None else f"failed:{result.error.code}"
-    audit.note(
+    auth.note_decision(
         session, who, auth.RULES[LOGIN], _subject(session, ident), result.error is None, {"kind": kind}, outcome=outcome
     )
 
@@ -317,7 +317,7 @@ def _audit_token(session: Session, token: str, ident: Identity | None, reason: s
     """A rejected token in the audit log: whose it was if known, why, and a short fingerprint (never the token)."""
     who = principal_for(ident) if ident is not None else None
     detail = {"reason": reason, "token": token_hash(token)[:12]}
-    audit.note(session, who, auth.RULES[TOKEN_CHECK], _subject(session, ident), False, detail, outcome=outcome)
+    auth.note_decision(session, who, auth.RULES[TOKEN_CHECK], _subject(session, ident), False, detail, outcome=outcome)
 
 
 def logout(session: Session, token: str) -> None:

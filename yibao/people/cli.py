@@ -14,8 +14,8 @@ from yibao.cli.common import exits_on_app_error
 from yibao.core.auth import system_principal
 from yibao.core.clock import today
 from yibao.core.dates import parse_date
-from yibao.core.db import unit_of_work
 from yibao.core.ids import mask_id
+from yibao.core.unit import unit_of_work
 from yibao.people import service
 from yibao.people.models import Relation, Scheme, Status
 from yibao.people.schemas import PersonOut, person_out, record_out

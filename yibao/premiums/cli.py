@@ -10,8 +10,8 @@ from rich.console import Console
 from yibao.cli.common import exits_on_app_error, print_result
 from yibao.core import clock
 from yibao.core.auth import system_principal
-from yibao.core.db import unit_of_work
 from yibao.core.money import format_yuan, parse_yuan
+from yibao.core.unit import unit_of_work
 from yibao.premiums import service
 
 app = typer.Typer(help="居民医保缴费 / resident premium collection", no_args_is_help=True)
