@@ -38,17 +38,9 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
-PG_DEFAULT = "postgresql://postgres@127.0.0.1:5432/postgres"
 FUNDS = 10**12  # fen per payer: never runs out during a run
 PASSWORD = "bench-pass-2024"
-
-
-def _admin_url() -> str:
-    from yibao.core.db import normalize_url
-
-    return normalize_url(os.environ.get("YIBAO_TEST_PG_URL", PG_DEFAULT))
 
 
 def setup(db_url: str, payers: int, readers: int) -> tuple[list[str], list[str], str, list[int]]:
@@ -223,12 +215,7 @@ def main() -> None:
     spec.loader.exec_module(ledger_bench)
     from tests.live import LiveServer, person_token
 
-    admin = create_engine(_admin_url(), isolation_level="AUTOCOMMIT")
-    name = f"yibao_bench_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as c:
-        c.execute(text(f'CREATE DATABASE "{name}"'))
-    db_url = make_url(_admin_url()).set(database=name).render_as_string(hide_password=False)
-    try:
+    with ledger_bench.throwaway_database() as db_url:
         payers, readers, key, person_ids = setup(db_url, args.payers, min(16, args.payers))
         with LiveServer(db_url, workers=args.workers) as server:
             ctx = {
@@ -275,19 +262,8 @@ def main() -> None:
         figures["payments_over_healthz"] = figures["payments_per_second"] / figures["healthz_per_second"]
         figures["reads_over_healthz"] = figures["reads_per_second"] / figures["healthz_per_second"]
         figures["payments_over_in_process"] = figures["payments_per_second"] / figures["in_process_pay_once_per_second"]
-        with create_engine(db_url).connect() as c:
-            from sqlalchemy.orm import Session
-
-            from yibao.accounts.ledger import verify
-
-            figures["ledger_verified"] = verify(Session(bind=c)).ok
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
+        ledger_bench.write_figures(db_url, figures, args.out)
         print(json.dumps({k: v for k, v in figures.items() if k != "runs"}, indent=2))
-    finally:
-        with admin.connect() as c:
-            c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 if __name__ == "__main__":

@@ -24,6 +24,8 @@ import subprocess
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -241,6 +243,33 @@ def _pgbench(db_url: str, script: str, clients: int, seconds: int, prepared: boo
     return float(m.group(1))
 
 
+@contextmanager
+def throwaway_database() -> Iterator[str]:
+    """A new PostgreSQL database for one benchmark run (its URL), dropped afterwards."""
+    admin = create_engine(_admin_url(), isolation_level="AUTOCOMMIT")
+    name = f"yibao_bench_{uuid.uuid4().hex[:8]}"
+    with admin.connect() as c:
+        c.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(_admin_url()).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as c:
+            c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def write_figures(db_url: str, figures: dict[str, Any], out: Path) -> None:
+    """Add whether the ledger verifies after the run, and write the figures."""
+    from sqlalchemy.orm import Session
+
+    from yibao.accounts.ledger import verify
+
+    with create_engine(db_url).connect() as c:
+        figures["ledger_verified"] = verify(Session(bind=c)).ok
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
+
+
 def main() -> None:
     global MEMBERS
     parser = argparse.ArgumentParser(description=__doc__)
@@ -251,12 +280,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "ledger.json")
     args = parser.parse_args()
     MEMBERS = args.members
-    admin = create_engine(_admin_url(), isolation_level="AUTOCOMMIT")
-    name = f"yibao_bench_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as c:
-        c.execute(text(f'CREATE DATABASE "{name}"'))
-    db_url = make_url(_admin_url()).set(database=name).render_as_string(hide_password=False)
-    try:
+    with throwaway_database() as db_url:
         members = _setup(db_url)
         n, secs = args.clients, args.seconds
         runs: dict[str, list[float]] = {k: [] for k in MEASURES}
@@ -287,19 +311,8 @@ def main() -> None:
             ]
             figures[f"{kind}_ratio_to_pgbench"] = ours / figures[f"pgbench_{kind}_tps"]
             figures[f"{kind}_ratio_to_same_statement"] = ours / figures[f"pgbench_same_statement_{kind}_tps"]
-        with create_engine(db_url).connect() as c:
-            from sqlalchemy.orm import Session
-
-            from yibao.accounts.ledger import verify
-
-            figures["ledger_verified"] = verify(Session(bind=c)).ok
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
+        write_figures(db_url, figures, args.out)
         print(json.dumps(figures, indent=2))
-    finally:
-        with admin.connect() as c:
-            c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 if __name__ == "__main__":

@@ -37,3 +37,16 @@ def create_resident(
     idn = new_id(born=born, sex=sex)
     service.register_resident(session, id_number=idn, name=name, region=region, on=on)
     return idn
+
+
+def premium_body(insured_id_number: str, **over: object) -> dict[str, object]:
+    """A valid ``POST /api/premiums/payments`` body: the 2023 resident premium, paid in Kunming."""
+    body: dict[str, object] = {
+        "insured_id_number": insured_id_number,
+        "insured_name": "张三",
+        "year": 2023,
+        "amount": "350.00",
+        "channel": "banshitong_app",
+        "region": "530100",
+    }
+    return body | over

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.factories import new_id
+from tests.factories import new_id, premium_body
 from yibao.core import clock
 
 # 2022-12-31 23:59:59 in China is 15:59:59 UTC: the last second of the 2023 year's collection period.
@@ -31,15 +31,7 @@ def test_a_fixed_clock_needs_an_aware_instant() -> None:
 
 
 def _premium(client: Any, idn: str, key: str) -> Any:
-    body = {
-        "insured_id_number": idn,
-        "insured_name": "张三",
-        "year": 2023,
-        "amount": "350.00",
-        "channel": "banshitong_app",
-        "region": "530100",
-    }
-    return client.post("/api/premiums/payments", json=body, headers={"Idempotency-Key": key})
+    return client.post("/api/premiums/payments", json=premium_body(idn), headers={"Idempotency-Key": key})
 
 
 def test_collection_period_ends_at_midnight_china_time_over_http(client: Any) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from tests.factories import new_id
+from tests.factories import new_id, premium_body
 from yibao.core import clock
 
 NOW = datetime(2022, 10, 8, 2, 0, tzinfo=UTC)
@@ -23,15 +23,7 @@ def _resident(client: Any) -> str:
 
 
 def _pay(client: Any, idn: str, key: str, **over: Any) -> Any:
-    body = {
-        "insured_id_number": idn,
-        "insured_name": "张三",
-        "year": 2023,
-        "amount": "350.00",
-        "channel": "banshitong_app",
-        "region": "530100",
-    }
-    body.update(over)
+    body = premium_body(idn, **over)
     with clock.use(clock.FixedClock(NOW)):
         return client.post("/api/premiums/payments", json=body, headers={"Idempotency-Key": key})
 

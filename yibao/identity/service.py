@@ -7,7 +7,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Protocol, Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -118,7 +118,18 @@ def check_password(password: str) -> str:
     return password
 
 
-def principal_for(identity: Identity) -> Principal:
+class _IdentityFields(Protocol):
+    """What a principal is made of: an identity row, or the token lookup's plain columns."""
+
+    role: str
+    login: str
+    name: str
+    id: int
+    person_id: int | None
+    region: str | None
+
+
+def principal_for(identity: Identity | _IdentityFields) -> Principal:
     """The caller an identity stands for."""
     return Principal(
         role=Role(identity.role),
@@ -293,14 +304,7 @@ def principal_from_token(session: Session, token: str, limits: AuthLimits | None
     elif row.expires_at is not None and _aware(row.expires_at) <= clock.now():
         reason = "expired"
     else:
-        return Principal(
-            role=Role(row.role),
-            login=row.login,
-            name=row.name,
-            identity_id=row.id,
-            person_id=row.person_id,
-            region=row.region,
-        )
+        return principal_for(row)
     ident = session.get(Identity, row.id) if row is not None else None
     ip = _ip(session)
     wait = limits.retry_after(ip) if limits is not None else None
