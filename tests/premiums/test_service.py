@@ -75,7 +75,7 @@ def test_retry_with_the_same_key_pays_once(session: Session) -> None:
     assert again == first and count(session, idn) == 1
     with pytest.raises(Conflict) as err:
         service.pay_premium(session, req(idn, amount=32000), now=IN_PERIOD)
-    assert err.value.code == "premium.idempotency_mismatch"
+    assert err.value.code == "idempotency.key_reused"
 
 
 @pytest.mark.parametrize(
@@ -234,3 +234,16 @@ def test_an_unpaid_resident_is_refused_and_an_employee_needs_a_normal_record(ses
     with pytest.raises(service.ContributionUnpaid) as err:
         service.require_paid_contribution(session, worker, Scheme.EMPLOYEE, date(2023, 3, 1))
     assert err.value.details == {"year": 2023, "scheme": "employee", "date_of_service": "2023-03-01"}
+
+
+def test_one_payers_key_is_not_anothers(session: Session) -> None:
+    """Keys belong to the caller: two people who both send key "1" from the same app both pay."""
+    from yibao.core.auth import Principal, Role, act_as
+
+    a, b = create_resident(session), create_resident(session)
+    receipts = []
+    for idn in (a, b):
+        act_as(session, Principal(Role.PERSON, idn, "缴费人"))
+        receipts.append(service.pay_premium(session, req(idn, idempotency_key="1"), now=IN_PERIOD))
+    assert receipts[0]["receipt_no"] != receipts[1]["receipt_no"]
+    assert count(session, a) == count(session, b) == 1

@@ -14,10 +14,7 @@ class PremiumPayment(Base):
     """One paid resident premium for one contribution year, with its receipt number."""
 
     __tablename__ = "premium_payments"
-    __table_args__ = (
-        UniqueConstraint("insured_id", "scheme", "year", name="uq_premium_payments_insured_year"),
-        UniqueConstraint("channel", "idempotency_key", name="uq_premium_payments_channel_key"),
-    )
+    __table_args__ = (UniqueConstraint("insured_id", "scheme", "year", name="uq_premium_payments_insured_year"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     receipt_no: Mapped[str] = mapped_column(String(40), unique=True)
@@ -30,6 +27,6 @@ class PremiumPayment(Base):
     region_code: Mapped[str] = mapped_column(String(6))
     channel: Mapped[str] = mapped_column(String(32))
     collector: Mapped[str | None] = mapped_column(String(64))
-    idempotency_key: Mapped[str] = mapped_column(String(128))
+    idempotency_key: Mapped[str] = mapped_column(String(128))  # for reference: keys live in the idempotency store
     request_hash: Mapped[str] = mapped_column(String(64))
     paid_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

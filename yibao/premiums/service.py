@@ -18,10 +18,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from yibao.core import auth
+from yibao.core import auth, idempotency
 from yibao.core.auth import Role, Scope, Subject, rule
 from yibao.core.dates import local_date, utc_iso
-from yibao.core.errors import AppError, Conflict, Forbidden, NotFound, ValidationFailed
+from yibao.core.errors import AppError, Forbidden, NotFound, ValidationFailed
 from yibao.core.ids import parse_id_number
 from yibao.core.money import format_yuan
 from yibao.core.text import clean_name
@@ -139,10 +139,7 @@ def pay_premium(
             "医保账户支付须通过个人账户办理",
             "paying from the personal account goes through the accounts module",
         )
-    if not req.idempotency_key or len(req.idempotency_key) > 128:
-        raise ValidationFailed(
-            "idempotency_key", "须提供幂等键（最长128字符）", "an idempotency key (up to 128 chars) is required"
-        )
+    idempotency.check_key(req.idempotency_key)
     if not from_account:  # from the account, the accounts module has authorised the whole use case
         p = auth.authorize(
             session,
@@ -154,42 +151,22 @@ def pay_premium(
         if p.role is Role.PERSON and (req.payer_id_number or req.insured_id_number).strip().upper() != p.login:
             raise Forbidden("只能以本人身份缴费", "you can pay only as yourself", code="auth.forbidden")
     fingerprint = req.fingerprint()
-    replay = _replay(session, req, fingerprint)
-    if replay is not None:
-        return replay
-    try:
-        payment = _new_payment(session, req, fingerprint, now, pack)
-        with session.begin_nested():
-            session.add(payment)
-            session.flush()
-    except (IntegrityError, PremiumRefused) as exc:
-        if isinstance(exc, PremiumRefused) and exc.code != "premium.already_paid":
-            raise
-        # A concurrent request may have paid this year first: if it was this very request (same key
-        # and body), answer with its receipt; otherwise the year is paid.
-        replay = _replay(session, req, fingerprint)
-        if replay is not None:
-            return replay
-        raise _already_paid(req.year) from None
-    return receipt_of(session, payment)
+    body = {k: v for k, v in asdict(req).items() if k != "idempotency_key"}
+    space = idempotency.namespace(auth.principal_of(session), "premiums")
 
+    def run() -> dict[str, Any]:
+        try:
+            payment = _new_payment(session, req, fingerprint, now, pack)
+            with session.begin_nested():
+                session.add(payment)
+                session.flush()
+        except IntegrityError:
+            # Another payment of this year (with another key) committed first.
+            raise _already_paid(req.year) from None
+        return receipt_of(session, payment)
 
-def _replay(session: Session, req: PaymentRequest, fingerprint: str) -> dict[str, Any] | None:
-    """The first answer to this key, or None; the same key with another body is a conflict."""
-    earlier = session.scalar(
-        select(PremiumPayment).where(
-            PremiumPayment.channel == req.channel, PremiumPayment.idempotency_key == req.idempotency_key
-        )
-    )
-    if earlier is None:
-        return None
-    if earlier.request_hash != fingerprint:
-        raise Conflict(
-            "该幂等键已用于另一笔不同的缴费请求",
-            "this idempotency key was used for a different payment request",
-            code="premium.idempotency_mismatch",
-        )
-    return receipt_of(session, earlier)
+    # The same key and body again (a retry, even one racing the first) get the first receipt.
+    return idempotency.once(session, space=space, key=req.idempotency_key, body=body, run=run)
 
 
 def _already_paid(year: int) -> PremiumRefused:
