@@ -65,10 +65,10 @@ def test_only_valid_numbers_count_as_leaks() -> None:
     assert find_full_ids(mask_ids_in(idn)) == []
 
 
-def test_the_web_servers_access_log_is_masked_and_still_formats() -> None:
+def _access_lines(paths: list[str], status: int) -> list[str]:
+    """Access-log lines for requests to ``paths``, as the web server logs and formats them."""
     from uvicorn.logging import AccessFormatter
 
-    idn = new_id()
     records: list[logging.LogRecord] = []
 
     class Keep(logging.Handler):
@@ -78,10 +78,17 @@ def test_the_web_servers_access_log_is_masked_and_still_formats() -> None:
     logger = logging.getLogger("uvicorn.access.test")
     logger.addHandler(keep := Keep())
     try:
-        logger.info('%s - "%s %s HTTP/%s" %d', "127.0.0.1:5000", "GET", f"/api/people/{idn}", "1.1", 200)
+        for path in paths:
+            logger.info('%s - "%s %s HTTP/%s" %d', "127.0.0.1:5000", "GET", path, "1.1", status)
     finally:
         logger.removeHandler(keep)
-    line = AccessFormatter('%(client_addr)s - "%(request_line)s" %(status_code)s', use_colors=False).format(records[0])
+    fmt = AccessFormatter('%(client_addr)s - "%(request_line)s" %(status_code)s', use_colors=False)
+    return [fmt.format(record) for record in records]
+
+
+def test_the_web_servers_access_log_is_masked_and_still_formats() -> None:
+    idn = new_id()
+    (line,) = _access_lines([f"/api/people/{idn}"], 200)
     assert "/api/people/" in line and "200" in line
     assert idn not in line and not find_full_ids(line)
 
@@ -91,25 +98,9 @@ def test_the_web_servers_access_log_is_masked_and_still_formats() -> None:
     ["%2B", "%2C", "%3B", "%252F", "%EF%BB%BF", "%20", "%25", "x", "id=", "-"],
 )
 def test_access_log_masks_ids_after_encoded_separators(prefix: str) -> None:
-    from uvicorn.logging import AccessFormatter
-
     idn = new_id()
-    records: list[logging.LogRecord] = []
-
-    class Keep(logging.Handler):
-        def emit(self, record: logging.LogRecord) -> None:
-            records.append(record)
-
-    logger = logging.getLogger("uvicorn.access.test")
-    logger.addHandler(keep := Keep())
-    try:
-        for path in (f"/api/people/{prefix}{idn}", f"/api/people/{prefix}{idn}{prefix}", f"/api/x?q={prefix}{idn}"):
-            logger.info('%s - "%s %s HTTP/%s" %d', "127.0.0.1:5000", "GET", path, "1.1", 422)
-    finally:
-        logger.removeHandler(keep)
-    fmt = AccessFormatter('%(client_addr)s - "%(request_line)s" %(status_code)s', use_colors=False)
-    for record in records:
-        line = fmt.format(record)
+    paths = [f"/api/people/{prefix}{idn}", f"/api/people/{prefix}{idn}{prefix}", f"/api/x?q={prefix}{idn}"]
+    for line in _access_lines(paths, 422):
         assert "/api/" in line and "422" in line
         assert idn not in line and not find_full_ids(line), line
 

@@ -47,6 +47,12 @@ def verify(as_json: Annotated[bool, typer.Option("--json", help="输出 JSON / p
 
 Json = Annotated[bool, typer.Option("--json", help="输出 JSON / print JSON")]
 Key = Annotated[str, typer.Option("--idempotency-key", help="幂等键 / idempotency key")]
+NewKey = Annotated[
+    str | None,
+    typer.Option(
+        "--idempotency-key", help="幂等键，重试时保持不变（缺省时生成并显示）/ retry key (made and shown if absent)"
+    ),
+]
 Source = Annotated[str, typer.Option("--source", help="发起系统 / calling system")]
 
 
@@ -213,12 +219,7 @@ def insure(
     insured: str,
     product: str,
     shares: int = 1,
-    key: Annotated[
-        str | None,
-        typer.Option(
-            "--idempotency-key", help="幂等键，重试时保持不变（缺省时生成并显示）/ retry key (made and shown if absent)"
-        ),
-    ] = None,
+    key: NewKey = None,
     as_json: Json = False,
 ) -> None:
     """购买重大疾病商业补充保险 / buy critical-illness insurance shares."""

@@ -54,10 +54,6 @@ def _bad_char(value: str) -> str | None:
     return found.group() if found else None
 
 
-def _bad_text(value: str) -> bool:
-    return _bad_char(value) is not None
-
-
 def nesting_depth(body: bytes) -> int:
     """How deeply a JSON text nests arrays and objects, read without parsing (so without recursion).
 

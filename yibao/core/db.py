@@ -1,4 +1,4 @@
-"""Database engine, sessions and the unit of work.
+"""Database engine, sessions and the declarative base.
 
 SQLite (a file under ``var/``) is the zero-set-up default; PostgreSQL is used by URL in production.
 The entry point (an HTTP request, a CLI command) owns the transaction through :mod:`yibao.core.unit`;
@@ -7,22 +7,15 @@ services only flush.
 
 from __future__ import annotations
 
-import logging
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any
 
 from sqlalchemy import Engine, MetaData, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 from yibao.core.settings import get_settings
-
-if TYPE_CHECKING:
-    pass
-
-log = logging.getLogger("yibao.db")
-T = TypeVar("T")
 
 # Stable constraint names, so that migrations name the same thing on SQLite and PostgreSQL.
 NAMING_CONVENTION = {

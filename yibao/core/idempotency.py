@@ -8,9 +8,9 @@ source system it names within itself), so one institution can never block or rea
 
 A retry that arrives while the first request is still in flight waits for it: the first request claims
 the key (inserts its row) before doing the work, so the retry's own claim waits on the unique key until
-the first commits (then the retry answers as it did) or rolls back (then the retry does the work). A wait
-longer than the database's lock timeout is answered 409 "in progress" with ``Retry-After``, never with a
-different final answer.
+the first commits (then the retry answers as it did) or rolls back (then the retry does the work), never
+with a different final answer. Where PostgreSQL's ``lock_timeout`` is set, a wait longer than that is
+answered 409 "in progress" with ``Retry-After``.
 """
 
 from __future__ import annotations
@@ -98,10 +98,11 @@ def once(
     session: Session, *, space: str, key: str, body: dict[str, Any], run: Callable[[], dict[str, Any]]
 ) -> dict[str, Any]:
     """Run ``run`` once per (space, key); the same body again gets the first answer, another body 409."""
-    Record = IdempotencyRecord
     check_key(key)
     digest = request_hash(body)
-    lookup = select(Record.request_hash, Record.response).where(Record.source == space, Record.key == key)
+    lookup = select(IdempotencyRecord.request_hash, IdempotencyRecord.response).where(
+        IdempotencyRecord.source == space, IdempotencyRecord.key == key
+    )
     found = session.execute(lookup).first()
     if found is None:
         try:
@@ -109,14 +110,14 @@ def once(
             with session.begin_nested():
                 # Claim the key before the work: a concurrent retry now waits for this request's outcome.
                 session.execute(
-                    insert(Record).values(
+                    insert(IdempotencyRecord).values(
                         source=space, key=key, request_hash=digest, response="", created_at=clock.now()
                     )
                 )
                 answer = run()
                 session.execute(
-                    update(Record)
-                    .where(Record.source == space, Record.key == key)
+                    update(IdempotencyRecord)
+                    .where(IdempotencyRecord.source == space, IdempotencyRecord.key == key)
                     .values(response=json.dumps(answer, ensure_ascii=False))
                 )
                 return answer

@@ -52,15 +52,14 @@ def run_retrying(make_session: Callable[[], Session], work: Callable[[Session], 
             with committing(session):
                 try:
                     return work(session)
-                except DBAPIError as exc:
-                    if exc.connection_invalidated and retryable(session):
-                        # The connection was dead before anything was sent on it in this unit.
-                        session.info.pop("audit_pending", None)
-                        raise RetryUnit from exc
-                    raise
-                except RetryUnit:
-                    session.info.pop("audit_pending", None)
-                    raise
+                except (DBAPIError, RetryUnit) as exc:
+                    # A connection lost before COMMIT leaves nothing committed (the database rolls the
+                    # transaction back), so the whole unit may start over on a fresh connection.
+                    lost = isinstance(exc, DBAPIError) and exc.connection_invalidated
+                    if not (isinstance(exc, RetryUnit) or (lost and retryable(session))):
+                        raise
+                    session.info.pop("audit_pending", None)  # the attempt that starts over is not audited
+                    raise RetryUnit from exc
         except RetryUnit:
             if attempt == attempts:
                 raise

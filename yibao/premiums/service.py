@@ -7,8 +7,6 @@ paying outside the collection period, paying twice, paying the wrong amount.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import uuid
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
@@ -114,10 +112,9 @@ class PaymentRequest:
     payer_name: str | None = None
     collector: str | None = None  # collector's ID at a village or community point (POS)
 
-    def fingerprint(self) -> str:
-        """Hash of everything but the key: the same key with another body is refused."""
-        body = {k: v for k, v in asdict(self).items() if k != "idempotency_key"}
-        return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+    def body(self) -> dict[str, Any]:
+        """Everything but the key: the same key with another body is refused."""
+        return {k: v for k, v in asdict(self).items() if k != "idempotency_key"}
 
 
 def _channels(pack: Pack, on: date) -> dict[str, str]:
@@ -150,8 +147,8 @@ def pay_premium(
         )
         if p.role is Role.PERSON and (req.payer_id_number or req.insured_id_number).strip().upper() != p.login:
             raise Forbidden("只能以本人身份缴费", "you can pay only as yourself", code="auth.forbidden")
-    fingerprint = req.fingerprint()
-    body = {k: v for k, v in asdict(req).items() if k != "idempotency_key"}
+    body = req.body()
+    fingerprint = idempotency.request_hash(body)
     space = idempotency.namespace(auth.principal_of(session), "premiums")
 
     def run() -> dict[str, Any]:
