@@ -46,5 +46,5 @@ def serve(
         reload=reload,
         access_log=access_log,
         # Keep-alive connections from hospital systems and proxies are reused; idle ones close after 30 s.
-        timeout_keep_alive=30,
+        timeout_keep_alive=30,  # assumed operational value
     )

@@ -72,7 +72,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     # A connection that is not to be had within a few seconds is an answer (503), not a hang.
     settings = get_settings()
     kwargs.setdefault("pool_size", settings.db_pool_size)
-    kwargs.setdefault("max_overflow", 4)
+    kwargs.setdefault("max_overflow", 4)  # assumed: health checks and failed requests' audit records
     kwargs.setdefault("pool_timeout", settings.queue_seconds)
     # No ping per checkout: a connection found dead restarts the request's unit of work (RetryUnit).
     kwargs.setdefault("pool_pre_ping", False)

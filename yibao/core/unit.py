@@ -43,7 +43,8 @@ def run_retrying(make_session: Callable[[], Session], work: Callable[[Session], 
     """Run ``work`` in a committed unit of work on a new session, again (on a new session) on :class:`RetryUnit`.
 
     Only what fails before COMMIT is sent starts over: a failure of the commit itself propagates, since
-    the work may or may not have been done.
+    the work may or may not have been done. Three attempts (assumed) cover a dead pooled connection and a
+    lost race, one after the other.
     """
     for attempt in range(1, attempts + 1):
         session = make_session()
