@@ -51,6 +51,9 @@ def test_withdrawal_cases(session: Session) -> None:
     with pytest.raises(ValidationFailed) as vf:
         _apply(session, holder, "settle_abroad", ["身份证"])
     assert vf.value.field == "documents" and "出国定居证明" in vf.value.message_zh
+    with pytest.raises(ValidationFailed) as vf:
+        _apply(session, holder, "settle_abroad", ["身份证", "出国定居证明"], heir_id_number=holder)
+    assert vf.value.field == "heir_id_number"  # an heir only after a death
     req = _apply(session, holder, "settle_abroad", ["身份证", "出国定居证明"])
     assert req.status is WithdrawalStatus.PENDING
     with pytest.raises(Conflict) as err:

@@ -62,11 +62,11 @@ def records(
         .join(JournalLine, JournalLine.entry_id == JournalEntry.id)
         .where(JournalLine.account_id == acc.id)
     )
-    if kind is RecordKind.SPENDING:
+    if kind == RecordKind.SPENDING:
         q = q.where(JournalLine.amount < 0)
-    elif kind is RecordKind.TRANSFERS_IN:
+    elif kind == RecordKind.TRANSFERS_IN:
         q = q.where(JournalEntry.kind == EntryKind.CREDIT)
-    elif kind is RecordKind.PROXY:
+    elif kind == RecordKind.PROXY:
         q = q.where(JournalEntry.category == "resident_premium", JournalEntry.beneficiary_id != person.id)
     if start:
         q = q.where(JournalEntry.created_at >= day_start(start))

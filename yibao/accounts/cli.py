@@ -60,7 +60,9 @@ def _table(rows: Sequence[BaseModel]) -> None:
         console.print("无记录 / none")
         return
     model = type(rows[0])
-    table = Table(*(_label(model, name) for name in model.model_fields))
+    table = Table()
+    for name in model.model_fields:
+        table.add_column(_label(model, name), overflow="fold")
     for row in rows:
         table.add_row(*(_cell(getattr(row, name)) for name in model.model_fields))
     console.print(table)

@@ -145,7 +145,7 @@ def pay_insurance_year(
     view = (pack or get_pack()).at(local_date(now))
     policy = _policy(session, policy_id)
     allow(session, RENEW, policy.holder_id, policy=policy_id)
-    if policy.status is not InsuranceStatus.IN_FORCE or now.year >= policy.maturity_year:
+    if policy.status != InsuranceStatus.IN_FORCE or now.year >= policy.maturity_year:
         raise Conflict("保单已期满", "the policy has matured", code="accounts.policy_matured")
     due = policy.start.year + policy.years_paid  # the year of purchase is paid at purchase
     if due > now.year:
@@ -184,7 +184,7 @@ def mature_insurance(
     view = (pack or get_pack()).at(local_date(now))
     policy = _policy(session, policy_id)
     allow(session, RENEW, policy.holder_id, policy=policy_id, maturity=True)
-    if policy.status is not InsuranceStatus.IN_FORCE:
+    if policy.status != InsuranceStatus.IN_FORCE:
         raise Conflict("保单已期满返还", "the policy already matured", code="accounts.policy_matured")
     if now.year < policy.maturity_year:
         raise Conflict(

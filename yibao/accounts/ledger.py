@@ -133,7 +133,7 @@ def _refuse_debit(session: Session, account: LedgerAccount | AccountRef, amount:
 
 
 def _refuse_status(status: AccountStatus | None, amount: int, keep: int) -> NoReturn:
-    if status is not AccountStatus.OPEN:
+    if status != AccountStatus.OPEN:
         raise AccountClosed("个人账户已注销", "the personal account is closed")
     need = amount + keep
     raise InsufficientBalance(
@@ -344,7 +344,7 @@ def _close_hold(session: Session, hold_id: int, to: HoldStatus) -> Hold:
     holds = system_account(session, Purpose.HOLDS, h.member_id)
     target = (
         system_account(session, Purpose.SETTLEMENTS, h.member_id)
-        if to is HoldStatus.POSTED
+        if to == HoldStatus.POSTED
         else member_account(session, h.member_id)
     )
     entry = transfer(

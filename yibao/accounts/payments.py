@@ -87,7 +87,7 @@ def credit_contribution(
 
     def run() -> EntryOut:
         acc = ledger.member_account(session, person.id, create=True)
-        if acc.status is not AccountStatus.OPEN:
+        if acc.status != AccountStatus.OPEN:
             # After a withdrawal the account is closed for good: nothing may flow in any more.
             raise ledger.AccountClosed("个人账户已注销", "the personal account is closed")
         entry = ledger.transfer(
@@ -287,7 +287,7 @@ def _balance_greater_than(session: Session, view: PolicyView, holder_id: int, am
     rule_ = view.get("employee.account.relative_premium_balance")
     acc = ledger.member_account(session, holder_id)
     session.refresh(acc)
-    if acc.status is AccountStatus.OPEN and acc.balance <= amount:
+    if acc.status == AccountStatus.OPEN and acc.balance <= amount:
         raise ledger.InsufficientBalance(
             f"个人账户余额 {format_yuan(acc.balance)} 元，应大于城乡居民医保个人缴费金额 {format_yuan(amount)} 元，"
             "否则缴费将失败",

@@ -153,7 +153,7 @@ def unbind(
         raise NotFound("没有有效的共济绑定", "no active binding", code="accounts.no_binding")
     _channel(view, "employee.account.unbinding_channels", channel, "解绑", "unbinding")
     # Seed 000: 线下解绑:携带身份证及关系证明材料到参保地医保经办机构办理解绑.
-    if channel is Channel.AGENCY_COUNTER and (not clerk or not proof):
+    if channel == Channel.AGENCY_COUNTER and (not clerk or not proof):
         raise ValidationFailed(
             "proof", "线下解绑须携带身份证及关系证明材料，由经办人员登记", "at the agency: clerk and proof required"
         )

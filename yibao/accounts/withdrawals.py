@@ -61,6 +61,11 @@ def apply_withdrawal(
         if not heir_id_number:
             raise ValidationFailed("heir_id_number", "死亡继承须指定合法继承人", "an heir is required")
         heir_id = people.get_person(session, heir_id_number).id
+    elif heir_id_number:
+        # An heir takes the balance only after a death; in any other case the holder does.
+        raise ValidationFailed(
+            "heir_id_number", "只有参保人去世后的继承须指定继承人", "an heir is named only when the holder has died"
+        )
     pending = session.scalar(
         select(WithdrawalRequest.id).where(
             WithdrawalRequest.holder_id == holder.id, WithdrawalRequest.status == WithdrawalStatus.PENDING
@@ -92,7 +97,7 @@ def decide_withdrawal(
         raise NotFound("没有该提取申请", "no such withdrawal application", code="accounts.no_withdrawal")
     allow(session, DECIDE, req.holder_id, request_id=request_id, approve=approve)
     clerk = counter_clerk(session, clerk) or clerk
-    if req.status is not WithdrawalStatus.PENDING:
+    if req.status != WithdrawalStatus.PENDING:
         raise Conflict("该申请不在待审核状态", "the application is not pending", code="accounts.withdrawal_not_pending")
     req.status = WithdrawalStatus.APPROVED if approve else WithdrawalStatus.REJECTED
     req.decided_by, req.decision_note, req.decided_at = clerk, note, clock.now()
