@@ -26,7 +26,7 @@ from yibao.policy.model import Pack
 _CATEGORY = "commercial_health_insurance"  # the use of the account (employee.account.allowed_uses)
 
 
-def policy_view(p: InsurancePolicy) -> InsurancePolicyOut:
+def _policy_view(p: InsurancePolicy) -> InsurancePolicyOut:
     """A commercial insurance policy as its holder sees it."""
     return InsurancePolicyOut(
         policy_id=p.id,
@@ -64,7 +64,7 @@ def purchase_insurance(
             now=now,
             pack=pack or get_pack(),
         )
-        return policy_view(policy).model_dump(mode="json")
+        return _policy_view(policy).model_dump(mode="json")
 
     space = idempotency.namespace(auth.principal_of(session), source)
     return InsurancePolicyOut.model_validate(idempotency.once(session, space=space, key=key, body=body, run=run))
@@ -174,7 +174,7 @@ def pay_insurance_year(
             keep=view.get("employee.account.commercial_insurance_min_balance").value,
         )
     session.refresh(policy)
-    return policy_view(policy)
+    return _policy_view(policy)
 
 
 def mature_insurance(
@@ -206,7 +206,7 @@ def mature_insurance(
             reference=f"policy {policy.id} maturity",
         )
     session.refresh(policy)
-    return policy_view(policy)
+    return _policy_view(policy)
 
 
 def _claim(session: Session, policy: InsurancePolicy, **values: Any) -> None:
