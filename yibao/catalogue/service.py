@@ -126,8 +126,7 @@ def query(
     if code:
         where.append(CatalogueItem.code == _code_param(code))
     if updated_since is not None:
-        since = updated_since if updated_since.tzinfo else updated_since.replace(tzinfo=CHINA_TZ)
-        where.append(CatalogueItem.updated_at >= since.astimezone(UTC))
+        where.append(CatalogueItem.updated_at >= _instant(updated_since))
     if list_type is not None:
         where.append(CatalogueItem.list_type == list_type.value)
     if chrgitm_lv is not None:
@@ -158,6 +157,14 @@ def paging(total: int, *, page: int, size: int, count: int) -> dict[str, int]:
         "size": count,
         "startRow": (page - 1) * size + 1 if count else 0,
     }
+
+
+def _instant(moment: datetime) -> datetime:
+    """A time as a UTC instant; a naive one is China time."""
+    try:
+        return (moment if moment.tzinfo else moment.replace(tzinfo=CHINA_TZ)).astimezone(UTC)
+    except OverflowError:
+        raise ValidationFailed("updated_since", f"时间超出范围：{moment}", f"time out of range: {moment}") from None
 
 
 def _code_param(code: str) -> str:
