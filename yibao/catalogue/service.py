@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from itertools import pairwise
 from pathlib import Path
@@ -69,12 +69,8 @@ def item_on(session: Session, code: str, on: date) -> CatalogueItem | None:
 def items_on(session: Session, lines: Iterable[tuple[str, date]]) -> dict[tuple[str, date], CatalogueItem | None]:
     """:func:`item_on` for many (code, day) pairs at once, reading each code's versions once."""
     wanted = set(lines)
-    versions: dict[str, list[CatalogueItem]] = defaultdict(list)
-    codes = sorted({code for code, _ in wanted})
-    for i in range(0, len(codes), _CHUNK):
-        for item in session.scalars(select(CatalogueItem).where(CatalogueItem.code.in_(codes[i : i + _CHUNK]))):
-            versions[item.code].append(item)
-    return {(code, on): next((v for v in versions[code] if v.in_force(on)), None) for code, on in wanted}
+    versions = _stored(session, sorted({code for code, _ in wanted}))
+    return {(code, on): next((v for v in versions.get(code, []) if v.in_force(on)), None) for code, on in wanted}
 
 
 def versions_of(session: Session, code: str) -> list[CatalogueItem]:
@@ -184,7 +180,7 @@ class _Version:
     values: dict[str, Any]
     stored: CatalogueItem | None = None
     line: int | None = None
-    closed: bool = field(default=False)
+    closed: bool = False
 
 
 def import_file(
@@ -246,6 +242,7 @@ def _lock(session: Session) -> None:
 
 
 def _stored(session: Session, codes: list[str]) -> dict[str, list[CatalogueItem]]:
+    """The stored versions of each of ``codes`` (codes without any are absent)."""
     out: dict[str, list[CatalogueItem]] = defaultdict(list)
     for i in range(0, len(codes), _CHUNK):
         for item in session.scalars(select(CatalogueItem).where(CatalogueItem.code.in_(codes[i : i + _CHUNK]))):
