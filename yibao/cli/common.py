@@ -51,19 +51,29 @@ def print_result(data: Any, as_json: bool, console: Console) -> None:
 
 
 def print_model(
-    data: BaseModel | Sequence[BaseModel], as_json: bool, console: Console, *, columns: Sequence[str] = ()
+    data: BaseModel | Sequence[BaseModel],
+    as_json: bool,
+    console: Console,
+    *,
+    columns: Sequence[str] = (),
+    exclude_unset: bool = False,
 ) -> None:
     """Print a typed result: its JSON form for machines; for people, a table of a list (``columns``, by
-    default every field) or the fields of one result, one per line."""
+    default every field) or the fields of one result, one per line.
+
+    ``exclude_unset`` leaves out what the result does not give, as an endpoint declared with
+    ``response_model_exclude_unset`` does: the command prints the endpoint's JSON.
+    """
     if isinstance(data, BaseModel):
+        dumped = data.model_dump(mode="json", exclude_unset=exclude_unset)
         if as_json:
-            print(json.dumps(data.model_dump(mode="json"), ensure_ascii=False, indent=2))
+            print(json.dumps(dumped, ensure_ascii=False, indent=2))
             return
-        for k, v in data.model_dump(mode="json").items():
+        for k, v in dumped.items():
             console.print(f"{k:<20} {_cell(v)}", markup=False)  # names and reasons are text, not markup
         console.print()
         return
-    rows = [m.model_dump(mode="json") for m in data]
+    rows = [m.model_dump(mode="json", exclude_unset=exclude_unset) for m in data]
     if as_json:
         print(json.dumps(rows, ensure_ascii=False, indent=2))
         return

@@ -25,7 +25,8 @@ RECEIPT_COLUMNS = ("receipt_no", "year", "amount", "insured_name", "payer_name",
 @exits_on_app_error
 def year(year: int, as_json: Json = False) -> None:
     """年度缴费标准与集中缴费期 / a contribution year."""
-    print_model(contributions.describe_year(year), as_json, console)
+    # As GET /api/premiums/years/{year}: a source shows the keys it has.
+    print_model(contributions.describe_year(year), as_json, console, exclude_unset=True)
 
 
 @app.command()
