@@ -18,7 +18,7 @@ from yibao.core.ids import IdNumber, parse_id_number
 from yibao.core.text import ascii_digits, clean_name
 from yibao.engine.claims import Group
 from yibao.people.models import ChangeKind, InsuranceRecord, Person, RegistrationChannel, Scheme, Status
-from yibao.people.persons import acting_login, find_person, person_view, record_in
+from yibao.people.persons import acting_login, find_person, person_with_records, record_in
 from yibao.people.records import log_change
 from yibao.people.regions import check_region, region_named
 from yibao.people.schemas import PersonOut
@@ -171,7 +171,7 @@ def _enrol(
     session.add(record)
     session.flush()
     log_change(session, record, ChangeKind.ENROL, None, Status.NORMAL, "参保登记", actor)
-    return person_view(session, person, [record])
+    return person_with_records(session, person, [record])
 
 
 def register_resident(

@@ -120,7 +120,7 @@ def record_history(session: Session, record: InsuranceRecord) -> list[RecordChan
     )
 
 
-def person_view(session: Session, person: Person, records: list[InsuranceRecord]) -> PersonOut:
+def person_with_records(session: Session, person: Person, records: list[InsuranceRecord]) -> PersonOut:
     """A person with these records and their histories, masked unless the caller checks identities."""
     full = sees_full_ids(session)
     return person_out(person, [record_out(r, record_history(session, r), full=full) for r in records], full=full)
@@ -129,4 +129,4 @@ def person_view(session: Session, person: Person, records: list[InsuranceRecord]
 def view_person(session: Session, id_number: str) -> PersonOut:
     """A person and every record, for whoever may read them."""
     person, records, _ = require_with_records(session, id_number, READ)
-    return person_view(session, person, records)
+    return person_with_records(session, person, records)

@@ -11,7 +11,7 @@ from yibao.core import clock
 from yibao.core.auth import Scope, rule
 from yibao.core.errors import AppError, ValidationFailed
 from yibao.people.models import ChangeKind, InsuranceRecord, RecordChange, Scheme, Status
-from yibao.people.persons import acting_login, get_record, person_view, records_of, require
+from yibao.people.persons import acting_login, get_record, person_with_records, records_of, require
 from yibao.people.regions import check_region
 from yibao.people.schemas import PersonOut
 
@@ -67,7 +67,7 @@ def change_status(
         raise StatusNotAllowed(f"参保状态不能从 {old} 变为 {to}", f"status cannot change from {old} to {to}")
     record.status = to
     log_change(session, record, ChangeKind.STATUS, old, to, reason.strip(), actor)
-    return person_view(session, person, records_of(session, person))
+    return person_with_records(session, person, records_of(session, person))
 
 
 def move_agency(session: Session, *, id_number: str, scheme: Scheme, region: str, reason: str, actor: str) -> PersonOut:
@@ -83,4 +83,4 @@ def move_agency(session: Session, *, id_number: str, scheme: Scheme, region: str
     old = record.region_code
     record.region_code = region
     log_change(session, record, ChangeKind.MOVE, old, region, reason.strip() or "转移经办机构", actor)
-    return person_view(session, person, records_of(session, person))
+    return person_with_records(session, person, records_of(session, person))
