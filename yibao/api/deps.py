@@ -81,7 +81,7 @@ async def get_session(request: Request) -> Session:
 def _resolve_caller(session: Session) -> None:
     token = session.info.pop("bearer_token", None)
     if token:
-        from yibao.identity.service import principal_from_token
+        from yibao.identity.tokens import principal_from_token
 
         limits = session.info.get("auth_limits")
         act_as(session, principal_from_token(session, token, limits), **session.info.get("request", {}))
