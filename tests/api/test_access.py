@@ -40,6 +40,7 @@ from yibao.core import clock
 from yibao.core.auth import RULES, Role, Scope, system_principal
 from yibao.core.clock import today
 from yibao.core.unit import unit_of_work
+from yibao.demo import seed_catalogue
 from yibao.engine.api import _EXAMPLE_INPATIENT
 from yibao.people.models import Relation
 from yibao.people.relations import declare_relation
@@ -99,6 +100,7 @@ def _build(engine: Engine) -> World:
             idents[role] = create_staff_login(s, role=role, region=KM).identity_id
         for kind in ("institution", "service"):
             idents[f"昆明{kind}"] = create_client_login(s, kind=kind, region=KM, name=f"昆明{kind}").identity_id
+        seed_catalogue(s)  # the demo catalogue, for the catalogue rows below
     return World(ids, names, receipts, pending, idents)
 
 
@@ -444,7 +446,7 @@ SPECS: dict[tuple[str, str], Spec] = {
     ("get", "/api/accounts/ledger/verify"): Spec("none", "none", lambda c: ("/api/accounts/ledger/verify", None, {})),
     ("get", "/api/catalogue"): Spec("none", "none", lambda c: ("/api/catalogue?date=2024-01-01&size=5", None, {})),
     ("get", "/api/catalogue/{code}"): Spec(
-        "none", "none", lambda c: ("/api/catalogue/XJ01CAA040A001010100001?date=2024-01-01", None, {})
+        "none", "none", lambda c: ("/api/catalogue/XJ01CAA001A002010100008?date=2024-01-01", None, {})
     ),
     # Last: it ends P's binding with R, which the "relative" cases above rely on.
     ("post", "/api/accounts/{id_number}/unbind"): Spec(

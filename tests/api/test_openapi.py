@@ -14,18 +14,6 @@ from yibao.api.app import create_app
 # every router; an entry whose operation has meanwhile got a real schema fails the test, so none lingers.
 UNTYPED_UNTIL_MERGE: set[tuple[str, str]] = {
     ("get", "/healthz"),
-    ("get", "/api/accounts/{id_number}"),
-    ("get", "/api/accounts/{id_number}/records"),
-    ("post", "/api/accounts/{id_number}/credits"),
-    ("post", "/api/accounts/{id_number}/payments"),
-    ("post", "/api/accounts/{id_number}/bindings"),
-    ("get", "/api/accounts/{id_number}/bindings"),
-    ("post", "/api/accounts/{id_number}/unbind"),
-    ("post", "/api/accounts/{id_number}/relative-premiums"),
-    ("post", "/api/accounts/{id_number}/insurance"),
-    ("post", "/api/accounts/{id_number}/withdrawals"),
-    ("post", "/api/accounts/withdrawals/{request_id}/decision"),
-    ("get", "/api/accounts/ledger/verify"),
 }
 
 
@@ -112,6 +100,12 @@ def test_creating_endpoints_answer_201_and_the_rest_200_or_204(spec: dict[str, A
         ("post", "/api/people/employees"),
         ("post", "/api/people/{id_number}/relations"),
         ("post", "/api/premiums/payments"),
+        ("post", "/api/accounts/{id_number}/credits"),
+        ("post", "/api/accounts/{id_number}/payments"),
+        ("post", "/api/accounts/{id_number}/bindings"),
+        ("post", "/api/accounts/{id_number}/relative-premiums"),
+        ("post", "/api/accounts/{id_number}/insurance"),
+        ("post", "/api/accounts/{id_number}/withdrawals"),
     }
     assert {k for k, v in status.items() if v == "204"} == {
         ("post", "/api/auth/logout"),
