@@ -37,7 +37,7 @@ def _form(benefit: str, values: dict[str, str] | None = None) -> Form:
 
 def _render(request: Request, benefit: str, form: Form, status: int = 200, **result: Any) -> Response:
     lang = lang_of(request)
-    template = "_calc_result.html" if request.headers.get("hx-request") == "true" and result else "calc.html"
+    template = "_calc_result.html" if request.headers.get("hx-request") == "true" else "calc.html"
     return page(
         request,
         template,
@@ -68,7 +68,7 @@ def calc_page(request: Request, benefit: str = DEFAULT) -> Response:
             form=_form(benefit),
             benefit=benefit,
         )
-    return _render(request, benefit, _form(benefit))
+    return _render(request, benefit, _form(benefit), decision=None, curve=None)
 
 
 def curve_data(claim: Any, lang: str) -> dict[str, Any] | None:

@@ -61,7 +61,8 @@ def _insurance_state(session: Session) -> dict[str, Any]:
 def _render_insurance(request: Request, form: Form, state: dict[str, Any], status: int = 200, **extra: Any) -> Response:
     offer = _offer()
     spendable = max(0, parse_yuan(state["balance"]["balance"]) - offer["keep"].value)
-    return page(request, "insurance.html", status, form=form, spendable=spendable, **offer, **state, **extra)
+    values = {"bought": None, **extra}
+    return page(request, "insurance.html", status, form=form, spendable=spendable, **offer, **state, **values)
 
 
 @router.get("/insurance")
@@ -119,7 +120,8 @@ def _cases() -> list[tuple[str, str, tuple[str, ...]]]:
 
 def _render_withdraw(request: Request, form: Form, status: int = 200, **extra: Any) -> Response:
     param = get_pack().at(today()).get("employee.account.withdrawal_cases")
-    return page(request, "withdraw.html", status, form=form, cases=_cases(), citation=param.citation, **extra)
+    values = {"applied": None, **extra}
+    return page(request, "withdraw.html", status, form=form, cases=_cases(), citation=param.citation, **values)
 
 
 @router.get("/withdraw")
