@@ -37,7 +37,7 @@ def _form(benefit: str, values: dict[str, str] | None = None) -> Form:
 
 def _render(request: Request, benefit: str, form: Form, status: int = 200, **result: Any) -> Response:
     lang = lang_of(request)
-    template = "_calc_result.html" if request.headers.get("hx-request") == "true" else "calc.html"
+    template = "_calc_body.html" if request.headers.get("hx-request") == "true" else "calc.html"
     return page(
         request,
         template,
