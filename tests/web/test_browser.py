@@ -35,7 +35,6 @@ PASSWORD = "Demo2023yb"
 VIEWPORTS = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1280, "height": 900}}
 
 
-
 @pytest.fixture(autouse=True)
 def _chromium() -> None:
     """Debian's Chromium must be there (``.ci/run`` installs it); without it these tests fail under CI."""

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
-from starlette.exceptions import HTTPException
-from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
 
+from yibao.core.errors import NotFound
 from yibao.web.render import error_page
 
 STATIC = Path(__file__).parent / "static"
@@ -40,18 +40,21 @@ def mount(app: FastAPI) -> None:
 
     for module in (auth, home, account, family, pay, enrol, insure, calc, qa):
         app.include_router(module.router)
-    app.include_router(_not_found)
+    _not_found_page(app)
 
 
-# Not a page route: an unknown address under the interfaces' paths is answered by the API's own handler.
-_not_found = APIRouter(include_in_schema=False)
+def _not_found_page(app: FastAPI) -> None:
+    """A page for an address nothing answers (not a route: routes added later still come first); the
+    interfaces' own paths keep their JSON answer from the application's handler."""
+    fallback = app.router.default
 
+    async def not_found(scope: Scope, receive: Receive, send: Send) -> None:
+        path = str(scope.get("path", ""))
+        page_like = scope["type"] == "http" and scope.get("method") in ("GET", "HEAD")
+        if page_like and not path.startswith(_NOT_PAGES) and path not in ("/openapi.json", "/healthz"):
+            response = error_page(Request(scope, receive), NotFound("页面不存在", "no such page"))
+            await response(scope, receive, send)
+            return
+        await fallback(scope, receive, send)
 
-@_not_found.get("/{rest:path}")
-def not_found(request: Request, rest: str) -> Response:
-    """An address no page has: a page saying so (the interfaces' own paths keep their JSON answer)."""
-    if request.url.path.startswith(_NOT_PAGES) or request.url.path in ("/openapi.json", "/healthz"):
-        raise HTTPException(404)
-    from yibao.core.errors import NotFound
-
-    return error_page(request, NotFound("页面不存在", "no such page"))
+    app.router.default = not_found
