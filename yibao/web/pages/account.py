@@ -9,9 +9,10 @@ from fastapi import Query, Request
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
+from yibao.accounts.schemas import RecordKind
 from yibao.core.dates import parse_date
 from yibao.core.errors import AppError, ValidationFailed
-from yibao.web.domain import accounts
+from yibao.web.domain import balances
 from yibao.web.forms import Form
 from yibao.web.render import page
 from yibao.web.routing import act, me, need_login, page_router
@@ -27,7 +28,7 @@ def _filters(kind: str, start: str, end: str, page_no: str, lang: str) -> tuple[
     """The filter form as typed, and the arguments for the statement (errors beside their fields)."""
     form = Form(values={"kind": kind, "start": start, "end": end})
     form.known = frozenset({"start", "end"})
-    args: dict[str, Any] = {"kind": kind if kind in dict(KINDS) else "spending", "page": 1}
+    args: dict[str, Any] = {"kind": RecordKind(kind if kind in dict(KINDS) else "spending"), "page": 1}
     for name in ("start", "end"):
         raw = form.get(name)
         if raw:
@@ -56,10 +57,10 @@ async def account(
 
     def read(session: Session) -> dict[str, Any]:
         who = me(session)
-        balance = accounts.balance(session, who.login)
+        balance = balances.balance(session, who.login)
         records = None
         if form.ok:
-            records = accounts.statement(session, who.login, per_page=PER_PAGE, **args)
+            records = balances.records(session, who.login, per_page=PER_PAGE, **args)
         return {"balance": balance, "records": records}
 
     try:

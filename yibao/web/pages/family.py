@@ -8,13 +8,14 @@ from fastapi import Request
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
+from yibao.accounts.models import Channel
 from yibao.core.clock import today
 from yibao.core.errors import AppError, NotFound
 from yibao.core.ids import mask_id
 from yibao.people.models import Relation
 from yibao.policy.loader import get_pack
 from yibao.policy.model import ParamValue
-from yibao.web.domain import accounts, people
+from yibao.web.domain import people, sharing
 from yibao.web.forms import Form, blank, read_form
 from yibao.web.render import page, redirect
 from yibao.web.routing import act, me, need_login, page_router
@@ -23,7 +24,7 @@ from yibao.web.session import lang_of
 router = page_router()
 BIND_FIELDS = ("relative_id_number", "relation", "commitment_signed")
 # The portal is the web face of the 云南医保 service, the channel the seed names for binding online.
-CHANNEL = "yunnan_yibao_miniapp"
+CHANNEL = Channel.YUNNAN_YIBAO_MINIAPP
 # What the holder commits to: the rules of seed 000 that the binding rests on, quoted from the pack.
 COMMITMENT = (
     "employee.account.close_relatives",
@@ -56,11 +57,11 @@ def relation_options(lang: str) -> list[tuple[str, str]]:
     return [(i.code, i.name if lang != "en" else name(RELATIONS, i.code, lang)) for i in items]
 
 
-def _bindings(session: Session) -> list[dict[str, Any]]:
-    return accounts.bindings_of(session, me(session).login)
+def _bindings(session: Session) -> list[Any]:
+    return list(sharing.bindings_of(session, me(session).login))
 
 
-def _render(request: Request, form: Form, bindings: list[dict[str, Any]], status: int = 200, **extra: Any) -> Response:
+def _render(request: Request, form: Form, bindings: list[Any], status: int = 200, **extra: Any) -> Response:
     lang = lang_of(request)
     return page(
         request,
@@ -95,7 +96,7 @@ async def bind(request: Request) -> Response:
 
     def work(session: Session) -> None:
         who = me(session)
-        accounts.bind(
+        sharing.bind(
             session,
             holder_id_number=who.login,
             relative_id_number=form.get("relative_id_number"),
@@ -134,7 +135,7 @@ async def unbind(request: Request) -> Response:
     def work(session: Session) -> None:
         who = me(session)
         relative = relative_by_mask(session, who.login, form.get("user_id"), form.get("user_name"))
-        accounts.unbind(session, holder_id_number=who.login, relative_id_number=relative, channel=CHANNEL)
+        sharing.unbind(session, holder_id_number=who.login, relative_id_number=relative, channel=CHANNEL)
 
     try:
         await act(request, work)

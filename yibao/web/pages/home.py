@@ -17,7 +17,7 @@ from yibao.engine.benefit_year import benefit_year_start
 from yibao.people.models import Scheme
 from yibao.policy.loader import get_pack
 from yibao.policy.model import Citation
-from yibao.web.domain import accounts, people, people_schemas, premiums
+from yibao.web.domain import balances, people, people_schemas, premiums
 from yibao.web.render import page
 from yibao.web.routing import act, me, need_login, page_router
 
@@ -57,7 +57,7 @@ def overview(session: Session) -> dict[str, Any]:
     balance = None
     if Scheme.EMPLOYEE.value in schemes:
         try:
-            balance = accounts.balance(session, who.login)
+            balance = balances.balance(session, who.login)
         except NotFound:
             balance = None  # enrolled, but no money has reached the account yet
     year = benefit_year(session, who.login) if Scheme.RESIDENT.value in schemes else None

@@ -8,13 +8,14 @@ from fastapi import Request
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
+from yibao.accounts.access import codes
 from yibao.core import clock
 from yibao.core.clock import today
 from yibao.core.errors import AppError
 from yibao.core.ids import mask_id
 from yibao.core.money import parse_yuan
 from yibao.policy.loader import get_pack
-from yibao.web.domain import accounts, people
+from yibao.web.domain import balances, insurance, people, withdrawals
 from yibao.web.forms import Form, blank, read_form
 from yibao.web.pages.family import relative_by_mask
 from yibao.web.render import page
@@ -48,7 +49,7 @@ def _offer() -> dict[str, Any]:
 
 def _insurance_state(session: Session) -> dict[str, Any]:
     who = me(session)
-    balance = accounts.balance(session, who.login)
+    balance = balances.balance(session, who.login)
     direct = {i.code for i in get_pack().at(today()).get("employee.account.direct_relatives").value}
     relatives = [
         (f"{mask_id(p.id_number)}|{p.name}", f"{p.name}（{mask_id(p.id_number)}）")
@@ -60,7 +61,7 @@ def _insurance_state(session: Session) -> dict[str, Any]:
 
 def _render_insurance(request: Request, form: Form, state: dict[str, Any], status: int = 200, **extra: Any) -> Response:
     offer = _offer()
-    spendable = max(0, parse_yuan(state["balance"]["balance"]) - offer["keep"].value)
+    spendable = max(0, parse_yuan(state["balance"].balance) - offer["keep"].value)
     values = {"bought": None, **extra}
     return page(request, "insurance.html", status, form=form, spendable=spendable, **offer, **state, **values)
 
@@ -84,12 +85,12 @@ async def insure(request: Request) -> Response:
     if shares and not (shares.isascii() and shares.isdigit()):
         form.errors["shares"] = "A whole number" if lang == "en" else "份数应为整数"
 
-    def work(session: Session) -> dict[str, Any]:
+    def work(session: Session) -> Any:
         who = me(session)
         choice = form.get("insured")
         masked, _, name = choice.partition("|")
         insured = who.login if choice == "self" else relative_by_mask(session, who.login, masked, name)
-        return accounts.purchase_insurance(
+        return insurance.purchase_insurance(
             session,
             holder_id_number=who.login,
             insured_id_number=insured,
@@ -114,8 +115,11 @@ async def insure(request: Request) -> Response:
 
 def _cases() -> list[tuple[str, str, tuple[str, ...]]]:
     """Each special case (pack) with the documents it needs (the accounts service's checklist)."""
-    cases = get_pack().at(today()).get("employee.account.withdrawal_cases").value
-    return [(c.code, c.name, accounts.REQUIRED_DOCUMENTS.get(c.code, ())) for c in cases]
+    view = get_pack().at(today())
+    cases = view.get("employee.account.withdrawal_cases").value
+    return [
+        (c.code, c.name, tuple(codes(view, f"employee.account.withdrawal_documents.{c.code}").values())) for c in cases
+    ]
 
 
 def _render_withdraw(request: Request, form: Form, status: int = 200, **extra: Any) -> Response:
@@ -139,14 +143,14 @@ async def withdraw(request: Request) -> Response:
 
     def work(session: Session) -> dict[str, Any]:
         who = me(session)
-        req = accounts.apply_withdrawal(
+        req = withdrawals.apply_withdrawal(
             session,
             holder_id_number=who.login,
             case=form.get("case"),
             documents=form.many("documents"),
             heir_id_number=form.get("heir_id_number") or None,
         )
-        return {"request_id": req.id, "status": req.status, "case": req.case}
+        return {"request_id": req.request_id, "status": req.status}
 
     if form.ok:
         try:

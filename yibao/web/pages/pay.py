@@ -16,7 +16,7 @@ from yibao.core.ids import mask_id
 from yibao.people.models import Scheme
 from yibao.people.regions import REGIONS
 from yibao.policy.loader import get_pack
-from yibao.web.domain import accounts, people, premiums
+from yibao.web.domain import payments, people, premiums, sharing
 from yibao.web.forms import blank, read_form
 from yibao.web.pages.family import relative_by_mask
 from yibao.web.render import page, redirect
@@ -73,8 +73,8 @@ def _situation(session: Session) -> dict[str, Any]:
         mine_masked = mask_id(who.login)
         bound = [
             b
-            for b in accounts.bindings_of(session, who.login)
-            if b["status"] == "active" and b["holder"]["id_number"] == mine_masked
+            for b in sharing.bindings_of(session, who.login)
+            if b.status == "active" and b.holder.id_number == mine_masked
         ]
     mine = premiums.payments_for_insured(session, who.login)
     proxy = premiums.payments_by_payer(session, who.login)
@@ -85,8 +85,7 @@ def _situation(session: Session) -> dict[str, Any]:
         "bound": bound,
         # Masked numbers only in the page; the server finds the relative again (relative_by_mask).
         "relative_options": [
-            (f"{b['user']['id_number']}|{b['user']['name']}", f"{b['user']['name']}（{b['user']['id_number']}）")
-            for b in bound
+            (f"{b.user.id_number}|{b.user.name}", f"{b.user.name}（{b.user.id_number}）") for b in bound
         ],
         "receipts": mine,
         "proxy_receipts": proxy,
@@ -170,12 +169,12 @@ async def pay_from_account(request: Request) -> Response:
     year = offered_year()
     form.need("relative", lang=lang)
 
-    def work(session: Session) -> dict[str, Any]:
+    def work(session: Session) -> str:
         who = me(session)
         assert year is not None
         masked, _, name = form.get("relative").partition("|")
         relative = relative_by_mask(session, who.login, masked, name)
-        return accounts.pay_relative_premium(
+        return payments.pay_relative_premium(
             session,
             holder_id_number=who.login,
             relative_id_number=relative,
@@ -183,12 +182,12 @@ async def pay_from_account(request: Request) -> Response:
             year=year.year,
             key=form.get("key"),
             now=clock.now(),
-        )
+        ).receipt_no
 
     if form.ok and year is not None:
         try:
-            receipt = await act(request, work)
-            return redirect(f"/receipts/{receipt['receipt_no']}")
+            receipt_no = await act(request, work)
+            return redirect(f"/receipts/{receipt_no}")
         except AppError as exc:
             if exc.code.startswith("auth."):
                 raise
