@@ -48,16 +48,20 @@ def create_app() -> FastAPI:
     from yibao.api.deps import request_engine, run_in_db_thread
     from yibao.api.guard import InputGuard
     from yibao.catalogue.api import router as catalogue_router
-    from yibao.core import logs
+    from yibao.core import clock, logs
+    from yibao.core.settings import get_settings
     from yibao.engine.api import router as engine_router
     from yibao.identity.api import audit_router
     from yibao.identity.api import router as auth_router
     from yibao.people.api import router as people_router
     from yibao.policy.api import router as policy_router
     from yibao.premiums.api import router as premiums_router
+    from yibao.web.app import mount as mount_portal
 
     logs.install()  # no full ID or phone number in any log line from here on
-    app = FastAPI(title="yibao 医保 API", description=DESCRIPTION, version=__version__)
+    clock.configure(get_settings().clock_start)  # a demo or training server may live in another period
+    # The documentation page is served by the portal with local files (no CDN); ReDoc would load one.
+    app = FastAPI(title="yibao 医保 API", description=DESCRIPTION, version=__version__, docs_url=None, redoc_url=None)
     app.add_middleware(InputGuard)
     app.include_router(auth_router)
     app.include_router(audit_router)
@@ -89,6 +93,7 @@ def create_app() -> FastAPI:
             raise DatabaseUnavailable("数据库不可用", "database unavailable") from None
         return {"status": "ok", "database": "ok"}
 
+    mount_portal(app)  # last: the portal's page for an unknown address comes after every other route
     return app
 
 

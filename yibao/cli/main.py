@@ -113,7 +113,9 @@ def _root() -> None:
 
 def main() -> None:
     """Run the CLI (log lines never carry a full ID or phone number)."""
-    from yibao.core import logs
+    from yibao.core import clock, logs
+    from yibao.core.settings import get_settings
 
     logs.install()
+    clock.configure(get_settings().clock_start)
     app()
