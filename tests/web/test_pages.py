@@ -15,8 +15,8 @@ from yibao.core import clock
 from yibao.core.auth import system_principal
 from yibao.core.unit import unit_of_work
 from yibao.engine.claims import CLAIM_MODELS
-from yibao.identity import service as identity
-from yibao.people import service as people
+from yibao.identity import logins
+from yibao.people import enrolment
 from yibao.web import calcform
 from yibao.web.i18n_en import EN
 
@@ -28,8 +28,8 @@ IN_PERIOD = datetime(2022, 11, 15, 2, 0, tzinfo=UTC)
 def _person(engine: Engine, name: str = "网页测试") -> str:
     idn = new_id(born=date(1985, 3, 3))
     with unit_of_work(engine, principal=system_principal()) as s:
-        people.register_resident(s, id_number=idn, name=name, region="530100", on=date(2022, 9, 1))
-        identity.set_person_password(s, id_number=idn, new_password=PASSWORD)
+        enrolment.register_resident(s, id_number=idn, name=name, region="530100", on=date(2022, 9, 1))
+        logins.set_person_password(s, id_number=idn, new_password=PASSWORD)
     return idn
 
 
@@ -96,7 +96,7 @@ def test_a_stale_session_goes_back_to_login(api_client: Any) -> None:
 
 
 def test_another_persons_receipt_is_refused_as_the_api_refuses_it(api_client: Any, engine: Engine) -> None:
-    from yibao.premiums import service as premiums
+    from yibao.premiums import payments as premiums
 
     owner, stranger = _person(engine, "回执本人"), _person(engine, "旁人")
     with unit_of_work(engine, principal=system_principal()) as s:
@@ -109,7 +109,7 @@ def test_another_persons_receipt_is_refused_as_the_api_refuses_it(api_client: An
             region="530100",
             idempotency_key=f"web-{owner}",
         )
-        no = premiums.pay_premium(s, req, now=IN_PERIOD)["receipt_no"]
+        no = premiums.pay_premium(s, req, now=IN_PERIOD).receipt_no
     _login(api_client, stranger)
     r = api_client.get(f"/receipts/{no}")
     assert r.status_code == 403 and "无权" in r.text and "<html" in r.text
