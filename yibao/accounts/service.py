@@ -165,8 +165,8 @@ def _credit_period(session: Session, period: str, pack: Pack) -> None:
         raise ValidationFailed(
             "period", f"所属期 {period} 早于本系统政策参数的起始日期", f"the period {period} is before any policy"
         )
-    caller = auth.principal_of(session)
-    if caller is None or caller.role is Role.SYSTEM:
+    caller = auth.require_caller(session)
+    if caller.role is Role.SYSTEM:
         return
     months = pack.at(today()).get(_PERIOD_BACK).value
     oldest = add_months(this_month, -months)
@@ -358,8 +358,11 @@ def _same_pooling_region(session: Session, view: PolicyView, record: InsuranceRe
 
 
 def cross_region_bindings(session: Session) -> list[dict[str, Any]]:
-    """Active bindings whose holder and user are insured in different pooling regions (to be ended)."""
-    auth.authorize(session, CROSS_REGION)
+    """Active bindings whose holder and user are insured in different pooling regions (to be ended).
+
+    The province's staff see them all, a region's staff those that touch their region.
+    """
+    visible = auth.authorize_list(session, CROSS_REGION)
     out = []
     for b in session.scalars(
         select(SharingBinding).where(SharingBinding.status == "active").order_by(SharingBinding.id)
@@ -373,7 +376,7 @@ def cross_region_bindings(session: Session) -> list[dict[str, Any]]:
         )
         user_regions = _regions(session, r)
         holder_region = record.region_code if record is not None else None
-        if holder_region in user_regions:
+        if holder_region in user_regions or not visible.covers(holder_region, *user_regions):
             continue
         out.append(
             {

@@ -36,6 +36,7 @@ def create_app() -> FastAPI:
     from yibao.accounts.api import router as accounts_router
     from yibao.api.deps import request_engine, run_in_db_thread
     from yibao.api.guard import InputGuard
+    from yibao.assembly import load_access
     from yibao.core import logs
     from yibao.engine.api import router as engine_router
     from yibao.identity.api import audit_router
@@ -45,6 +46,7 @@ def create_app() -> FastAPI:
     from yibao.premiums.api import router as premiums_router
 
     logs.install()  # no full ID or phone number in any log line from here on
+    load_access()  # how each domain resolves the scopes of its subjects
     app = FastAPI(title="yibao 医保 API", description=DESCRIPTION, version=__version__)
     app.add_middleware(InputGuard)
     app.include_router(auth_router)

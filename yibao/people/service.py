@@ -173,8 +173,8 @@ def effective_date(session: Session, on: date, *, pack: Pack | None = None, fiel
             f"登记日期 {on} 早于本系统政策参数的起始日期",
             f"the enrolment date {on} is before any policy in force",
         )
-    caller = auth.principal_of(session)
-    if caller is None or caller.role is Role.SYSTEM:
+    caller = auth.require_caller(session)
+    if caller.role is Role.SYSTEM:
         return on
     if caller.role is Role.PERSON:
         if on != now:
