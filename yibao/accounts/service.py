@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import date, datetime
-from fractions import Fraction
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select
@@ -128,7 +127,7 @@ def _clerk(session: Session, given: str | None) -> str | None:
 
 
 def _codes(view: PolicyView, path: str) -> dict[str, str]:
-    return {i.code: i.name for i in view.get(path).value}
+    return {i.code: i.name for i in view.items(path)}
 
 
 def _employee(session: Session, id_number: str, action: str, **detail: Any) -> tuple[Person, InsuranceRecord]:
@@ -168,7 +167,7 @@ def _credit_period(session: Session, period: str, pack: Pack) -> None:
     caller = auth.require_caller(session)
     if caller.role is Role.SYSTEM:
         return
-    months = pack.at(today()).get(_PERIOD_BACK).value
+    months = pack.whole(_PERIOD_BACK, today())
     oldest = add_months(this_month, -months)
     if first < oldest:
         raise ValidationFailed(
@@ -180,7 +179,7 @@ def _credit_period(session: Session, period: str, pack: Pack) -> None:
 
 def _at_most(amount: int, view: PolicyView, path: str, zh: str, en: str) -> None:
     """Refuse a single amount above the pack's limit (a typing error or a forged message, never a real one)."""
-    limit: int = view.get(path).value
+    limit = view.money(path)
     if amount > limit:
         raise ValidationFailed(
             "amount", f"单笔{zh}金额不能超过 {format_yuan(limit)} 元", f"a single {en} is at most {format_yuan(limit)}"
@@ -678,16 +677,16 @@ def buy_insurance(
                 "only for the holder or a direct relative",
                 code="accounts.not_direct_relative",
             )
-    adult = age_on(insured.birth_date, local_date(now)) >= view.get("employee.account.insurance.adult_age").value
+    adult = age_on(insured.birth_date, local_date(now)) >= view.whole("employee.account.insurance.adult_age")
     if (product == "baobao_ankang") == adult:
         raise UseRefused(
             "宝宝安康面向未成年人，吉瑞安康面向成年人",
             "宝宝安康 is for minors, 吉瑞安康 for adults",
             code="accounts.wrong_product",
         )
-    price = view.get("employee.account.insurance.price_per_share").value[product]
+    price = view.money("employee.account.insurance.price_per_share", product)
     premium = price * shares
-    keep = view.get("employee.account.commercial_insurance_min_balance").value
+    keep = view.money("employee.account.commercial_insurance_min_balance")
     ledger.transfer(
         session,
         kind="payment",
@@ -700,7 +699,7 @@ def buy_insurance(
         reference=products[product],
         keep=keep,
     )
-    term = view.get("employee.account.insurance.term_years").value
+    term = view.whole("employee.account.insurance.term_years")
     policy = InsurancePolicy(
         holder_id=holder.id,
         insured_id=insured.id,
@@ -735,7 +734,7 @@ def pay_insurance_year(session: Session, *, policy_id: int, now: datetime, pack:
         category="commercial_health_insurance",
         beneficiary_id=policy.insured_id,
         reference=f"policy {policy.id}",
-        keep=view.get("employee.account.commercial_insurance_min_balance").value,
+        keep=view.money("employee.account.commercial_insurance_min_balance"),
     )
     policy.premiums_paid += policy.yearly_premium
     policy.years_paid += 1
@@ -756,7 +755,7 @@ def mature_insurance(session: Session, *, policy_id: int, now: datetime, pack: P
             f"the policy matures in {policy.maturity_year}",
             code="accounts.not_mature",
         )
-    ratio: Fraction = view.get("employee.account.insurance.maturity_return_ratio").value
+    ratio = view.ratio("employee.account.insurance.maturity_return_ratio")
     back = mul_ratio(policy.premiums_paid, ratio)
     ledger.transfer(
         session,

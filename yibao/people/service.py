@@ -180,7 +180,7 @@ def effective_date(session: Session, on: date, *, pack: Pack | None = None, fiel
         if on != now:
             raise ValidationFailed(field, "参保人本人登记的登记日期为当天", "a person's own enrolment is dated today")
         return on
-    days = pack.at(now).get(BACKDATE_DAYS).value
+    days = pack.whole(BACKDATE_DAYS, now)
     if on < now - timedelta(days=days):
         raise ValidationFailed(
             field,
