@@ -256,7 +256,17 @@ def _apply_overlay(
     data, marks = read
     found = r.valid(file, marks, partial(OverlayFile.model_validate, data))
     if found is None:
-        return file.stem, None
+        values = data.get("values") if isinstance(data, dict) else None
+        if not isinstance(values, dict):
+            return file.stem, None
+        # The file's other defects are reported; its values are checked too, so one run names them all.
+        found = OverlayFile.model_construct(
+            overlay=data.get("overlay") if isinstance(data.get("overlay"), str) else None,
+            reform=data.get("reform") == "true",
+            title=data.get("title") if isinstance(data.get("title"), str) else None,
+            example=data.get("example") == "true",
+            values=values,
+        )
     name = found.overlay or file.stem
     reform = Reform(name, found.title, str(file)) if found.reform and found.title else None
     for path, raw in found.values.items():

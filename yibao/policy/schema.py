@@ -62,15 +62,25 @@ def issues_of(exc: ValidationError) -> list[Issue]:
     return [(tuple(e["loc"]), _message(e["type"], tuple(e["loc"]), e["msg"])) for e in exc.errors()]
 
 
+# What a missing key is for, where a bare "needs `key`" would not say.
+_NEEDED = {
+    "description": "needs a Chinese `description`",
+    "note": "needs a `note` (who decided the value, or that it is an example)",
+}
+
+
 def _message(kind: str, loc: Loc, msg: str) -> str:
-    name = next((str(p) for p in reversed(loc) if isinstance(p, str) and p != KEY), "value")
-    return {
-        "missing": f"needs `{name}`",
+    name = next((str(p) for p in reversed(loc) if isinstance(p, str) and p != KEY), None)
+    if kind == "missing":
+        return _NEEDED.get(name or "", f"needs `{name}`")
+    found = {
         "model_type": "must be a mapping of keys",
         "dict_type": "must be a mapping",
         "list_type": "must be a list",
         "string_type": "must be text",
     }.get(kind, msg)
+    # A sentence without a subject names the key it is about.
+    return f"{name}: {found}" if name and found.startswith("must ") else found
 
 
 @dataclass(frozen=True, slots=True)
@@ -509,12 +519,12 @@ class PackFile(_Strict):
 
 
 class OverlayEntry(_Strict):
-    """A value an overlay sets from its date: ``value``, ``table`` or ``scale``, why, and where from."""
+    """A value an overlay sets from its date: ``value``, ``table`` or ``scale``, why (``note``), and where from."""
 
     value: Any = None
     table: Any = None
     scale: Scale | None = None
-    note: Text | None = None
+    note: Text
     source: Text | None = None
     quote: Text | None = None
     url: Text | None = None
@@ -525,8 +535,6 @@ class OverlayEntry(_Strict):
     @model_validator(mode="after")
     def _checked(self, info: ValidationInfo) -> Self:
         issues = _form_issues(self, _shape(info), scale=True)
-        if not self.note:
-            issues.append(((), "an overlay value needs a note (who decided it, or that it is an example)"))
         if issues:
             raise invalid(*issues)
         return self
