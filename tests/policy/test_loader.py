@@ -360,3 +360,18 @@ def test_reform_defects(tmp_path: Path, text: str, line: int, fragment: str) -> 
         load_pack("t", packs_dir=root, overlays=[ov])
     found = [str(d) for d in err.value.defects]
     assert any(d.startswith(f"{ov}:{line}: ") and fragment in d for d in found), found
+
+
+def test_a_reform_quoting_a_seed_is_held_to_it(tmp_path: Path) -> None:
+    from yibao.policy.service import check
+
+    reform = tmp_path / "reform.yaml"
+    reform.write_text(
+        "overlay: r\nreform: true\ntitle: 限额\nvalues:\n  resident.fund_ceiling:\n    2016-01-01:\n      value: 170000\n"
+        "      note: 改革\n      source: 003_df4229da7f582ad6.txt\n      quote: 年度最高支付限额为17万元\n"
+    )
+    pack, found = check([OVERLAYS_DIR / "demo.yaml", reform])
+    assert pack is not None
+    assert [str(d) for d in found] == [
+        f"{reform}:7: resident.fund_ceiling: quote not found verbatim in 003_df4229da7f582ad6.txt: 年度最高支付限额为17万元…"
+    ]

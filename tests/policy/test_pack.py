@@ -86,36 +86,38 @@ def test_a_worker_process_decides_with_the_pack_it_was_sent() -> None:
 
 def test_typed_lookups_give_the_engine_its_types() -> None:
     on = date(2016, 3, 1)
-    assert PACK.money("resident.inpatient.deductible", on, "level3", "general") == 60_000
-    assert PACK.ratio("resident.inpatient.fund_ratio", on, "level3") == Fraction(7, 10)
-    assert PACK.whole("resident.child_age_limit", on) == 18
-    assert PACK.day("resident.premium.collection_opens", date(2023, 1, 1)) == date(2022, 9, 1)
+    view = PACK.at(on)
+    assert view.on == on and view.money("resident.fund_ceiling") == 16_000_000
+    assert view.money("resident.inpatient.deductible", "level3", "general") == 60_000
+    assert view.ratio("resident.inpatient.fund_ratio", "level3") == Fraction(7, 10)
+    assert view.whole("resident.child_age_limit") == PACK.whole("resident.child_age_limit", on) == 18
+    assert PACK.at(date(2023, 1, 1)).get("resident.premium.collection_opens").day() == date(2022, 9, 1)
     assert "diabetes" in PACK.codes("resident.special_outpatient.diseases", on)
+    assert view.codes("resident.special_outpatient.diseases") == PACK.codes("resident.special_outpatient.diseases", on)
     assert all(isinstance(i, ListItem) for i in PACK.items("resident.premium.channels", date(2023, 1, 1)))
-    scale = PACK.scale("resident.catastrophic.scale", on)
+    scale = view.scale("resident.catastrophic.scale")
     assert [b.rate for b in scale] == [Fraction(1, 2), Fraction(3, 5), Fraction(7, 10), Fraction(4, 5)]
     assert all(isinstance(b, Bracket) for b in scale)
     # The pack's own tuple (compiled scales are cached by identity).
-    assert PACK.scale("resident.catastrophic.scale", on) is scale
-    view = PACK.at(on)
-    assert view.on == on and view.money("resident.fund_ceiling") == 16_000_000
+    assert PACK.at(date(2016, 4, 1)).scale("resident.catastrophic.scale") is scale
 
 
 @pytest.mark.parametrize(
-    ("lookup", "message"),
+    ("path", "lookup", "message"),
     [
-        (lambda on: PACK.ratio("resident.fund_ceiling", on), "holds CNY values, not a ratio"),
-        (lambda on: PACK.money("resident.inpatient.fund_ratio", on, "level3"), "holds ratio values, not money"),
-        (lambda on: PACK.money("resident.inpatient.deductible", on), "holds CNY values, not money"),
-        (lambda on: PACK.whole("resident.fund_ceiling", on), "not a whole number"),
-        (lambda on: PACK.items("resident.fund_ceiling", on), "not a list"),
-        (lambda on: PACK.scale("resident.special_outpatient.diseases", on), "not a scale"),
-        (lambda on: PACK.money("resident.fund_ceiling", on, "level3"), "is not a table with the key 'level3'"),
+        ("resident.fund_ceiling", lambda pv: pv.ratio(), "holds CNY values, not a ratio"),
+        ("resident.inpatient.fund_ratio", lambda pv: pv.money("level3"), "holds ratio values, not money"),
+        ("resident.inpatient.deductible", lambda pv: pv.money(), "holds CNY values, not money"),
+        ("resident.fund_ceiling", lambda pv: pv.whole(), "not a whole number"),
+        ("resident.fund_ceiling", lambda pv: pv.day(), "not a date"),
+        ("resident.fund_ceiling", lambda pv: pv.items(), "not a list"),
+        ("resident.special_outpatient.diseases", lambda pv: pv.scale(), "not a scale"),
+        ("resident.fund_ceiling", lambda pv: pv.money("level3"), "is not a table with the key 'level3'"),
     ],
 )
-def test_asking_for_the_wrong_kind_of_value_is_a_programming_error(lookup: Any, message: str) -> None:
+def test_asking_for_the_wrong_kind_of_value_is_a_programming_error(path: str, lookup: Any, message: str) -> None:
     with pytest.raises(TypeError, match=message):
-        lookup(date(2016, 3, 1))
+        lookup(PACK.at(date(2016, 3, 1)).get(path))
 
 
 def test_values_do_not_change_once_loaded() -> None:

@@ -3,8 +3,9 @@
 A parameter has a history of dated values; each value carries its citation (a seed file and the
 exact sentence it comes from), or is marked assumed with a note, or comes from an overlay: a
 deployment's values, or a reform's changed rules. ``Pack.at(day)`` gives a ``PolicyView`` of every
-value in force that day, read through typed lookups (``money``, ``ratio``, ``whole``, ``day``,
-``items``, ``codes``, ``scale``) that check the parameter's unit.
+value in force that day, read through typed lookups that check the parameter's unit and shape:
+``money`` (int fen), ``ratio`` (Fraction), ``whole`` (days, months, years, counts), ``items`` and
+``codes`` (lists), ``scale`` (brackets), and on a ``ParamValue`` also ``day`` (dates).
 
 A pack pickles (it travels to worker processes whole) and two packs loaded from the same files are
 equal.
@@ -292,21 +293,9 @@ class Pack:
             view = self._views[day] = PolicyView(self, day)
         return view
 
-    def money(self, path: str, on: date, *key: str) -> int:
-        """An amount in fen in force on ``on``."""
-        return self.at(on).get(path).money(*key)
-
-    def ratio(self, path: str, on: date, *key: str) -> Fraction:
-        """A ratio in force on ``on``."""
-        return self.at(on).get(path).ratio(*key)
-
     def whole(self, path: str, on: date, *key: str) -> int:
         """A whole number (days, months, years, a count) in force on ``on``."""
         return self.at(on).get(path).whole(*key)
-
-    def day(self, path: str, on: date, *key: str) -> date:
-        """A date in force on ``on``."""
-        return self.at(on).get(path).day(*key)
 
     def items(self, path: str, on: date) -> tuple[ListItem, ...]:
         """A list parameter's entries in force on ``on``."""
@@ -315,10 +304,6 @@ class Pack:
     def codes(self, path: str, on: date) -> tuple[str, ...]:
         """A list parameter's codes in force on ``on``."""
         return self.at(on).get(path).codes()
-
-    def scale(self, path: str, on: date) -> tuple[Bracket, ...]:
-        """A rate scale in force on ``on``."""
-        return self.at(on).get(path).scale()
 
 
 class PolicyView:
@@ -365,10 +350,6 @@ class PolicyView:
     def whole(self, path: str, *key: str) -> int:
         """A whole number of days, months, years or things."""
         return self.get(path).whole(*key)
-
-    def day(self, path: str, *key: str) -> date:
-        """A date."""
-        return self.get(path).day(*key)
 
     def items(self, path: str) -> tuple[ListItem, ...]:
         """A list parameter's entries."""
