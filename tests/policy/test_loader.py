@@ -375,3 +375,14 @@ def test_a_reform_quoting_a_seed_is_held_to_it(tmp_path: Path) -> None:
     assert [str(d) for d in found] == [
         f"{reform}:7: resident.fund_ceiling: quote not found verbatim in 003_df4229da7f582ad6.txt: 年度最高支付限额为17万元…"
     ]
+
+
+def test_the_documented_reform_example_loads(tmp_path: Path) -> None:
+    doc = (Path(__file__).parents[2] / "docs" / "overlays.md").read_text(encoding="utf-8")
+    example = doc.split("```yaml\n", 1)[1].split("```", 1)[0]
+    reform = tmp_path / "reform.yaml"
+    reform.write_text(example, encoding="utf-8")
+    pack = load_pack(overlays=[OVERLAYS_DIR / "demo.yaml", reform])
+    assert [r.name for r in pack.reforms] == ["deductible_2027"]
+    assert pack.at(date(2027, 1, 1)).money("resident.inpatient.deductible", "level3", "general") == 120_000
+    assert pack.at(date(2026, 12, 31)).money("resident.inpatient.deductible", "level3", "general") == 60_000
