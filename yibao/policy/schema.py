@@ -270,12 +270,13 @@ class _Citing(_Strict):
 
     @model_validator(mode="after")
     def _checked(self, info: ValidationInfo) -> Self:
-        issues = self.citation_issues(_shape(info)) + self.shape_issues(_shape(info))
+        shape = _shape(info)
+        issues = self.citation_issues(shape) + self.shape_issues(shape)
         if issues:
             raise invalid(*issues)
         return self
 
-    def shape_issues(self, _shape: Shape) -> list[Issue]:
+    def shape_issues(self, shape: Shape) -> list[Issue]:
         """What is wrong with the entry's form of value (none for a bare citation)."""
         return []
 
