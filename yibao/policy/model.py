@@ -193,38 +193,40 @@ class ParamValue:
             v = v[k]
         return v
 
+    # The typed lookups sit on the hot path of every decision: exact type checks, no copies.
+
     def money(self, *key: str) -> int:
         """An amount in fen."""
-        v = self.cell(*key)
-        if self.unit is not Unit.CNY or not isinstance(v, int):
+        v = self.cell(*key) if key else self.value
+        if type(v) is not int or self.unit is not Unit.CNY:
             raise _misread(self.path, "money", self.unit)
         return v
 
     def ratio(self, *key: str) -> Fraction:
         """An exact ratio."""
-        v = self.cell(*key)
-        if self.unit is not Unit.RATIO or not isinstance(v, Fraction):
+        v = self.cell(*key) if key else self.value
+        if type(v) is not Fraction or self.unit is not Unit.RATIO:
             raise _misread(self.path, "a ratio", self.unit)
         return v
 
     def whole(self, *key: str) -> int:
         """A whole number of days, months, years or things."""
-        v = self.cell(*key)
-        if self.unit not in WHOLE_UNITS or not isinstance(v, int):
+        v = self.cell(*key) if key else self.value
+        if type(v) is not int or self.unit not in WHOLE_UNITS:
             raise _misread(self.path, "a whole number", self.unit)
         return v
 
     def day(self, *key: str) -> date:
         """A date."""
-        v = self.cell(*key)
-        if self.unit is not Unit.DATE or not isinstance(v, date):
+        v = self.cell(*key) if key else self.value
+        if type(v) is not date or self.unit is not Unit.DATE:
             raise _misread(self.path, "a date", self.unit)
         return v
 
     def items(self) -> tuple[ListItem, ...]:
-        """The entries of a list parameter, in order."""
+        """The entries of a list parameter, in order (the loader made every entry a ListItem)."""
         v = self.value
-        if self.unit is not Unit.LIST or not isinstance(v, tuple) or not all(isinstance(i, ListItem) for i in v):
+        if self.unit is not Unit.LIST or not isinstance(v, tuple) or (v and not isinstance(v[0], ListItem)):
             raise _misread(self.path, "a list", self.unit)
         return cast("tuple[ListItem, ...]", v)  # the pack's own tuple: callers may cache by identity
 
@@ -233,11 +235,11 @@ class ParamValue:
         return tuple(i.code for i in self.items())
 
     def scale(self) -> tuple[Bracket, ...]:
-        """The bands of a marginal rate scale, by increasing threshold."""
+        """The bands of a marginal rate scale, by increasing threshold (the loader made every band a Bracket)."""
         v = self.value
-        if not isinstance(v, tuple) or not v or not all(isinstance(b, Bracket) for b in v):
+        if not isinstance(v, tuple) or not v or not isinstance(v[0], Bracket):
             raise _misread(self.path, "a scale", self.unit)
-        return cast("tuple[Bracket, ...]", v)  # the pack's own tuple: compiled scales are cached by identity
+        return v  # the pack's own tuple: compiled scales are cached by identity
 
     def to_dict(self, key: tuple[str, ...] = ()) -> dict[str, Any]:
         """JSON form used in explanations: path, value, effective date, source and quote."""
