@@ -37,6 +37,7 @@ def create_app() -> FastAPI:
     from yibao.api.deps import request_engine, run_in_db_thread
     from yibao.api.guard import InputGuard
     from yibao.assembly import load_access
+    from yibao.catalogue.api import router as catalogue_router
     from yibao.core import logs
     from yibao.engine.api import router as engine_router
     from yibao.identity.api import audit_router
@@ -56,6 +57,7 @@ def create_app() -> FastAPI:
     app.include_router(people_router)
     app.include_router(premiums_router)
     app.include_router(accounts_router)
+    app.include_router(catalogue_router)
     errors.install(app)
     _add_claim_schemas(app)
 

@@ -59,6 +59,7 @@ COMMANDS: dict[str, LazyCommand] = {
     "accounts": LazyCommand("yibao.accounts.cli:app", "个人账户 / personal accounts"),
     "auth": LazyCommand("yibao.identity.cli:app", "登录账号与审计 / logins and audit"),
     "batch": LazyCommand("yibao.engine.batch_cli:app", "批量结算 / batch settlement of claim files"),
+    "catalogue": LazyCommand("yibao.catalogue.cli:app", "医保目录 / medical catalogue"),
 }
 
 
