@@ -2,8 +2,9 @@
 
 A domain's ``access`` module registers how scopes resolve for its subjects (see
 :func:`yibao.core.auth.register_scope_resolver`). The API loads them all when it builds the
-application; a command at the server's command line acts as the operator, whose rights need no scope
-resolved, so commands load them only when they act for someone else.
+application. A command at the server's command line acts as the operator, whose rights need no scope
+resolved: commands do not load them (and start faster). A session acting for a person or a staff member
+without them fails loudly, naming the subject kind whose resolvers are missing.
 """
 
 from __future__ import annotations
