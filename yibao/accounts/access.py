@@ -1,15 +1,21 @@
 """Who may do what with personal accounts, and what every account use case starts from: the employee
 an action is about, the pack's lists, the refusal of a use the rules do not allow.
+
+The accounts domain also says how ``bound`` resolves for persons: an active sharing binding (共济绑定)
+lets the relative use the holder's account, so each of the two may act on the other's data that the
+rules allow with ``bound`` (registered with core when the application assembles, :mod:`yibao.assembly`).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
+from yibao.accounts.models import BindingStatus, SharingBinding
 from yibao.core import auth
-from yibao.core.auth import Scope, rule
+from yibao.core.auth import Principal, Scope, Subject, rule
 from yibao.core.errors import AppError, NotFound
 from yibao.people import persons
 from yibao.people.models import InsuranceRecord, Person, Scheme, Status
@@ -82,7 +88,7 @@ def counter_clerk(session: Session, given: str | None) -> str | None:
 
 def codes(view: PolicyView, path: str) -> dict[str, str]:
     """A list parameter of the pack as code -> Chinese name."""
-    return {i.code: i.name for i in view.get(path).value}
+    return {i.code: i.name for i in view.items(path)}
 
 
 def employee(session: Session, id_number: str, action: str, **detail: Any) -> tuple[Person, InsuranceRecord]:
@@ -101,3 +107,25 @@ def employee(session: Session, id_number: str, action: str, **detail: Any) -> tu
 def is_normal(record: InsuranceRecord | None) -> bool:
     """True for an insurance record in normal status (the account may be used)."""
     return record is not None and record.status == Status.NORMAL
+
+
+def bound_by_sharing(session: Session, caller: Principal, subject: Subject) -> bool:
+    """An active sharing binding joins the caller and the subject (either as holder)."""
+    a, b = caller.person_id, subject.person_id
+    if a is None or b is None:
+        return False
+    found = session.scalar(
+        select(SharingBinding.id)
+        .where(
+            SharingBinding.status == BindingStatus.ACTIVE,
+            or_(
+                and_(SharingBinding.holder_id == a, SharingBinding.relative_id == b),
+                and_(SharingBinding.holder_id == b, SharingBinding.relative_id == a),
+            ),
+        )
+        .limit(1)
+    )
+    return found is not None
+
+
+auth.register_scope_resolver("person", Scope.BOUND, bound_by_sharing)

@@ -5,7 +5,6 @@ the purchase, the yearly premiums (分期缴费) and the return of premiums at m
 from __future__ import annotations
 
 from datetime import datetime
-from fractions import Fraction
 from typing import Any
 
 from sqlalchemy import update
@@ -81,7 +80,7 @@ def _buy(
     pack: Pack,
 ) -> InsurancePolicy:
     view = pack.at(local_date(now))
-    most = view.get("employee.account.insurance.max_shares").value
+    most = view.whole("employee.account.insurance.max_shares")
     if not 1 <= shares <= most:
         raise ValidationFailed("shares", f"份数应为1至{most}", f"shares must be 1 to {most}")
     products = codes(view, "employee.account.insurance_products")
@@ -101,14 +100,14 @@ def _buy(
                 "only for the holder or a direct relative",
                 code="accounts.not_direct_relative",
             )
-    adult = age_on(insured.birth_date, local_date(now)) >= view.get("employee.account.insurance.adult_age").value
+    adult = age_on(insured.birth_date, local_date(now)) >= view.whole("employee.account.insurance.adult_age")
     if (product == "baobao_ankang") == adult:
         raise UseRefused(
             "宝宝安康面向未成年人，吉瑞安康面向成年人",
             "宝宝安康 is for minors, 吉瑞安康 for adults",
             code="accounts.wrong_product",
         )
-    premium = view.get("employee.account.insurance.price_per_share").value[product] * shares
+    premium = view.money("employee.account.insurance.price_per_share", product) * shares
     ledger.transfer(
         session,
         kind=EntryKind.PAYMENT,
@@ -119,7 +118,7 @@ def _buy(
         category=_CATEGORY,
         beneficiary_id=insured.id,
         reference=products[product],
-        keep=view.get("employee.account.commercial_insurance_min_balance").value,
+        keep=view.money("employee.account.commercial_insurance_min_balance"),
     )
     policy = InsurancePolicy(
         holder_id=holder.id,
@@ -130,7 +129,7 @@ def _buy(
         premiums_paid=premium,
         years_paid=1,
         start=now,
-        maturity_year=now.year + view.get("employee.account.insurance.term_years").value,
+        maturity_year=now.year + view.whole("employee.account.insurance.term_years"),
         status=InsuranceStatus.IN_FORCE,
     )
     session.add(policy)
@@ -171,7 +170,7 @@ def pay_insurance_year(
             category=_CATEGORY,
             beneficiary_id=policy.insured_id,
             reference=f"policy {policy.id}",
-            keep=view.get("employee.account.commercial_insurance_min_balance").value,
+            keep=view.money("employee.account.commercial_insurance_min_balance"),
         )
     session.refresh(policy)
     return _policy_view(policy)
@@ -192,7 +191,7 @@ def mature_insurance(
             f"the policy matures in {policy.maturity_year}",
             code="accounts.not_mature",
         )
-    ratio: Fraction = view.get("employee.account.insurance.maturity_return_ratio").value
+    ratio = view.ratio("employee.account.insurance.maturity_return_ratio")
     with session.begin_nested():
         _claim(session, policy, status=InsuranceStatus.MATURED)
         ledger.transfer(

@@ -55,10 +55,10 @@ def _credit_period(session: Session, period: str, pack: Pack) -> None:
         raise ValidationFailed(
             "period", f"所属期 {period} 早于本系统政策参数的起始日期", f"the period {period} is before any policy"
         )
-    caller = auth.principal_of(session)
-    if caller is None or caller.role is Role.SYSTEM:
+    caller = auth.require_caller(session)
+    if caller.role is Role.SYSTEM:
         return
-    months = pack.at(today()).get(_PERIOD_BACK).value
+    months = pack.whole(_PERIOD_BACK, today())
     oldest = add_months(this_month, -months)
     if first < oldest:
         raise ValidationFailed(
@@ -70,7 +70,7 @@ def _credit_period(session: Session, period: str, pack: Pack) -> None:
 
 def _at_most(amount: int, view: PolicyView, path: str, zh: str, en: str) -> None:
     """Refuse a single amount above the pack's limit (a typing error or a forged message, never a real one)."""
-    limit: int = view.get(path).value
+    limit = view.money(path)
     if amount > limit:
         raise ValidationFailed(
             "amount", f"单笔{zh}金额不能超过 {format_yuan(limit)} 元", f"a single {en} is at most {format_yuan(limit)}"

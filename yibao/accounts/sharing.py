@@ -183,8 +183,11 @@ def bindings_of(session: Session, id_number: str) -> list[BindingOut]:
 
 
 def cross_region_bindings(session: Session) -> list[CrossRegionBinding]:
-    """Active bindings whose holder and user are insured in different pooling regions (to be ended)."""
-    auth.authorize(session, CROSS_REGION)
+    """Active bindings whose holder and user are insured in different pooling regions (to be ended).
+
+    The province's staff see them all, a region's staff those that touch their region.
+    """
+    visible = auth.authorize_list(session, CROSS_REGION)
     out = []
     for b in session.scalars(
         select(SharingBinding).where(SharingBinding.status == BindingStatus.ACTIVE).order_by(SharingBinding.id)
@@ -196,7 +199,7 @@ def cross_region_bindings(session: Session) -> list[CrossRegionBinding]:
         )
         user_regions = _regions(session, r)
         holder_region = record.region_code if record is not None else None
-        if holder_region in user_regions:
+        if holder_region in user_regions or not visible.covers(holder_region, *user_regions):
             continue
         out.append(
             CrossRegionBinding(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from fastapi import APIRouter, Body
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from yibao.core.auth import needs, public_rule
 from yibao.engine import decide_json
@@ -63,7 +63,9 @@ _EXAMPLE_GENERAL: dict[str, Any] = {
 
 
 class ParamCitation(BaseModel):
-    """A parameter a step used, with its source (or why it has none)."""
+    """A parameter a step used, with its source (and ``assumed``, ``overlay``, ``reform``, ``note`` when so)."""
+
+    model_config = ConfigDict(extra="allow")
 
     path: str = Field(examples=["resident.inpatient.deductible[level3][general]"])
     value: Any = Field(examples=["600.00"])
@@ -76,6 +78,7 @@ class ParamCitation(BaseModel):
     overlay: str | None = None
     example: bool = False
     note: str | None = None
+    reform: str | None = None
 
 
 class AssumptionOut(ParamCitation):
@@ -101,8 +104,16 @@ class RefusalOut(BaseModel):
     message_en: str
 
 
+class ReformOut(BaseModel):
+    """A reform whose values the decision used."""
+
+    reform: str
+    title: str
+    params: list[str]
+
+
 class DecisionOut(BaseModel):
-    """The decision: amounts as yuan strings with two decimals, the steps and the assumptions used."""
+    """The decision: amounts as yuan strings with two decimals, the steps, the assumptions and reforms used."""
 
     fund_pay: str = Field(examples=["6020.00"])
     catastrophic_pay: str = Field(examples=["0.00"])
@@ -110,6 +121,7 @@ class DecisionOut(BaseModel):
     refused: RefusalOut | None
     steps: list[StepOut]
     assumptions: list[AssumptionOut]
+    reforms: list[ReformOut] = []
     ytd_after: dict[str, str] = Field(examples=[{"fund_paid": "6510.00"}])
 
 

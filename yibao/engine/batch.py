@@ -13,6 +13,10 @@ per-benefit-year cumulative sums, so no claim waits for the one before it:
 Every parameter is read from the pack at each claim's date of service: values change only on
 effective dates, so claims are mapped to policy periods with ``np.searchsorted`` and parameters are
 gathered per period. There is no Python loop per claim.
+
+Under a reform overlay, each claim says which reforms gave values it used (the ``reforms`` bit mask,
+bit i for ``pack.reforms[i]``), read on the same path as the scalar engine reads them: a decision lists
+exactly the reforms the scalar engine's ``reforms`` names.
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ import numpy.typing as npt
 from yibao.core.errors import ValidationFailed
 from yibao.engine.benefit_year import benefit_year_keys, civil_from_days
 from yibao.engine.scale import CompiledScale, compile_scale
-from yibao.policy.model import Pack
+from yibao.policy.model import Pack, PolicyView
 
 I64 = npt.NDArray[np.int64]
 Bool = npt.NDArray[np.bool_]
@@ -88,6 +92,9 @@ _PATHS = (
     "resident.special_outpatient.ratio",
     "resident.late_claims_refused",
 )
+# Read by the scalar engine for off-site stays; the batch takes their outcome as the ``filed`` and
+# ``on_time`` flags, but a decision still rests on them (and on their reforms).
+_FLAG_PATHS = ("resident.offsite.emergency_filing_days", "resident.offsite.application_deadline_months")
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,44 +121,55 @@ class _Periods:
     sp_den: I64
     late_offsite: I64  # 1 when a late off-site application is refused (an assumed reading)
     scales: tuple[CompiledScale | None, ...]
+    reform: dict[str, I64]  # path -> index into pack.reforms of the reform that set it, -1 when none
 
 
-def _frac(x: Any) -> tuple[int, int]:
-    f = Fraction(x)
-    return f.numerator, f.denominator
+def _frac(x: Fraction) -> tuple[int, int]:
+    return x.numerator, x.denominator
+
+
+def _period(v: PolicyView) -> dict[str, Any]:
+    """One policy period's parameters, as the arrays below take them."""
+    codes = v.codes("resident.special_outpatient.diseases")
+    threshold = v.money("resident.catastrophic.threshold")
+    return {
+        "ceiling": v.money("resident.fund_ceiling"),
+        "child_age": v.whole("resident.child_age_limit"),
+        "deductible": [
+            [v.money("resident.inpatient.deductible", p, g) for g in ("general", "student_child")] for p in PLACES
+        ],
+        "ratio": [_frac(v.ratio("resident.inpatient.fund_ratio", p)) for p in PLACES],
+        "cb": _frac(v.ratio("resident.inpatient.class_b_prepay_ratio")),
+        "cat_threshold": threshold,
+        "scale": compile_scale(v.scale("resident.catastrophic.scale"), threshold),
+        "go": _frac(v.ratio("resident.general_outpatient.ratio")),
+        "go_visit": v.money("resident.general_outpatient.per_visit_cap"),
+        "go_cap": v.money("resident.general_outpatient.yearly_cap"),
+        "go_cap_elderly": v.money("resident.general_outpatient.yearly_cap_elderly"),
+        "elderly_age": [v.whole("resident.general_outpatient.elderly_age", s) for s in ("M", "F")],
+        "sp_limit": [v.money("resident.special_outpatient.monthly_limit", c) for c in codes],
+        "sp": [_frac(v.ratio("resident.special_outpatient.ratio", c)) for c in codes],
+        "late_offsite": int("offsite" in v.codes("resident.late_claims_refused")),
+    }
+
+
+def _reform_of(pack: Pack, view: PolicyView, path: str) -> int:
+    """Index into ``pack.reforms`` of the reform whose value of ``path`` is in force, -1 when none."""
+    if not view.has(path):
+        return -1
+    c = view.get(path).citation
+    return next((i for i, r in enumerate(pack.reforms) if (r.name, r.title) == (c.overlay, c.reform)), -1)
 
 
 def _periods(pack: Pack) -> _Periods:
-    starts = sorted({dv.start for p in _PATHS for dv in pack.parameter(p).history})
+    starts = sorted({dv.start for p in (*_PATHS, *_FLAG_PATHS) for dv in pack.parameter(p).history})
     rows: list[dict[str, Any]] = []
     for s in starts:
         view = pack.at(s)
-        if not all(view.has(p) for p in _PATHS):
-            rows.append({})
-            continue
-        v = {p: view.get(p).value for p in _PATHS}
-        codes = [d.code for d in v["resident.special_outpatient.diseases"]]
-        ded = v["resident.inpatient.deductible"]
-        ratio = v["resident.inpatient.fund_ratio"]
-        rows.append(
-            {
-                "ceiling": v["resident.fund_ceiling"],
-                "child_age": v["resident.child_age_limit"],
-                "deductible": [[ded[p]["general"], ded[p]["student_child"]] for p in PLACES],
-                "ratio": [_frac(ratio[p]) for p in PLACES],
-                "cb": _frac(v["resident.inpatient.class_b_prepay_ratio"]),
-                "cat_threshold": v["resident.catastrophic.threshold"],
-                "scale": compile_scale(v["resident.catastrophic.scale"], v["resident.catastrophic.threshold"]),
-                "go": _frac(v["resident.general_outpatient.ratio"]),
-                "go_visit": v["resident.general_outpatient.per_visit_cap"],
-                "go_cap": v["resident.general_outpatient.yearly_cap"],
-                "go_cap_elderly": v["resident.general_outpatient.yearly_cap_elderly"],
-                "elderly_age": [v["resident.general_outpatient.elderly_age"][s] for s in ("M", "F")],
-                "sp_limit": [v["resident.special_outpatient.monthly_limit"][c] for c in codes],
-                "sp": [_frac(v["resident.special_outpatient.ratio"][c]) for c in codes],
-                "late_offsite": int(any(k.code == "offsite" for k in v["resident.late_claims_refused"])),
-            }
-        )
+        rows.append(_period(view) if all(view.has(p) for p in _PATHS) else {})
+    reform = {
+        p: np.array([_reform_of(pack, pack.at(s), p) for s in starts], dtype=np.int64) for p in (*_PATHS, *_FLAG_PATHS)
+    }
     ok = [r for r in rows if r]
     if not ok:
         raise ValidationFailed("date", "没有有效的居民医保政策期", "no resident policy period is complete")
@@ -189,6 +207,7 @@ def _periods(pack: Pack) -> _Periods:
         ),
         late_offsite=col("late_offsite", 0),
         scales=tuple(r.get("scale") for r in rows),
+        reform=reform,
     )
 
 
@@ -286,6 +305,7 @@ OUTPUTS: dict[str, str] = {
     "refused": "int8",  # index into REFUSALS
     "fund_paid_after": "int64",  # the year's fund paid after this claim
     "catastrophic_base_after": "int64",  # the year's in-scope personal burden after this claim
+    "reforms": "int64",  # bit i set: the decision used a value of pack.reforms[i]
 }
 
 
@@ -378,12 +398,14 @@ def _settle(c: Mapping[str, npt.NDArray[Any]], per: _Periods, pack: Pack) -> dic
 
     # General outpatient: 50%, per-visit cap, then the yearly cap (higher from the 60th/55th birthday).
     gi = np.flatnonzero(is_gen)
+    elderly_visit = np.zeros(n, dtype=bool)
     if len(gi):
         visit = np.minimum(
             _mul_ratio(in_scope[gi], at(per.go_num, rows=gi), at(per.go_den, rows=gi)), at(per.go_visit, rows=gi)
         )
         visit[~ok[gi]] = 0
         elderly = age[gi] >= at(per.elderly_age, c["sex"][gi].astype(np.intp), rows=gi)
+        elderly_visit[gi] = elderly
         cap = np.where(elderly, at(per.go_cap_elderly, rows=gi), at(per.go_cap, rows=gi))
         g_new = _group_starts(c["person_id"][gi], year[gi])
         g = _capped_running(visit, cap, g_new)
@@ -427,6 +449,34 @@ def _settle(c: Mapping[str, npt.NDArray[Any]], per: _Periods, pack: Pack) -> dic
         diff = _scaled(scale, after[sel]) - _scaled(scale, before[sel])
         catastrophic[stays[sel]] = (2 * diff + scale.denominator) // (2 * scale.denominator)
 
+    reforms = np.zeros(n, dtype=np.int64)
+    if pack.reforms:
+        # The parameters each claim's scalar decision reads, on the same path.
+        inp, gen, off_filed = is_inp & ok, is_gen & ok, off & c["filed"]
+        reads = {
+            "resident.fund_ceiling": ok,
+            "resident.inpatient.class_b_prepay_ratio": inp & (c["class_b"] > 0),
+            "resident.child_age_limit": inp & (c["group"] == 0),
+            "resident.inpatient.deductible": inp,
+            "resident.inpatient.fund_ratio": inp,
+            "resident.catastrophic.threshold": inp,
+            "resident.catastrophic.scale": inp,
+            "resident.general_outpatient.ratio": gen,
+            "resident.general_outpatient.per_visit_cap": gen,
+            "resident.general_outpatient.elderly_age": gen,
+            "resident.general_outpatient.yearly_cap_elderly": gen & elderly_visit,
+            "resident.general_outpatient.yearly_cap": gen & ~elderly_visit,
+            "resident.special_outpatient.diseases": is_sp,
+            "resident.special_outpatient.monthly_limit": is_sp & ok,
+            "resident.special_outpatient.ratio": is_sp & ok,
+            "resident.offsite.emergency_filing_days": is_inp & (c["offsite"] == OFFSITE.index("emergency")),
+            "resident.offsite.application_deadline_months": off_filed,
+            "resident.late_claims_refused": off_filed & ~c["on_time"],
+        }
+        for path, read in reads.items():
+            index = per.reform[path][pi]
+            hit = read & (index >= 0)
+            reforms[hit] |= np.left_shift(1, index[hit])
     return {
         "fund_pay": fund,
         "catastrophic_pay": catastrophic,
@@ -434,7 +484,13 @@ def _settle(c: Mapping[str, npt.NDArray[Any]], per: _Periods, pack: Pack) -> dic
         "refused": refused,
         "fund_paid_after": fund_after,
         "catastrophic_base_after": cat_after,
+        "reforms": reforms,
     }
+
+
+def reform_names(pack: Pack, mask: int) -> tuple[str, ...]:
+    """The names of the reforms a batch decision's ``reforms`` bit mask stands for."""
+    return tuple(r.name for i, r in enumerate(pack.reforms) if mask >> i & 1)
 
 
 def _scaled(scale: CompiledScale, x: I64) -> I64:

@@ -65,7 +65,7 @@ def _share(part: int, whole: int) -> Fraction:
 
 
 def _disease_index(claim: ResidentSpecialOutpatient, pack: Pack) -> int:
-    diseases = pack.at(claim.date).get("resident.special_outpatient.diseases").value
+    diseases = pack.at(claim.date).items("resident.special_outpatient.diseases")
     for i, item in enumerate(diseases):
         if claim.disease in (item.code, item.name):
             return i

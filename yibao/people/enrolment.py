@@ -70,14 +70,14 @@ def effective_date(session: Session, on: date, *, pack: Pack | None = None, fiel
             f"登记日期 {on} 早于本系统政策参数的起始日期",
             f"the enrolment date {on} is before any policy in force",
         )
-    caller = auth.principal_of(session)
-    if caller is None or caller.role is Role.SYSTEM:
+    caller = auth.require_caller(session)
+    if caller.role is Role.SYSTEM:
         return on
     if caller.role is Role.PERSON:
         if on != now:
             raise ValidationFailed(field, "参保人本人登记的登记日期为当天", "a person's own enrolment is dated today")
         return on
-    days = pack.at(now).get(BACKDATE_DAYS).value
+    days = pack.whole(BACKDATE_DAYS, now)
     if on < now - timedelta(days=days):
         raise ValidationFailed(
             field,
@@ -225,10 +225,10 @@ def register_student(
         )
     pack = pack or get_pack()
     offered = pack.at(today())  # the schools and the region the app offers now
-    if school not in {s.name for s in offered.get(STUDENT_SCHOOLS).value}:
+    if school not in {s.name for s in offered.items(STUDENT_SCHOOLS)}:
         raise ValidationFailed("school", "请选择省属在昆高校", "choose one of the provincial universities in Kunming")
     # The universities are in Kunming (在昆): their students are insured there.
-    region = region_named(offered.get(STUDENT_REGION).value[0].name)
+    region = region_named(offered.items(STUDENT_REGION)[0].name)
     idn = parse_id_number(id_number)
     _check(region=region, name=name, phone=phone)
     on = effective_date(session, on, pack=pack)

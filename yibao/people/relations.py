@@ -31,7 +31,7 @@ def declare_relation(
 ) -> RelativesOut:
     """Declare that the relative is ``relation`` of the person (stored once, readable from both sides)."""
     a, _ = require(session, id_number, DECLARE_RELATION, relation=relation.value)
-    close = (pack or get_pack()).at(today()).get(CLOSE_RELATIVES).value
+    close = (pack or get_pack()).at(today()).items(CLOSE_RELATIVES)
     if relation not in {i.code for i in close}:
         raise ValidationFailed(
             "relation",

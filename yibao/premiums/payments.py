@@ -92,14 +92,14 @@ class PaymentRequest:
 
 def _channels(pack: Pack, on: date, *, from_account: bool = False) -> dict[str, str]:
     """The channels a payment may name on a day (code to name): the account's only from the account."""
-    return {i.code: i.name for i in pack.at(on).get(ACCOUNT_CHANNELS if from_account else CHANNELS).value}
+    return {i.code: i.name for i in pack.items(ACCOUNT_CHANNELS if from_account else CHANNELS, on)}
 
 
 def _channel_name(pack: Pack, on: date, code: str) -> str:
     view = pack.at(on)
     for path in (CHANNELS, ACCOUNT_CHANNELS):
         if view.has(path):
-            for item in view.get(path).value:
+            for item in view.items(path):
                 if item.code == code:
                     return str(item.name)
     return code  # a channel no longer in the pack: its code

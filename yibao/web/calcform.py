@@ -189,7 +189,7 @@ def diseases(pack: Pack, day: date) -> list[tuple[str, str]]:
     view = pack.at(day)
     if not view.has("resident.special_outpatient.diseases"):
         return []
-    return [(i.code, i.name) for i in view.get("resident.special_outpatient.diseases").value]
+    return [(i.code, i.name) for i in view.items("resident.special_outpatient.diseases")]
 
 
 def to_claim(benefit: str, form: dict[str, str], ticked: set[str]) -> dict[str, Any]:

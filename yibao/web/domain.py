@@ -52,4 +52,4 @@ def student_schools() -> list[str]:
     """The universities whose students the app registers today (the pack's list)."""
     from yibao.core.clock import today
 
-    return [s.name for s in get_pack().at(today()).get(enrolment.STUDENT_SCHOOLS).value]
+    return [s.name for s in get_pack().at(today()).items(enrolment.STUDENT_SCHOOLS)]

@@ -51,7 +51,7 @@ def commitment() -> list[ParamValue]:
 
 def relation_options(lang: str) -> list[tuple[str, str]]:
     """Close relatives as the pack lists them (近亲属)."""
-    items = get_pack().at(today()).get("employee.account.close_relatives").value
+    items = get_pack().at(today()).items("employee.account.close_relatives")
     from yibao.web.labels import RELATIONS, name
 
     return [(i.code, i.name if lang != "en" else name(RELATIONS, i.code, lang)) for i in items]

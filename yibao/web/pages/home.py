@@ -45,7 +45,7 @@ def benefit_year(session: Session, id_number: str) -> BenefitYear:
     ceiling = pack.at(day).get("resident.fund_ceiling")
     year = contributions.contribution_year_for(day, pack)
     paid = any(p.year == year for p in premiums.payments_for_insured(session, id_number))
-    return BenefitYear(start, end, ceiling.value, ceiling.citation, year, paid)
+    return BenefitYear(start, end, ceiling.money(), ceiling.citation, year, paid)
 
 
 def overview(session: Session) -> dict[str, Any]:

@@ -40,17 +40,17 @@ def _offer() -> dict[str, Any]:
     keep = view.get("employee.account.commercial_insurance_min_balance")
     products = view.get("employee.account.insurance_products")
     return {
-        "products": [(i.code, i.name, prices.value[i.code]) for i in products.value],
+        "products": [(i.code, i.name, prices.money(i.code)) for i in products.items()],
         "prices": prices,
         "keep": keep,
-        "product_options": [(i.code, i.name) for i in products.value],
+        "product_options": [(i.code, i.name) for i in products.items()],
     }
 
 
 def _insurance_state(session: Session) -> dict[str, Any]:
     who = me(session)
     balance = balances.balance(session, who.login)
-    direct = {i.code for i in get_pack().at(today()).get("employee.account.direct_relatives").value}
+    direct = {i.code for i in get_pack().at(today()).items("employee.account.direct_relatives")}
     options = [
         (f"{mask_id(p.id_number)}|{p.name}", f"{p.name}（{mask_id(p.id_number)}）")
         for p, rel in relatives(session, who.login)
@@ -116,7 +116,7 @@ async def insure(request: Request) -> Response:
 def _cases() -> list[tuple[str, str, tuple[str, ...]]]:
     """Each special case (pack) with the documents it needs (the accounts service's checklist)."""
     view = get_pack().at(today())
-    cases = view.get("employee.account.withdrawal_cases").value
+    cases = view.items("employee.account.withdrawal_cases")
     return [
         (c.code, c.name, tuple(codes(view, f"employee.account.withdrawal_documents.{c.code}").values())) for c in cases
     ]

@@ -94,7 +94,7 @@ def _situation(session: Session) -> dict[str, Any]:
 
 
 def _channels(lang: str) -> list[tuple[str, str]]:
-    items = get_pack().at(today()).get("resident.premium.channels").value
+    items = get_pack().at(today()).items("resident.premium.channels")
     return [(i.code, i.name) for i in items]
 
 
