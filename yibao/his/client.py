@@ -111,7 +111,7 @@ class Client:
         }
 
     def envelope(
-        self, infno: str, payload: dict[str, Any], *, msgid: str | None = None, **fields: Any
+        self, infno: str, payload: dict[str, Any], /, *, msgid: str | None = None, **fields: Any
     ) -> dict[str, Any]:
         """A request envelope (``fields`` add or override envelope fields)."""
         body: dict[str, Any] = {
@@ -142,7 +142,7 @@ class Client:
         url = f"{self.base_url}/fsi{PATH}" + (f"/{infno_in_path}" if infno_in_path else "")
         return self.http.post(url, content=body, headers=headers)
 
-    def send(self, infno: str, payload: dict[str, Any], *, msgid: str | None = None, **fields: Any) -> Answer:
+    def send(self, infno: str, payload: dict[str, Any], /, *, msgid: str | None = None, **fields: Any) -> Answer:
         """Send one message and return the answer as it came (no exception on ``infcode -1``)."""
         body = self.envelope(infno, payload, msgid=msgid, **fields)
         r = self.post(to_json(body).encode("utf-8"), self.headers())
@@ -154,7 +154,7 @@ class Client:
             raise HisError(f"HTTP {r.status_code}: 应答不是报文：{r.text[:200]}")
         return Answer(r.status_code, envelope, body["msgid"])
 
-    def call(self, infno: str, payload: dict[str, Any], *, msgid: str | None = None, **fields: Any) -> Any:
+    def call(self, infno: str, payload: dict[str, Any], /, *, msgid: str | None = None, **fields: Any) -> Any:
         """Send one message; its ``output``, or :class:`HisError` with ``err_msg`` on ``infcode -1``."""
         answer = self.send(infno, payload, msgid=msgid, **fields)
         if not answer.ok:

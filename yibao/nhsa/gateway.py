@@ -5,8 +5,8 @@ database gate (:func:`yibao.api.deps.run_in_db_thread`): the institution is read
 (one round trip on PostgreSQL), the envelope checked, the action authorised and audited, and the handler
 run together with its ``msgid`` record (:func:`yibao.core.idempotency.once`). The answer is rendered
 inside that transaction, stored with the msgid, and sent only after COMMIT. A refusal rolls everything
-back; its audit record is written on its own, and the nonce of an authentic message is then claimed in a
-short transaction of its own, so that the same signed bytes cannot be replayed either way.
+back, its nonce claim included (a refused message leaves nothing behind but its audit record, written in
+a transaction of its own); resending it is refused again, or answered if what was wrong has been put right.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from yibao.core import auth, clock, idempotency
 from yibao.core.auth import ANONYMOUS, PROVINCE, Principal, Role, Scope, Subject, act_as, rule
 from yibao.core.db import session_factory
 from yibao.core.errors import AppError, Unavailable
-from yibao.core.unit import committing, run_retrying
+from yibao.core.unit import run_retrying
 from yibao.institutions.models import InstitutionView
 from yibao.nhsa import envelope, signature, signins
 from yibao.nhsa.envelope import Envelope
@@ -202,18 +202,6 @@ def _once(ctx: Context, env: Envelope, handler: Any, received: datetime) -> str:
     return str(stored["answer"])
 
 
-def _remember_nonce(engine: Engine, state: _State, now: datetime) -> None:
-    """Claim the nonce of a refused but authentic message, so that its bytes cannot be replayed."""
-    assert state.signed is not None and state.institution is not None
-    try:
-        session = session_factory(engine)()
-        act_as(session, principal_of(state.institution))
-        with committing(session):
-            signature.remember_nonce(session, state.signed, now)
-    except Exception:  # the refusal stands either way; only the replay guard of a failed message is lost
-        log.warning("could not record the nonce of a refused message", exc_info=True)
-
-
 def handle(
     engine: Engine,
     raw: bytes,
@@ -243,8 +231,6 @@ def handle(
     except SignatureError as exc:
         return _refused(exc, state, received)
     except NhsaError as exc:
-        if state.institution is not None and exc.http_status != 503:
-            _remember_nonce(engine, state, received)
         return _refused(exc, state, received)
     except (OperationalError, PoolTimeout, Unavailable) as exc:
         log.warning("database unavailable for a message: %s", type(exc).__name__)

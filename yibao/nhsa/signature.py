@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, delete, insert, select, text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import bindparam, delete, select, text
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from yibao.institutions import secrets
@@ -159,12 +159,8 @@ def lookup_and_claim(session: Session, signed: Signed, now: datetime) -> tuple[I
     row = conn.execute(_BY_PAASID, params).first()
     if row is None:
         return None
-    try:
-        with session.begin_nested():
-            conn.execute(insert(SeenNonce).values(paasid=signed.paasid, nonce=signed.nonce, seen_at=now))
-        fresh = True
-    except IntegrityError:
-        fresh = False
+    claim = sqlite_insert(SeenNonce).values(paasid=signed.paasid, nonce=signed.nonce, seen_at=now)
+    fresh = conn.execute(claim.on_conflict_do_nothing()).rowcount == 1
     return _view(row), row.secret_sealed, fresh
 
 
@@ -181,15 +177,6 @@ def verify(session: Session, signed: Signed, now: datetime) -> InstitutionView:
     if not fresh:
         raise SignatureError("x-tif-nonce: 随机串已使用，请勿重放报文", code="nhsa.signature.replay")
     return institution
-
-
-def remember_nonce(session: Session, signed: Signed, now: datetime) -> None:
-    """Claim a nonce outside a message's transaction (after the message was refused and rolled back)."""
-    try:
-        with session.begin_nested():
-            session.execute(insert(SeenNonce).values(paasid=signed.paasid, nonce=signed.nonce, seen_at=now))
-    except IntegrityError:
-        pass
 
 
 def forget_old_nonces(session: Session, now: datetime) -> int:
