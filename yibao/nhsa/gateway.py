@@ -26,6 +26,7 @@ from yibao.core import auth, clock, idempotency
 from yibao.core.auth import ANONYMOUS, PROVINCE, Principal, Role, Scope, Subject, act_as, rule
 from yibao.core.db import session_factory
 from yibao.core.errors import AppError, Unavailable
+from yibao.core.ids import find_full_ids, mask_ids_in
 from yibao.core.unit import run_retrying
 from yibao.institutions.models import InstitutionView
 from yibao.nhsa import envelope, signature, signins
@@ -85,7 +86,7 @@ def _note(
     **extra: Any,
 ) -> None:
     """Audit a message that ends before its transaction's own rule is checked (who, infno, msgid, outcome)."""
-    detail: dict[str, Any] = {"infno": state.infno, "msgid": state.msgid, **extra}
+    detail: dict[str, Any] = {"infno": state.infno, **extra}
     region = state.institution.region if state.institution is not None else None
     subject = Subject(regions=frozenset({region})) if region else None
     auth.note_decision(session, principal, auth.RULES[action], subject, allowed, detail, outcome=outcome)
@@ -159,9 +160,7 @@ def _work(
     except NhsaError:
         _note(session, principal, MESSAGE, state, allowed=True)
         raise
-    auth.authorize(
-        session, tx.action, Subject(regions=frozenset({institution.region})), infno=env.infno, msgid=env.msgid
-    )
+    auth.authorize(session, tx.action, Subject(regions=frozenset({institution.region})), infno=env.infno)
     note = session.info["audit_pending"][-1] if auth.RULES[tx.action].audited else None
     why = institution.refusal(clock.today())
     if why is not None:
@@ -222,7 +221,10 @@ def handle(
             body, bad_json = None, exc
         state.infno = envelope.read_infno(body)
         if isinstance(body, dict) and isinstance(body.get("msgid"), str):
-            state.msgid = body["msgid"][: envelope.MSGID_MAX]
+            state.msgid = msgid = body["msgid"][: envelope.MSGID_MAX]
+            # The audit record names the message by its msgid, where a request id goes (masked if it
+            # ever held an ID number; a msgid's digits are no ID number and stay searchable).
+            request = {**request, "request_id": mask_ids_in(msgid) if find_full_ids(msgid) else msgid}
         state.signed = signature.read_headers(headers)
         answer = run_retrying(
             session_factory(engine), lambda s: _work(s, body, bad_json, path_infno, received, request, state)
