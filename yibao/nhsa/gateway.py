@@ -3,7 +3,7 @@
 Everything about one message runs in one database transaction, in a worker thread admitted by the
 database gate (:func:`yibao.api.deps.run_in_db_thread`): the institution is read and the nonce claimed
 (one round trip on PostgreSQL), the envelope checked, the action authorised and audited, and the handler
-run together with its ``msgid`` record (:func:`yibao.core.idempotency.once`). The answer is rendered
+run together with its ``msgid`` record (:func:`yibao.core.idempotency.once_in_unit`). The answer is rendered
 inside that transaction, stored with the msgid, and sent only after COMMIT. A refusal rolls everything
 back, its nonce claim included (a refused message leaves nothing behind but its audit record, written in
 a transaction of its own); resending it is refused again, or answered if what was wrong has been put right.
@@ -33,7 +33,7 @@ from yibao.nhsa import envelope, signature, signins
 from yibao.nhsa.envelope import Envelope
 from yibao.nhsa.errors import FieldError, NhsaError, Overloaded, SignatureError, to_json
 from yibao.nhsa.payload import Input
-from yibao.nhsa.registry import Context, lookup
+from yibao.nhsa.registry import Context, Transaction, lookup
 
 log = logging.getLogger("yibao.nhsa")
 
@@ -168,12 +168,12 @@ def _work(
     if env.sign_no is not None:
         signins.check_current(session, institution, env.sign_no, clock.today())
     ctx = Context(session, institution, env, now, principal, note)
-    return _once(ctx, env, tx.handler, received)
+    return _once(ctx, env, tx, received)
 
 
-def _once(ctx: Context, env: Envelope, handler: Any, received: datetime) -> str:
+def _once(ctx: Context, env: Envelope, tx: Transaction, received: datetime) -> str:
     def run() -> dict[str, Any]:
-        output = handler(ctx, Input(env.input))
+        output = tx.handler(ctx, Input(env.input))
         answer = envelope.answer(
             output=output,
             admdvs=ctx.institution.region,
@@ -184,12 +184,13 @@ def _once(ctx: Context, env: Envelope, handler: Any, received: datetime) -> str:
         return {"answer": to_json(answer)}
 
     try:
-        stored = idempotency.once(
+        stored = idempotency.once_in_unit(
             ctx.session,
             space=idempotency.namespace(ctx.principal, SOURCE),
             key=env.msgid,
             body={"infno": env.infno, "input": env.input},
             run=run,
+            writes=tx.writes,
         )
     except idempotency.KeyReused:
         raise NhsaError(

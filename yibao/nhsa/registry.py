@@ -21,7 +21,7 @@ amounts as :func:`yibao.nhsa.money.to_yuan` Decimals, which go out as exact JSON
 The dispatcher (:mod:`yibao.nhsa.gateway`) does the rest, for every message alike: it checks the
 signature, the envelope and the institution's designation; authorises ``action`` for the institution
 (audited: who, infno, msgid, outcome; never the payload); and runs the handler in one database transaction
-together with the ``msgid`` idempotency record (:func:`yibao.core.idempotency.once`, in the institution's
+together with the ``msgid`` idempotency record (:func:`yibao.core.idempotency.once_in_unit`, in the institution's
 namespace): the same msgid with the same infno and input gets the stored first answer and changes nothing,
 the same msgid with anything else is refused (``msgid 已使用``). A refusal leaves nothing written. The
 transaction commits before the answer is sent. A handler never commits, and flushes only what it writes.
