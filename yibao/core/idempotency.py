@@ -135,15 +135,30 @@ def once(
     return replayed
 
 
-def _claim_statement(session: Session, values: dict[str, Any]) -> Any:
-    """``INSERT ... ON CONFLICT DO NOTHING RETURNING key`` of a record, in the session's dialect.
+_CLAIMS: dict[str, Any] = {}
+
+
+def _claim_statement(session: Session) -> Any:
+    """``INSERT ... ON CONFLICT DO NOTHING RETURNING key`` of a record, in the session's dialect (built once).
 
     RETURNING says whether the row went in (the drivers' rowcount is not reliable for this statement).
     """
-    from sqlalchemy.dialects import postgresql, sqlite
+    name = session.get_bind().dialect.name
+    stmt = _CLAIMS.get(name)
+    if stmt is None:
+        from sqlalchemy import bindparam
+        from sqlalchemy.dialects import postgresql, sqlite
 
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    return dialect.insert(IdempotencyRecord).values(**values).on_conflict_do_nothing().returning(IdempotencyRecord.key)
+        dialect = postgresql if name == "postgresql" else sqlite
+        columns = ("source", "key", "request_hash", "response", "created_at")
+        stmt = (
+            dialect.insert(IdempotencyRecord)
+            .values({c: bindparam(c) for c in columns})
+            .on_conflict_do_nothing()
+            .returning(IdempotencyRecord.key)
+        )
+        _CLAIMS[name] = stmt
+    return stmt
 
 
 def _inserted(result: CursorResult[Any]) -> bool:
@@ -176,7 +191,7 @@ def once_in_unit(
     values: dict[str, Any] = {"source": space, "key": key, "request_hash": digest, "created_at": clock.now()}
     try:
         if writes:
-            if _inserted(session.connection().execute(_claim_statement(session, {**values, "response": ""}))):
+            if _inserted(session.connection().execute(_claim_statement(session), {**values, "response": ""})):
                 answer = run()
                 session.execute(
                     update(IdempotencyRecord)
@@ -187,7 +202,7 @@ def once_in_unit(
         else:
             answer = run()
             stored = {**values, "response": json.dumps(answer, ensure_ascii=False)}
-            if _inserted(session.connection().execute(_claim_statement(session, stored))):
+            if _inserted(session.connection().execute(_claim_statement(session), stored)):
                 return answer
     except OperationalError as exc:
         if getattr(exc.orig, "sqlstate", None) == "55P03":  # lock_not_available: still in flight
