@@ -202,12 +202,13 @@ def seed(session: Session) -> dict[str, str]:
 
 
 def _seed_accounts(session: Session, ids: dict[str, str], names: dict[str, str]) -> None:
-    from yibao.accounts import service as accounts
+    from yibao.accounts import balances, payments, sharing
+    from yibao.accounts.models import Channel
 
     for key, monthly in CREDITS.items():
-        accounts.open_account(session, id_number=ids[key])
+        balances.open_account(session, id_number=ids[key])
         for month in ("2022-07", "2022-08", "2022-09"):
-            accounts.credit_contribution(
+            payments.credit_contribution(
                 session,
                 id_number=ids[key],
                 amount=monthly,
@@ -216,15 +217,15 @@ def _seed_accounts(session: Session, ids: dict[str, str], names: dict[str, str])
                 key=f"demo-{key}-{month}",
             )
     holder, relative = ACCOUNT_PAYS_FOR
-    accounts.bind(
+    sharing.bind(
         session,
         holder_id_number=ids[holder],
         relative_id_number=ids[relative],
         relation=Relation.PARENT,
         commitment_signed=True,
-        channel="yunnan_yibao_miniapp",
+        channel=Channel.YUNNAN_YIBAO_MINIAPP,
     )
-    accounts.pay_relative_premium(
+    payments.pay_relative_premium(
         session,
         holder_id_number=ids[holder],
         relative_id_number=ids[relative],
@@ -233,9 +234,9 @@ def _seed_accounts(session: Session, ids: dict[str, str], names: dict[str, str])
         key=f"demo-2023-{relative}",
         now=datetime(2022, 10, 16, 2, 0, tzinfo=UTC),
     )
-    accounts.pay(
+    payments.pay(
         session,
-        accounts.Payment(ids["yang_min"], 8_650, "designated_pharmacy", "大理市某定点药店"),
+        payments.Payment(ids["yang_min"], 8_650, "designated_pharmacy", "大理市某定点药店"),
         source="pharmacy",
         key="demo-yang-min-pharmacy",
     )

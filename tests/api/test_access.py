@@ -24,7 +24,7 @@ from sqlalchemy import Engine
 
 from tests.factories import new_id
 from tests.nhsa.helpers import new_code
-from yibao.accounts import service as accounts
+from yibao.accounts import balances, payments, sharing, withdrawals
 from yibao.core.auth import RULES, Role, Scope, system_principal
 from yibao.core.clock import today
 from yibao.core.unit import unit_of_work
@@ -51,7 +51,7 @@ class World:
 
 
 def _build(engine: Engine) -> World:
-    ids, names, receipts, withdrawals = {}, {}, {}, {}
+    ids, names, receipts, pending = {}, {}, {}, {}
     with unit_of_work(engine, principal=system_principal()) as s:
         for key, name, region, kind in (
             ("P", "彭员工", KM, "employee"),
@@ -66,14 +66,14 @@ def _build(engine: Engine) -> World:
                 people.enrol_employee(
                     s, id_number=idn, name=name, region=region, on=date(2022, 1, 1), employer="某公司"
                 )
-                accounts.open_account(s, id_number=idn)
-                accounts.credit_contribution(
+                balances.open_account(s, id_number=idn)
+                payments.credit_contribution(
                     s, id_number=idn, amount=500_000, period="2022-09", source="tax", key=f"seed-{idn}"
                 )
             else:
                 people.register_resident(s, id_number=idn, name=name, region=region, on=date(2022, 9, 1))
         people.declare_relation(s, id_number=ids["P"], relative_id_number=ids["R"], relation=Relation.PARENT)
-        accounts.bind(
+        sharing.bind(
             s,
             holder_id_number=ids["P"],
             relative_id_number=ids["R"],
@@ -97,10 +97,10 @@ def _build(engine: Engine) -> World:
             )
             receipts[key] = r["receipt_no"]
         for key in ("P", "C"):
-            req = accounts.apply_withdrawal(
+            req = withdrawals.apply_withdrawal(
                 s, holder_id_number=ids[key], case="settle_abroad", documents=["身份证", "出国定居证明"]
             )
-            withdrawals[key] = req.id
+            pending[key] = req.request_id
         idents: dict[str, int] = {}
         run = uuid.uuid4().hex[:6]  # the test database is shared: logins unique to this build
         for key in ("P", "R", "S"):
@@ -120,7 +120,7 @@ def _build(engine: Engine) -> World:
         for region in (KM, DALI):
             row, _ = institutions.add(s, code=new_code(), name="矩阵医院", kind="hospital", level=2, region=region)
             places[region] = row.code
-    return World(ids, names, receipts, withdrawals, idents, places)
+    return World(ids, names, receipts, pending, idents, places)
 
 
 def _token(engine: Engine, identity_id: int) -> str:

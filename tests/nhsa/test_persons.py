@@ -57,12 +57,12 @@ def test_person_by_id_card(gw: Gateway) -> None:
 
 
 def test_employee_with_account_balance(gw: Gateway) -> None:
-    from yibao.accounts import service as accounts
+    from yibao.accounts import balances, payments
 
     idn, _ = create_insured(gw.engine, scheme="employee")
     with unit_of_work(gw.engine, principal=system_principal()) as s:
-        accounts.open_account(s, id_number=idn)
-        accounts.credit_contribution(s, id_number=idn, amount=123_45, period="2022-09", source="tax", key=f"k-{idn}")
+        balances.open_account(s, id_number=idn)
+        payments.credit_contribution(s, id_number=idn, amount=123_45, period="2022-09", source="tax", key=f"k-{idn}")
     [insu] = _1101(gw, "02", idn).output["insuinfo"]
     assert insu["insutype"] == "310" and insu["psn_type"] == "11" and insu["emp_name"] == "某公司"
     assert insu["balc"] == Decimal("123.45")
