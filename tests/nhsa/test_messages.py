@@ -179,3 +179,13 @@ def test_signature_failures_are_audited(gw: Gateway) -> None:
         "failed:nhsa.signature.bad",
         "anonymous",
     )
+
+
+def test_a_msgid_holding_an_id_number_is_masked_in_the_audit(gw: Gateway) -> None:
+    from tests.factories import new_id
+
+    idn = new_id()
+    answer = gw.his.send("9001", SIGN_IN, msgid=f"X{idn}")
+    assert answer.ok
+    [event] = [e for e in _audit(gw, gw.creds.code) if e.action == "nhsa.sign"]
+    assert event.request_id == f"X{idn[:6]}********{idn[-4:]}"

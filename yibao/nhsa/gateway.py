@@ -64,6 +64,57 @@ class _State:
     msgid: str | None = None
 
 
+# GB/T 2260 province-level codes: the first two digits of every resident ID number's region.
+_PROVINCES = frozenset(
+    [
+        "11",
+        "12",
+        "13",
+        "14",
+        "15",
+        "21",
+        "22",
+        "23",
+        "31",
+        "32",
+        "33",
+        "34",
+        "35",
+        "36",
+        "37",
+        "41",
+        "42",
+        "43",
+        "44",
+        "45",
+        "46",
+        "50",
+        "51",
+        "52",
+        "53",
+        "54",
+        "61",
+        "62",
+        "63",
+        "64",
+        "65",
+        "71",
+        "81",
+        "82",
+    ]
+)
+
+
+def _holds_id_number(msgid: str) -> bool:
+    """Whether a msgid holds what is really an ID number (a province's region, a birth year since 1900).
+
+    Message ids are runs of digits (institution code, yyyyMMddHHmmss, a sequence) in which an 18-digit
+    window now and then passes the checksum and a calendar date; those are no ID numbers and stay as they
+    are, so that the audit log can be searched by msgid.
+    """
+    return any(n[:2] in _PROVINCES and 1900 <= int(n[6:10]) <= clock.today().year for n in find_full_ids(msgid))
+
+
 def principal_of(institution: InstitutionView) -> Principal:
     """The caller an institution is."""
     return Principal(
@@ -226,7 +277,7 @@ def handle(
             state.msgid = msgid = msgid[: envelope.MSGID_MAX]
             # The audit record names the message by its msgid, where a request id goes (masked if it
             # ever held an ID number; a msgid's digits are no ID number and stay searchable).
-            request = {**request, "request_id": mask_ids_in(msgid) if find_full_ids(msgid) else msgid}
+            request = {**request, "request_id": mask_ids_in(msgid) if _holds_id_number(msgid) else msgid}
         state.signed = signature.read_headers(headers)
         answer = run_retrying(
             session_factory(engine), lambda s: _work(s, body, bad_json, path_infno, received, request, state)
