@@ -6,7 +6,6 @@ import base64
 import os
 from datetime import date, datetime
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from yibao.core.dates import local_date
@@ -50,7 +49,7 @@ def sign_in(
 
 
 def _own(session: Session, institution: InstitutionView, sign_no: str, path: str) -> SignIn:
-    row = session.scalar(select(SignIn).where(SignIn.sign_no == sign_no))
+    row = session.get(SignIn, sign_no)
     if row is None or row.institution_id != institution.id:
         # Another institution's sign-in is refused exactly like an unknown one.
         raise FieldError(path, f"签到编号 {sign_no} 不是本机构的签到", code="nhsa.sign_no.foreign")

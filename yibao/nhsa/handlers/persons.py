@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from yibao.accounts.models import LedgerAccount, Purpose
 from yibao.core.auth import Scope, rule
@@ -72,12 +72,13 @@ def _check_given(data: Input, found: PersonRecords) -> None:
         raise FieldError(data.at("psn_name"), "姓名与就诊凭证对应的参保人不一致")
 
 
+_BALANCE = select(LedgerAccount.balance).where(
+    LedgerAccount.purpose == Purpose.MEMBER.value, LedgerAccount.owner_id == bindparam("person_id")
+)
+
+
 def _balance(ctx: Context, person_id: int) -> int:
-    balance = ctx.session.scalar(
-        select(LedgerAccount.balance).where(
-            LedgerAccount.purpose == Purpose.MEMBER.value, LedgerAccount.owner_id == person_id
-        )
-    )
+    balance = ctx.session.connection().execute(_BALANCE, {"person_id": person_id}).scalar()
     return int(balance or 0)
 
 
