@@ -41,6 +41,7 @@ MESSAGE = rule("nhsa.message", "国家接口报文 / a national-interface messag
 SIGNATURE = rule(
     "nhsa.signature", "国家接口签名校验 / check a message's signature", writes=False, institution=Scope.ANY
 )
+SIGN_IN = "9001"
 SOURCE = "fsi"  # the msgid namespace within the institution's (yibao.core.idempotency.namespace)
 _PURGE_SECONDS = 60.0  # how often (at most) a process forgets old nonces (assumed operational value)
 
@@ -216,7 +217,8 @@ def _work(
     why = institution.refusal(clock.today())
     if why is not None:
         raise NhsaError(why, code="nhsa.not_designated")
-    if env.sign_no is not None:
+    if env.sign_no is not None and env.infno != SIGN_IN:
+        # A sign-in is how a stale sign_no is replaced: the envelope of 9001 may still carry the old one.
         signins.check_current(session, institution, env.sign_no, clock.today())
     ctx = Context(session, institution, env, now, principal, note)
     return _once(ctx, env, tx, received)
