@@ -74,3 +74,18 @@ def test_a_retry_in_flight_waits_for_the_first(pg_url: str) -> None:
         t.join()
     assert calls == [1] and answers == [{"n": 1}] * 3
     engine.dispose()
+
+
+def test_a_reader_may_not_write(engine: Engine) -> None:
+    from yibao.core.idempotency import ReaderWrote
+    from yibao.core.meta import set_meta
+
+    space = f"t/{uuid.uuid4().hex[:8]}"
+    with pytest.raises(ReaderWrote), unit_of_work(engine, principal=system_principal()) as s:
+
+        def writes_anyway() -> dict[str, Any]:
+            set_meta(s, f"probe-{space}", "x")
+            return {}
+
+        once_in_unit(s, space=space, key="k", body={}, run=writes_anyway, writes=False)
+    assert _count(engine, space) == 0

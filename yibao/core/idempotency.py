@@ -21,7 +21,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CursorResult, DateTime, String, Text, insert, select, update
+from sqlalchemy import CursorResult, DateTime, String, Text, event, insert, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -165,6 +165,25 @@ def _inserted(result: CursorResult[Any]) -> bool:
     return result.first() is not None
 
 
+class ReaderWrote(RuntimeError):
+    """A request declared as only reading wrote to the database (a programming error)."""
+
+
+def _reading(session: Session, run: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """Run ``run``, refusing any statement that writes: a resent read runs again, so it must change nothing."""
+    conn = session.connection()
+
+    def guard(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if statement.lstrip()[:6].upper() in ("INSERT", "UPDATE", "DELETE"):
+            raise ReaderWrote(f"a request declared as reading wrote: {statement[:60]}")
+
+    event.listen(conn, "before_cursor_execute", guard)
+    try:
+        return run()
+    finally:
+        event.remove(conn, "before_cursor_execute", guard)
+
+
 def once_in_unit(
     session: Session,
     *,
@@ -180,8 +199,9 @@ def once_in_unit(
     a retry in flight waits for the first), in fewer round trips, because a refusal by ``run`` rolls the
     whole unit back (so no savepoint is needed): a request that ``writes`` claims its key first (insert,
     doing nothing on a conflict), works, then stores its answer; a request that only reads works first and
-    then stores its key with its answer in one insert, the stored answer winning if another got there first.
-    The caller must not catch an exception of ``run`` and commit.
+    then stores its key with its answer in one insert, the stored answer winning if another got there first
+    (a resent read may thus run again: a reader that writes raises :class:`ReaderWrote`). The caller must not
+    catch an exception of ``run`` and commit.
     """
     check_key(key)
     digest = request_hash(body)
@@ -200,7 +220,7 @@ def once_in_unit(
                 )
                 return answer
         else:
-            answer = run()
+            answer = _reading(session, run)
             stored = {**values, "response": json.dumps(answer, ensure_ascii=False)}
             if _inserted(session.connection().execute(_claim_statement(session), stored)):
                 return answer

@@ -14,13 +14,16 @@ A transaction is a plain function registered for its ``infno``::
         return {"data": {"mdtrt_id": ..., "psn_no": ...}}   # the answer's ``output``
 
 ``action`` is a rule of the access table (:func:`yibao.core.auth.rule`, with ``institution=Scope.ANY``);
-``writes`` says whether the transaction changes anything. The handler returns the ``output`` node (a dict;
+``writes`` says whether the transaction changes anything: a transaction that only reads (``writes=False``)
+stores its msgid with its answer after working, so a resent read may work again and is answered with the
+stored first answer; anything that writes must say ``writes=True`` (its msgid is claimed first). The handler returns the ``output`` node (a dict;
 amounts as :func:`yibao.nhsa.money.to_yuan` Decimals, which go out as exact JSON numbers) or raises
 :class:`NhsaError` / :class:`FieldError` (from the :class:`Input` readers) to refuse.
 
 The dispatcher (:mod:`yibao.nhsa.gateway`) does the rest, for every message alike: it checks the
 signature, the envelope and the institution's designation; authorises ``action`` for the institution
-(audited: who, infno, msgid, outcome; never the payload); and runs the handler in one database transaction
+(audited: who, infno, outcome, the msgid as the record's ``request_id``, and the person once the handler
+names one with :meth:`Context.person`; never the payload); and runs the handler in one database transaction
 together with the ``msgid`` idempotency record (:func:`yibao.core.idempotency.once_in_unit`, in the institution's
 namespace): the same msgid with the same infno and input gets the stored first answer and changes nothing,
 the same msgid with anything else is refused (``msgid 已使用``). A refusal leaves nothing written. The
@@ -179,8 +182,9 @@ def transaction(infno: str, *, action: str, writes: bool, title: str | None = No
 
     def register(handler: Handler) -> Handler:
         known = REGISTRY.get(infno)
-        if known is not None and known.handler.__qualname__ != handler.__qualname__:
-            raise ValueError(f"infno {infno} registered twice ({known.handler.__qualname__}, {handler.__qualname__})")
+        name = f"{handler.__module__}.{handler.__qualname__}"
+        if known is not None and f"{known.handler.__module__}.{known.handler.__qualname__}" != name:
+            raise ValueError(f"infno {infno} registered twice ({known.handler.__module__}, {handler.__module__})")
         REGISTRY[infno] = Transaction(infno, handler, action, writes, title or RULES[action].title)
         return handler
 
