@@ -52,3 +52,13 @@ def test_http_benchmark(tmp_path: Path, pg_url: str) -> None:
     )
     assert figures["ledger_verified"] is True
     assert float(figures["payments_per_second"]) > 0 and float(figures["reads_per_second"]) > 0  # type: ignore[arg-type]
+
+
+@pytest.mark.pg
+def test_gateway_benchmark(tmp_path: Path, pg_url: str) -> None:
+    figures = _run(
+        "gateway.py", tmp_path / "gateway.json", "--seconds", "1", "--repeat", "1", "--clients", "2", "--persons", "20"
+    )
+    assert float(figures["person_info_1101_per_second"]) > 0  # type: ignore[arg-type]
+    assert float(figures["healthz_per_second"]) > 0  # type: ignore[arg-type]
+    assert set(figures["runs"]["1101"][0]["answers"]) == {"ok"}  # type: ignore[index]

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -35,6 +35,7 @@ from tests.factories import (
     new_id,
     session_token,
 )
+from tests.nhsa.helpers import new_code
 from yibao.accounts import balances, payments, sharing, withdrawals
 from yibao.core import clock
 from yibao.core.auth import RULES, Role, Scope, system_principal
@@ -42,6 +43,7 @@ from yibao.core.clock import today
 from yibao.core.unit import unit_of_work
 from yibao.demo import seed_catalogue
 from yibao.engine.api import _EXAMPLE_INPATIENT
+from yibao.institutions import service as institutions
 from yibao.people.models import Relation
 from yibao.people.relations import declare_relation
 
@@ -57,6 +59,7 @@ class World:
     receipts: dict[str, str]  # R D -> receipt number
     withdrawals: dict[str, int]  # P C -> pending request id
     identities: dict[str, int]  # caller name -> identity id
+    institutions: dict[str, str] = field(default_factory=dict)  # region -> a designated institution's code
 
 
 def _build(engine: Engine) -> World:
@@ -101,7 +104,11 @@ def _build(engine: Engine) -> World:
         for kind in ("institution", "service"):
             idents[f"昆明{kind}"] = create_client_login(s, kind=kind, region=KM, name=f"昆明{kind}").identity_id
         seed_catalogue(s)  # the demo catalogue, for the catalogue rows below
-    return World(ids, names, receipts, pending, idents)
+        places = {}
+        for region in (KM, DALI):
+            row, _ = institutions.add(s, code=new_code(), name="矩阵医院", kind="hospital", level=2, region=region)
+            places[region] = row.code
+    return World(ids, names, receipts, pending, idents, places)
 
 
 def _token(engine: Engine, identity_id: int) -> str:
@@ -444,6 +451,33 @@ SPECS: dict[tuple[str, str], Spec] = {
         ),
     ),
     ("get", "/api/accounts/ledger/verify"): Spec("none", "none", lambda c: ("/api/accounts/ledger/verify", None, {})),
+    ("post", "/api/institutions"): Spec(
+        "none",
+        "region",
+        lambda c: (
+            "/api/institutions",
+            {"code": new_code(), "name": "新医院", "kind": "hospital", "level": 2, "region": c.region},
+            {},
+        ),
+    ),
+    ("get", "/api/institutions"): Spec("none", "caller_region", lambda c: ("/api/institutions", None, {})),
+    ("get", "/api/institutions/{code}"): Spec(
+        "none", "region", lambda c: (f"/api/institutions/{c.w.institutions[c.region]}", None, {})
+    ),
+    ("post", "/api/institutions/{code}/secret"): Spec(
+        "none", "region", lambda c: (f"/api/institutions/{c.w.institutions[c.region]}/secret", None, {})
+    ),
+    ("post", "/api/institutions/{code}/end-designation"): Spec(
+        "none",
+        "region",
+        lambda c: (f"/api/institutions/{c.w.institutions[c.region]}/end-designation", {"on": "2099-01-01"}, {}),
+    ),
+    ("post", "/api/institutions/{code}/suspend"): Spec(
+        "none", "region", lambda c: (f"/api/institutions/{c.w.institutions[c.region]}/suspend", {"reason": "核查"}, {})
+    ),
+    ("post", "/api/institutions/{code}/reinstate"): Spec(
+        "none", "region", lambda c: (f"/api/institutions/{c.w.institutions[c.region]}/reinstate", None, {})
+    ),
     ("get", "/api/catalogue"): Spec("none", "none", lambda c: ("/api/catalogue?date=2024-01-01&size=5", None, {})),
     ("get", "/api/catalogue/{code}"): Spec(
         "none", "none", lambda c: ("/api/catalogue/XJ01CAA001A002010100008?date=2024-01-01", None, {})

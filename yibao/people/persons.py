@@ -81,6 +81,47 @@ def find_person(session: Session, id_number: str) -> Person | None:
     return session.scalar(select(Person).where(Person.id_number == id_number.strip().upper()))
 
 
+def _with_records_by(column: Any) -> Any:
+    return (
+        select(Person, InsuranceRecord)
+        .outerjoin(InsuranceRecord, InsuranceRecord.person_id == Person.id)
+        .where(column == bindparam("value"))
+        .order_by(InsuranceRecord.id)
+    )
+
+
+# Built once: hospitals look persons up on every message.
+_WITH_RECORDS = {
+    "psn_no": _with_records_by(Person.psn_no),
+    "id_number": _with_records_by(Person.id_number),
+    "card_no": _with_records_by(Person.card_no),
+}
+
+
+def find_with_records(
+    session: Session, *, psn_no: str | None = None, id_number: str | None = None, card_no: str | None = None
+) -> tuple[Person, list[InsuranceRecord]] | None:
+    """A person found by one of their numbers, with every insurance record (one query), if known."""
+    given = [(k, v) for k, v in (("psn_no", psn_no), ("id_number", id_number), ("card_no", card_no)) if v]
+    if len(given) != 1:
+        raise ValueError("one of psn_no, id_number or card_no is needed")
+    by, value = given[0]
+    rows = session.execute(_WITH_RECORDS[by], {"value": value.strip().upper()}).all()
+    if not rows:
+        return None
+    return rows[0][0], [r for _, r in rows if r is not None]
+
+
+def find_by_psn_no(session: Session, psn_no: str) -> Person | None:
+    """The person with this insured-person number (人员编号), if known."""
+    return session.scalar(select(Person).where(Person.psn_no == psn_no.strip().upper()))
+
+
+def find_by_card_no(session: Session, card_no: str) -> Person | None:
+    """The person whose social-security card number (社会保障卡号) is on record, if any."""
+    return session.scalar(select(Person).where(Person.card_no == card_no.strip().upper()))
+
+
 def get_person(session: Session, id_number: str) -> Person:
     """The person with this ID number, or NotFound."""
     person = find_person(session, id_number)

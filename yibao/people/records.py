@@ -5,13 +5,16 @@ Every change is kept in the record's history with its reason and who made it.
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy.orm import Session
 
 from yibao.core import clock
 from yibao.core.auth import Scope, rule
-from yibao.core.errors import AppError, ValidationFailed
-from yibao.people.models import ChangeKind, InsuranceRecord, RecordChange, Scheme, Status
-from yibao.people.persons import acting_login, get_record, person_with_records, records_of, require
+from yibao.core.errors import AppError, Conflict, ValidationFailed
+from yibao.core.text import ascii_digits
+from yibao.people.models import ChangeKind, InsuranceRecord, Person, RecordChange, Scheme, Status
+from yibao.people.persons import acting_login, find_by_card_no, get_record, person_with_records, records_of, require
 from yibao.people.regions import check_region
 from yibao.people.schemas import PersonOut
 
@@ -84,3 +87,21 @@ def move_agency(session: Session, *, id_number: str, scheme: Scheme, region: str
     record.region_code = region
     log_change(session, record, ChangeKind.MOVE, old, region, reason.strip() or "转移经办机构", actor)
     return person_with_records(session, person, records_of(session, person))
+
+
+def record_card(session: Session, *, id_number: str, card_no: str) -> Person:
+    """Record the number of a person's social-security card (社会保障卡), as issued to them."""
+    card = card_no.strip().upper()
+    if not re.fullmatch(r"[0-9A-Z]{6,32}", ascii_digits(card, field="card_no")):
+        raise ValidationFailed(
+            "card_no", "社会保障卡号为6至32位字母或数字", "a card number has 6 to 32 letters or digits"
+        )
+    person, _ = require(session, id_number, CHANGE, card=True)
+    other = find_by_card_no(session, card)
+    if other is not None and other.id != person.id:
+        raise Conflict(
+            "该社会保障卡号已登记给他人", "this card number is on another person's record", code="people.card_taken"
+        )
+    person.card_no = card
+    session.flush()
+    return person
