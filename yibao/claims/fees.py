@@ -6,15 +6,17 @@ billed, a serial number sent twice) refuses the message, naming the line.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from fractions import Fraction
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from yibao.catalogue.models import FLAGS, CatalogueItem
+from yibao.catalogue.service import items_on
 from yibao.claims.errors import ClaimRefused
 from yibao.claims.models import FeeLine, Visit, VisitKind, VisitState
 from yibao.claims.valuation import SELF_PAID, LineValue, format_cnt, prop_text, value_line
@@ -29,20 +31,6 @@ from yibao.policy.model import Pack
 
 CLASS_B_SHARE = "resident.inpatient.class_b_prepay_ratio"
 NO_CEILING = "999999"  # what platforms answer as pric_uplmt_amt for an item without a price ceiling
-
-
-class CatalogueRow(Protocol):
-    """The catalogue row a line is valued against."""
-
-    @property
-    def list_type(self) -> str: ...
-    @property
-    def chrgitm_lv(self) -> str: ...
-    @property
-    def price_ceiling(self) -> int | None: ...
-
-
-Lookup = Callable[[str, date], CatalogueRow | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +63,6 @@ def upload(
     mdtrt_id: str,
     person: Person,
     lines: Sequence[LineIn],
-    lookup: Lookup,
     node: str = "feedetail",
     pack: Pack | None = None,
 ) -> list[dict[str, Any]]:
@@ -94,6 +81,8 @@ def upload(
     new: dict[str, FeeLine] = {}
     answer = []
     now = clock.now()
+    # One read of the catalogue for the whole upload (a refund is valued at its line's row; see below).
+    rows = items_on(session, [(li.med_list_codg, local_date(li.fee_ocur_time)) for li in lines])
     for i, li in enumerate(lines):
         where = f"{node}[{i}]"
         if li.feedetl_sn in existing or li.feedetl_sn in new:
@@ -114,7 +103,10 @@ def upload(
             raise ValidationFailed(
                 f"{where}.init_feedetl_sn", "只有退费明细（数量为负）才填写原明细流水号", "only refund lines name one"
             )
-        row = lookup(code, on)
+        row = rows.get((code, on))
+        if (code, on) not in rows:
+            rows |= items_on(session, [(code, on)])
+            row = rows[(code, on)]
         try:
             v = value_line(
                 amount=li.amount,
@@ -175,7 +167,7 @@ def _refunded(where: str, li: LineIn, known: dict[str, FeeLine], inpatient: bool
     return original
 
 
-def _line(visit: Visit, li: LineIn, v: LineValue, row: CatalogueRow | None, now: datetime) -> FeeLine:
+def _line(visit: Visit, li: LineIn, v: LineValue, row: CatalogueItem | None, now: datetime) -> FeeLine:
     return FeeLine(
         visit_id=visit.id,
         feedetl_sn=li.feedetl_sn,
@@ -189,6 +181,8 @@ def _line(visit: Visit, li: LineIn, v: LineValue, row: CatalogueRow | None, now:
         amount=li.amount,
         known=row is not None,
         list_type=row.list_type if row is not None else None,
+        med_chrgitm_type=row.med_chrgitm_type if row is not None else None,
+        flags="".join(getattr(row, f) for f in FLAGS) if row is not None else "0" * len(FLAGS),
         chrgitm_lv=v.level,
         price_ceiling=row.price_ceiling if row is not None else None,
         fulamt_ownpay=v.fulamt_ownpay,
@@ -216,13 +210,8 @@ def result_row(line: FeeLine) -> dict[str, Any]:
         "preselfpay_amt": format_yuan(line.preselfpay),
         "inscp_scp_amt": format_yuan(line.inscp),
         "chrgitm_lv": line.chrgitm_lv,
-        "med_chrgitm_type": line.list_type or "",
-        "bas_medn_flag": "0",
-        "hi_nego_drug_flag": "0",
-        "chld_medc_flag": "0",
-        "list_sp_item_flag": "0",
-        "lmt_used_flag": "0",
-        "drt_reim_flag": "0",
+        "med_chrgitm_type": line.med_chrgitm_type or "",
+        **dict(zip(FLAGS, line.flags, strict=True)),
         "memo": line.memo or ("" if line.chrgitm_lv != SELF_PAID else "丙类项目，全额自费"),
     }
 

@@ -119,6 +119,8 @@ class FeeLine(Base):
     amount: Mapped[int] = mapped_column(BigInteger)  # det_item_fee_sumamt
     known: Mapped[bool] = mapped_column(Boolean)  # the code is in the catalogue on that day
     list_type: Mapped[str | None] = mapped_column(String(3))
+    med_chrgitm_type: Mapped[str | None] = mapped_column(String(6))
+    flags: Mapped[str] = mapped_column(String(8), default="000000")  # the catalogue's flags, in FLAGS order
     chrgitm_lv: Mapped[str] = mapped_column(String(2))
     price_ceiling: Mapped[int | None] = mapped_column(BigInteger)
     fulamt_ownpay: Mapped[int] = mapped_column(BigInteger)

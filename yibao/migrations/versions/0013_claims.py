@@ -1,7 +1,7 @@
 """Real-time settlement: visits, diagnoses, fee lines, settlements, yearly and monthly accumulators, filings.
 
 Revision ID: 0013_claims
-Revises: 0008_premium_keys_per_caller
+Revises: 0010_catalogue
 Create Date: 2026-11-30
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0013_claims"
-down_revision = "0008_premium_keys_per_caller"
+down_revision = "0010_catalogue"
 branch_labels = None
 depends_on = None
 
@@ -185,6 +185,8 @@ def upgrade() -> None:
         sa.Column("amount", sa.BigInteger(), nullable=False),
         sa.Column("known", sa.Boolean(), nullable=False),
         sa.Column("list_type", sa.String(length=3), nullable=True),
+        sa.Column("med_chrgitm_type", sa.String(length=6), nullable=True),
+        sa.Column("flags", sa.String(length=8), nullable=False),
         sa.Column("chrgitm_lv", sa.String(length=2), nullable=False),
         sa.Column("price_ceiling", sa.BigInteger(), nullable=True),
         sa.Column("fulamt_ownpay", sa.BigInteger(), nullable=False),
