@@ -111,10 +111,14 @@ class LiveServer:
         self.proc: subprocess.Popen[bytes] | None = None
 
     def __enter__(self) -> LiveServer:
+        from yibao.institutions import secrets
+
         env = {
             **os.environ,
             "YIBAO_DATABASE_URL": self.database_url,
             "YIBAO_VAR_DIR": tempfile.mkdtemp(prefix="yibao-live-var-"),
+            # The server opens the institutions' secrets sealed by this process: the same key.
+            "YIBAO_SECRET_KEY": secrets.key_hex(),
             **self.extra_env,
         }
         yibao = Path(sys.executable).with_name("yibao")

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from yibao.core import clock
@@ -95,6 +96,19 @@ DEMO_STAFF = (
     ("yn.auditor", "省级稽核", "auditor", "530000"),
 )
 DEMO_INSTITUTION = ("H53010000001", "昆明市示例定点医院", "530100")
+# Designated institutions (fictional) for trying the national interface: (code, name, kind, level, region).
+# The first is DEMO_INSTITUTION, whose login also holds the API key printed by the seed.
+DEMO_INSTITUTIONS: tuple[tuple[str, str, str, int | None, str], ...] = (
+    ("H53010000001", "昆明市示例定点医院", "hospital", 3, "530100"),
+    ("H53010000002", "昆明市示例第二人民医院", "hospital", 2, "530100"),
+    ("H53010000003", "昆明市示例乡镇卫生院", "hospital", 1, "530100"),
+    ("C53010000001", "昆明市示例社区卫生服务中心", "community_health_center", None, "530100"),
+    ("P53010000001", "昆明市示例大药房", "pharmacy", None, "530100"),
+    ("H53290000001", "大理州示例人民医院", "hospital", 3, "532900"),
+)
+DEMO_DESIGNATED_FROM = date(2015, 1, 1)
+# A social-security card number on one demo person's record, for 1101 with mdtrt_cert_type 03 (fictional).
+DEMO_CARD = ("zhang_wei", "K53010000001")
 
 
 def seed_logins(session: Session, ids: dict[str, str]) -> str:
@@ -166,6 +180,8 @@ def seed(session: Session) -> dict[str, str]:
         premiums.pay_premium(session, req, now=datetime(2022, 10, 15, 2, 0, tzinfo=UTC))
     _seed_accounts(session, ids, names)
     session.info["demo_institution_key"] = seed_logins(session, ids)
+    key, card = DEMO_CARD
+    people.record_card(session, id_number=ids[key], card_no=card)
     set_meta(session, SEEDED, clock.now().isoformat())
     return ids
 
@@ -208,3 +224,39 @@ def _seed_accounts(session: Session, ids: dict[str, str], names: dict[str, str])
         source="pharmacy",
         key="demo-yang-min-pharmacy",
     )
+
+
+@dataclass(frozen=True, slots=True)
+class InstitutionCredentials:
+    """A demo institution's code, name, app account and secret (for the national interface)."""
+
+    code: str
+    name: str
+    region: str
+    paasid: str
+    secret: str
+
+
+def seed_institutions(session: Session) -> list[InstitutionCredentials]:
+    """Register the demo institutions that are missing; every demo institution's credentials (secrets re-read)."""
+    from yibao.institutions import secrets as sealed
+    from yibao.institutions import service as institutions
+    from yibao.institutions.models import Institution
+
+    out = []
+    for code, name, kind, level, region in DEMO_INSTITUTIONS:
+        row = session.scalar(select(Institution).where(Institution.code == code))
+        if row is None:
+            row, secret = institutions.add(
+                session,
+                code=code,
+                name=name,
+                kind=kind,
+                level=level,
+                region=region,
+                designated_from=DEMO_DESIGNATED_FROM,
+            )
+        else:
+            secret = sealed.unseal(row.secret_sealed, row.code)
+        out.append(InstitutionCredentials(row.code, row.name, row.region, row.paasid, secret))
+    return out

@@ -15,7 +15,7 @@ from __future__ import annotations
 import secrets
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -23,6 +23,7 @@ import pytest
 from sqlalchemy import Engine
 
 from tests.factories import new_id
+from tests.nhsa.helpers import new_code
 from yibao.accounts import service as accounts
 from yibao.core.auth import RULES, Role, Scope, system_principal
 from yibao.core.clock import today
@@ -30,6 +31,7 @@ from yibao.core.unit import unit_of_work
 from yibao.engine.api import _EXAMPLE_INPATIENT
 from yibao.identity import service as identity
 from yibao.identity.models import AuthToken, Identity
+from yibao.institutions import service as institutions
 from yibao.people import service as people
 from yibao.people.models import Relation
 from yibao.premiums import service as premiums
@@ -45,6 +47,7 @@ class World:
     receipts: dict[str, str]  # R D -> receipt number
     withdrawals: dict[str, int]  # P C -> pending request id
     identities: dict[str, int]  # caller name -> identity id
+    institutions: dict[str, str] = field(default_factory=dict)  # region -> a designated institution's code
 
 
 def _build(engine: Engine) -> World:
@@ -113,7 +116,11 @@ def _build(engine: Engine) -> World:
 
         for key in ("P", "R", "S"):
             idents[key] = s.scalar(select(Identity.id).where(Identity.kind == "person", Identity.login == ids[key]))
-    return World(ids, names, receipts, withdrawals, idents)
+        places = {}
+        for region in (KM, DALI):
+            row, _ = institutions.add(s, code=new_code(), name="矩阵医院", kind="hospital", level=2, region=region)
+            places[region] = row.code
+    return World(ids, names, receipts, withdrawals, idents, places)
 
 
 def _token(engine: Engine, identity_id: int) -> str:
@@ -430,6 +437,33 @@ SPECS: dict[tuple[str, str], Spec] = {
         ),
     ),
     ("get", "/api/accounts/ledger/verify"): Spec("none", "none", lambda c: ("/api/accounts/ledger/verify", None, {})),
+    ("post", "/api/institutions"): Spec(
+        "none",
+        "region",
+        lambda c: (
+            "/api/institutions",
+            {"code": new_code(), "name": "新医院", "kind": "hospital", "level": 2, "region": c.region},
+            {},
+        ),
+    ),
+    ("get", "/api/institutions"): Spec("none", "caller_region", lambda c: ("/api/institutions", None, {})),
+    ("get", "/api/institutions/{code}"): Spec(
+        "none", "region", lambda c: (f"/api/institutions/{c.w.institutions[c.region]}", None, {})
+    ),
+    ("post", "/api/institutions/{code}/secret"): Spec(
+        "none", "region", lambda c: (f"/api/institutions/{c.w.institutions[c.region]}/secret", None, {})
+    ),
+    ("post", "/api/institutions/{code}/end-designation"): Spec(
+        "none",
+        "region",
+        lambda c: (f"/api/institutions/{c.w.institutions[c.region]}/end-designation", {"on": "2099-01-01"}, {}),
+    ),
+    ("post", "/api/institutions/{code}/suspend"): Spec(
+        "none", "region", lambda c: (f"/api/institutions/{c.w.institutions[c.region]}/suspend", {"reason": "核查"}, {})
+    ),
+    ("post", "/api/institutions/{code}/reinstate"): Spec(
+        "none", "region", lambda c: (f"/api/institutions/{c.w.institutions[c.region]}/reinstate", None, {})
+    ),
     # Last: it ends P's binding with R, which the "relative" cases above rely on.
     ("post", "/api/accounts/{id_number}/unbind"): Spec(
         "employee",

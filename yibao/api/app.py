@@ -51,13 +51,15 @@ def create_app() -> FastAPI:
     from yibao.engine.api import router as engine_router
     from yibao.identity.api import audit_router
     from yibao.identity.api import router as auth_router
+    from yibao.institutions.api import router as institutions_router
+    from yibao.nhsa.app import create_gateway
     from yibao.people.api import router as people_router
     from yibao.policy.api import router as policy_router
     from yibao.premiums.api import router as premiums_router
 
     logs.install()  # no full ID or phone number in any log line from here on
     app = FastAPI(title="yibao 医保 API", description=DESCRIPTION, version=__version__)
-    app.add_middleware(InputGuard)
+    app.add_middleware(InputGuard, skip=("/fsi/",))  # the national interface answers bad input in envelopes
     app.include_router(auth_router)
     app.include_router(audit_router)
     app.include_router(policy_router)
@@ -65,6 +67,8 @@ def create_app() -> FastAPI:
     app.include_router(people_router)
     app.include_router(premiums_router)
     app.include_router(accounts_router)
+    app.include_router(institutions_router)
+    app.mount("/fsi", create_gateway())  # the national interface (yibao.nhsa), a sub-application of its own
     _register_errors(app)
     _add_claim_schemas(app)
 

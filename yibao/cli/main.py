@@ -59,6 +59,8 @@ COMMANDS: dict[str, LazyCommand] = {
     "accounts": LazyCommand("yibao.accounts.cli:app", "个人账户 / personal accounts"),
     "auth": LazyCommand("yibao.identity.cli:app", "登录账号与审计 / logins and audit"),
     "batch": LazyCommand("yibao.engine.batch_cli:app", "批量结算 / batch settlement of claim files"),
+    "institutions": LazyCommand("yibao.institutions.cli:app", "定点医药机构 / designated institutions"),
+    "his": LazyCommand("yibao.his.cli:app", "医院端国家接口调用 / the hospital side of the national interface"),
 }
 
 

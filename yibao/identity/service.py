@@ -446,3 +446,27 @@ def set_person_password(
     ident.locked_until = None
     session.flush()
     end_sessions(session, ident.id, keep=keep_token if p.role is Role.PERSON else None)
+
+
+def institution_login(session: Session, *, code: str, name: str, region: str) -> Identity:
+    """The login of a designated institution: the existing one of that code (its API keys keep working), or a new one.
+
+    The caller (registering the institution) has authorised the registration; a new login gets no API key
+    here (``yibao auth create-client`` issues keys for logins it creates).
+    """
+    ident = session.scalar(select(Identity).where(Identity.kind == "institution", Identity.login == code))
+    if ident is None:
+        ident = Identity(
+            kind="institution",
+            login=code,
+            name=clean_name(name),
+            role=Role.INSTITUTION.value,
+            region=region,
+            failed_attempts=0,
+            active=True,
+            created_at=clock.now(),
+            created_by=_actor(session),
+        )
+        session.add(ident)
+        session.flush()
+    return ident

@@ -11,6 +11,8 @@ import yibao.claims.models
 import yibao.core.audit
 import yibao.core.meta
 import yibao.identity.models
+import yibao.institutions.models
+import yibao.nhsa.models
 import yibao.people.models
 import yibao.premiums.models  # noqa: F401
 from yibao.core.db import Base, make_engine

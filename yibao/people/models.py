@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import date, datetime
 from enum import StrEnum
 
@@ -52,6 +53,15 @@ INVERSE: dict[Relation, Relation] = {
 }
 
 
+def new_psn_no() -> str:
+    """A fresh insured-person number (人员编号): 16 random upper-case hex characters.
+
+    Opaque (it says nothing about the person, unlike the ID number) and stable (issued once, never
+    changed). Never 17 digits in a row, so that no part of it can pass for an ID number.
+    """
+    return secrets.token_hex(8).upper()
+
+
 class Person(Base):
     """A natural person known to the system (insured, payer, relative)."""
 
@@ -59,6 +69,9 @@ class Person(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     id_number: Mapped[str] = mapped_column(String(18), unique=True)
+    # 人员编号 of the national interface: how hospitals name the person after 1101, never the ID number.
+    psn_no: Mapped[str] = mapped_column(String(16), unique=True, default=new_psn_no)
+    card_no: Mapped[str | None] = mapped_column(String(32), unique=True)  # 社会保障卡号, when recorded
     name: Mapped[str] = mapped_column(String(64))
     sex: Mapped[str] = mapped_column(String(1))
     birth_date: Mapped[date] = mapped_column(Date)

@@ -203,6 +203,58 @@ def find_person(session: Session, id_number: str) -> Person | None:
     return session.scalar(select(Person).where(Person.id_number == id_number.strip().upper()))
 
 
+def find_with_records(
+    session: Session, *, psn_no: str | None = None, id_number: str | None = None, card_no: str | None = None
+) -> tuple[Person, list[InsuranceRecord]] | None:
+    """A person found by one of their numbers, with every insurance record (one query), if known."""
+    if psn_no is not None:
+        where = Person.psn_no == psn_no.strip().upper()
+    elif id_number is not None:
+        where = Person.id_number == id_number.strip().upper()
+    elif card_no is not None:
+        where = Person.card_no == card_no.strip().upper()
+    else:
+        raise ValueError("a psn_no, id_number or card_no is needed")
+    q = (
+        select(Person, InsuranceRecord)
+        .outerjoin(InsuranceRecord, InsuranceRecord.person_id == Person.id)
+        .where(where)
+        .order_by(InsuranceRecord.id)
+    )
+    rows = session.execute(q).all()
+    if not rows:
+        return None
+    return rows[0][0], [r for _, r in rows if r is not None]
+
+
+def find_by_psn_no(session: Session, psn_no: str) -> Person | None:
+    """The person with this insured-person number (人员编号), if known."""
+    return session.scalar(select(Person).where(Person.psn_no == psn_no.strip().upper()))
+
+
+def find_by_card_no(session: Session, card_no: str) -> Person | None:
+    """The person whose social-security card number (社会保障卡号) is on record, if any."""
+    return session.scalar(select(Person).where(Person.card_no == card_no.strip().upper()))
+
+
+def record_card(session: Session, *, id_number: str, card_no: str) -> Person:
+    """Record the number of a person's social-security card (社会保障卡), as issued to them."""
+    card = card_no.strip().upper()
+    if not re.fullmatch(r"[0-9A-Z]{6,32}", ascii_digits(card, field="card_no")):
+        raise ValidationFailed(
+            "card_no", "社会保障卡号为6至32位字母或数字", "a card number has 6 to 32 letters or digits"
+        )
+    person, _ = require(session, id_number, CHANGE, card=True)
+    other = find_by_card_no(session, card)
+    if other is not None and other.id != person.id:
+        raise Conflict(
+            "该社会保障卡号已登记给他人", "this card number is on another person's record", code="people.card_taken"
+        )
+    person.card_no = card
+    session.flush()
+    return person
+
+
 def get_person(session: Session, id_number: str) -> Person:
     """The person with this ID number, or NotFound."""
     person = find_person(session, id_number)
