@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from itertools import count
 
@@ -15,6 +14,7 @@ from yibao.claims.fees import LineIn
 from yibao.claims.valuation import line_amount
 from yibao.core import clock
 from yibao.core.dates import CHINA_TZ
+from yibao.institutions.models import InstitutionKind, InstitutionStatus, InstitutionView
 from yibao.people import service as people
 from yibao.people.models import Person
 from yibao.premiums import service as premiums
@@ -23,17 +23,22 @@ IN_PERIOD = datetime(2022, 10, 8, 9, 30, tzinfo=UTC)
 _seq = count(1)
 
 
-@dataclass(frozen=True, slots=True)
-class Place:
-    """A designated institution as settlement sees it."""
-
-    code: str
-    name: str
-    kind: str
-    level: int | None
-    region: str
-    designated_from: date = date(2010, 1, 1)
-    designated_until: date | None = None
+def Place(code: str, name: str, kind: str, level: int | None, region: str) -> InstitutionView:
+    """A designated institution as a message's handler sees it (no row needed by the domain's services)."""
+    return InstitutionView(
+        id=0,
+        code=code,
+        name=name,
+        kind=InstitutionKind(kind),
+        level=level,
+        region=region,
+        paasid=f"yb_{code}",
+        identity_id=0,
+        infcode_string=False,
+        status=InstitutionStatus.ACTIVE,
+        designated_from=date(2010, 1, 1),
+        designated_until=None,
+    )
 
 
 HOSPITAL = Place("H53010000001", "昆明市第一人民医院", "hospital", 3, "530100")

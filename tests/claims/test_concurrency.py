@@ -18,6 +18,7 @@ from yibao.claims.visits import Opening
 from yibao.core import clock
 from yibao.core.auth import act_as, system_principal
 from yibao.core.money import parse_yuan
+from yibao.institutions.models import InstitutionView
 from yibao.people.models import Person
 from yibao.policy.loader import get_pack
 
@@ -79,7 +80,7 @@ def test_eight_hospitals_settling_one_person_never_pass_the_ceiling(engine: Engi
     errors: list[BaseException] = []
     barrier = threading.Barrier(THREADS)
 
-    def settle(place: Place, mdtrt_id: str) -> None:
+    def settle(place: InstitutionView, mdtrt_id: str) -> None:
         try:
             barrier.wait(timeout=60)  # before any statement: SQLite takes its write lock at the first one
             with _session(engine) as s:

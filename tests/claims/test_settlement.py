@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from tests.claims.helpers import CENTRE, DALI, HOSPITAL, Place, cn, employee, insured_resident, item, line
+from tests.claims.helpers import CENTRE, DALI, HOSPITAL, cn, employee, insured_resident, item, line
 from yibao.accounts import ledger
 from yibao.accounts import service as accounts
 from yibao.claims import accumulators, fees, filings, reversal, settlement, visits
@@ -20,6 +20,7 @@ from yibao.claims.settlement import SettleIn
 from yibao.claims.visits import DiagnosisIn, Opening
 from yibao.core import clock
 from yibao.core.errors import ValidationFailed
+from yibao.institutions.models import InstitutionView
 from yibao.people.models import Person, Relation
 from yibao.premiums.service import ContributionUnpaid
 
@@ -32,7 +33,9 @@ def _march_2023() -> Iterator[None]:
         yield
 
 
-def admit(session: Session, person: Person, *, at: Place = HOSPITAL, insutype: str = "390", **kw: object) -> Visit:
+def admit(
+    session: Session, person: Person, *, at: InstitutionView = HOSPITAL, insutype: str = "390", **kw: object
+) -> Visit:
     opening = Opening(
         person=person,
         insutype=insutype,
@@ -46,7 +49,7 @@ def admit(session: Session, person: Person, *, at: Place = HOSPITAL, insutype: s
     return visits.admit(session, institution=at, opening=opening, msgid=f"M{person.id}-admit")
 
 
-def discharge(session: Session, person: Person, v: Visit, *, at: Place = HOSPITAL) -> Visit:
+def discharge(session: Session, person: Person, v: Visit, *, at: InstitutionView = HOSPITAL) -> Visit:
     return visits.discharge(
         session,
         institution=at,
@@ -87,7 +90,7 @@ def fen(info: dict[str, object], key: str) -> int:
     return parse_yuan(info[key], allow_negative=True)
 
 
-def discharged_stay(session: Session, person: Person, *, at: Place = HOSPITAL) -> Visit:
+def discharged_stay(session: Session, person: Person, *, at: InstitutionView = HOSPITAL) -> Visit:
     v = admit(session, person, at=at)
     fees.upload(session, institution=at, mdtrt_id=v.mdtrt_id, person=person, lines=stay_lines(session))
     return discharge(session, person, v, at=at)

@@ -20,11 +20,12 @@ from yibao.catalogue.service import items_on
 from yibao.claims.errors import ClaimRefused
 from yibao.claims.models import FeeLine, Visit, VisitKind, VisitState
 from yibao.claims.valuation import SELF_PAID, LineValue, format_cnt, prop_text, value_line
-from yibao.claims.visits import Institution, aware, find_visit, require_state
+from yibao.claims.visits import aware, find_visit, require_state
 from yibao.core import clock
 from yibao.core.dates import local_date
 from yibao.core.errors import ValidationFailed
 from yibao.core.money import format_yuan
+from yibao.institutions.models import InstitutionView as Institution
 from yibao.people.models import Person
 from yibao.policy.loader import get_pack
 from yibao.policy.model import Pack

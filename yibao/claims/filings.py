@@ -17,10 +17,11 @@ from sqlalchemy.orm import Session
 
 from yibao.claims.errors import ClaimRefused, NoVisit
 from yibao.claims.models import Filing, FilingKind
-from yibao.claims.visits import Institution, new_id
+from yibao.claims.visits import new_id
 from yibao.core import clock
 from yibao.core.dates import local_date
 from yibao.core.errors import ValidationFailed
+from yibao.institutions.models import InstitutionView as Institution
 from yibao.people.models import Person
 from yibao.policy.loader import get_pack
 from yibao.policy.model import Pack

@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 from yibao.accounts import ledger
 from yibao.accounts.models import LedgerAccount, Purpose, SharingBinding
 from yibao.claims.errors import ClaimRefused
-from yibao.claims.visits import Institution
 from yibao.core.errors import ValidationFailed
+from yibao.institutions.models import InstitutionView as Institution
 from yibao.people.models import InsuranceRecord, Person, Scheme, Status
 
 SOURCE = "claims.settlement"  # the namespace of settlement payments in the idempotency store

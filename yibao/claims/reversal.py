@@ -20,10 +20,11 @@ from yibao.claims.answers import negated
 from yibao.claims.errors import ClaimRefused, NoSettlement, WrongState
 from yibao.claims.models import FeeLine, Settlement, SettlementState, Visit, VisitKind
 from yibao.claims.settlement import apply, local_iso
-from yibao.claims.visits import Institution, find_visit
+from yibao.claims.visits import find_visit
 from yibao.core import clock
 from yibao.core.errors import ValidationFailed
 from yibao.core.money import format_yuan
+from yibao.institutions.models import InstitutionView as Institution
 from yibao.people.models import Person
 
 

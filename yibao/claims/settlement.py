@@ -32,13 +32,15 @@ from yibao.claims.models import (
     VisitState,
 )
 from yibao.claims.valuation import CLASS_B, Totals
-from yibao.claims.visits import Institution, aware, find_visit, new_id, normalise_med_type, require_state
+from yibao.claims.visits import aware, find_visit, new_id, normalise_med_type, require_state
 from yibao.core import clock
 from yibao.core.dates import CHINA_TZ, age_on, local_date
 from yibao.core.errors import ValidationFailed
 from yibao.core.ids import mask_id
 from yibao.core.money import format_yuan
 from yibao.engine import Decision, Step, decide, parse_claim
+from yibao.institutions.models import InstitutionView as Institution
+from yibao.nhsa.codes import psn_type_of
 from yibao.people.models import InsuranceRecord, Person, Scheme, Status
 from yibao.premiums.service import require_paid_contribution
 
@@ -340,11 +342,6 @@ def _proc_info(d: Decision) -> dict[str, str]:
     return info
 
 
-def psn_type(record: InsuranceRecord) -> str:
-    """人员类别 as answered: employees 11 (在职); residents 1 (城乡居民) — yibao records no finer kind."""
-    return "11" if record.scheme == Scheme.EMPLOYEE.value else "1"
-
-
 def _setlinfo(
     c: _Case,
     person: Person,
@@ -361,7 +358,7 @@ def _setlinfo(
         info["setl_id"] = setl_id
     info |= {
         "mdtrt_id": c.visit.mdtrt_id,
-        "psn_no": getattr(person, "psn_no", None) or str(person.id),
+        "psn_no": person.psn_no,
         "psn_name": person.name,
         "psn_cert_type": "01",
         "certno": mask_id(person.id_number),
@@ -370,7 +367,7 @@ def _setlinfo(
         "brdy": person.birth_date.isoformat(),
         "age": age_on(person.birth_date, local_date(now)),
         "insutype": c.visit.insutype,
-        "psn_type": psn_type(c.record),
+        "psn_type": psn_type_of(c.record),
         "cvlserv_flag": "0",
         "setl_time": local_iso(now),
         "mdtrt_cert_type": req.mdtrt_cert_type or c.visit.mdtrt_cert_type,

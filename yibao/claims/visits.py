@@ -16,7 +16,7 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -26,27 +26,8 @@ from yibao.claims.models import Diagnosis, FeeLine, Visit, VisitKind, VisitState
 from yibao.core import clock
 from yibao.core.dates import local_date
 from yibao.core.errors import ValidationFailed
+from yibao.institutions.models import InstitutionView as Institution
 from yibao.people.models import Person
-
-
-class Institution(Protocol):
-    """What settlement needs to know of a designated institution."""
-
-    @property
-    def code(self) -> str: ...
-    @property
-    def name(self) -> str: ...
-    @property
-    def kind(self) -> str: ...
-    @property
-    def level(self) -> int | None: ...
-    @property
-    def region(self) -> str: ...
-    @property
-    def designated_from(self) -> date: ...
-    @property
-    def designated_until(self) -> date | None: ...
-
 
 STATE_ZH = {
     VisitState.REGISTERED: "已挂号未结算",
