@@ -12,12 +12,11 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from yibao.claims.models import Accumulator, MonthAccumulator
-from yibao.core.dates import add_months
 from yibao.engine.benefit_year import benefit_year_start
 from yibao.policy.loader import get_pack
 from yibao.policy.model import Pack
@@ -104,37 +103,17 @@ def read(session: Session, person_id: int, start: date, month: str | None = None
     return Used(start, row.fund_paid, row.catastrophic_base, row.general_outpatient_paid, used)
 
 
-def cumulative(
-    session: Session, person_id: int, insutype: str, cum_ym: str, pack: Pack | None = None
-) -> list[dict[str, Any]]:
-    """5206 ``cuminfo[]``: the person's accumulations in the benefit year containing the month ``cum_ym``."""
-    from yibao.core.money import format_yuan
-
-    first = date(int(cum_ym[:4]), int(cum_ym[4:]), 1)
-    start = year_start(first, pack)
-    row = session.get(Accumulator, (person_id, start))
-    months = list(
-        session.scalars(
-            select(MonthAccumulator.used).where(
-                MonthAccumulator.person_id == person_id, MonthAccumulator.month == cum_ym
-            )
+def cumulative(session: Session, person_id: int, month: date, pack: Pack | None = None) -> dict[str, int]:
+    """5206: a resident's accumulations (fen) in the benefit year containing ``month`` (special disease: that month)."""
+    row = session.get(Accumulator, (person_id, year_start(month, pack)))
+    spent = session.scalar(
+        select(func.coalesce(func.sum(MonthAccumulator.used), 0)).where(
+            MonthAccumulator.person_id == person_id, MonthAccumulator.month == f"{month:%Y%m}"
         )
     )
-    names = {
-        "FUND_PAID": ("本年度统筹基金累计支付（计入年度最高支付限额）", row.fund_paid if row else 0),
-        "CATA_BASE": ("本年度计入大病保险的政策范围内个人负担", row.catastrophic_base if row else 0),
-        "GEN_OUTP_PAID": ("本年度普通门诊统筹累计支付", row.general_outpatient_paid if row else 0),
-        "SPEC_OUTP_MONTH": ("本月门诊特殊病计入限额的政策范围内费用", sum(months)),
+    return {
+        "FUND_PAID": row.fund_paid if row else 0,
+        "CATA_BASE": row.catastrophic_base if row else 0,
+        "GEN_OUTP_PAID": row.general_outpatient_paid if row else 0,
+        "SPEC_OUTP_MONTH": int(spent or 0),
     }
-    year = str(start.year if start.month == 1 else add_months(start, 12).year)
-    return [
-        {
-            "insutype": insutype,
-            "year": year,
-            "cum_ym": cum_ym,
-            "cum_type_code": code,
-            "cum_type_name": name,
-            "cum": format_yuan(amount),
-        }
-        for code, (name, amount) in names.items()
-    ]

@@ -20,7 +20,7 @@ from yibao.catalogue.service import items_on
 from yibao.claims.errors import ClaimRefused
 from yibao.claims.models import FeeLine, Visit, VisitKind, VisitState
 from yibao.claims.valuation import SELF_PAID, LineValue, format_cnt, prop_text, value_line
-from yibao.claims.visits import aware, find_visit, require_state
+from yibao.claims.visits import aware, find_visit, require_state, utc
 from yibao.core import clock
 from yibao.core.dates import local_date
 from yibao.core.errors import ValidationFailed
@@ -176,7 +176,7 @@ def _line(visit: Visit, li: LineIn, v: LineValue, row: CatalogueItem | None, now
         chrg_bchno=li.chrg_bchno,
         med_list_codg=li.med_list_codg,
         medins_list_codg=li.medins_list_codg,
-        fee_ocur_time=li.fee_ocur_time,
+        fee_ocur_time=utc(li.fee_ocur_time),
         cnt=li.cnt,
         pric=li.pric,
         amount=li.amount,

@@ -157,6 +157,7 @@ class Settlement(Base):
     institution_code: Mapped[str] = mapped_column(String(12))
     state: Mapped[str] = mapped_column(String(12))
     msgid: Mapped[str] = mapped_column(String(30))  # medins_setl_id
+    invono: Mapped[str | None] = mapped_column(String(30))  # the hospital's invoice number, as sent
     setl_time: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     insutype: Mapped[str] = mapped_column(String(3))
     med_type: Mapped[str] = mapped_column(String(2))

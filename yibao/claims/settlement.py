@@ -470,6 +470,7 @@ def settle(session: Session, *, institution: Institution, req: SettleIn, msgid: 
         institution_code=institution.code,
         state=SettlementState.SETTLED.value,
         msgid=msgid,
+        invono=req.invono,
         setl_time=now,
         insutype=c.visit.insutype,
         med_type=c.med_type,

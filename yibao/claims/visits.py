@@ -154,7 +154,7 @@ def _open(session: Session, institution: Institution, o: Opening, kind: VisitKin
         matn_type=o.matn_type,
         ipt_otp_no=o.ipt_otp_no,
         mdtrt_cert_type=o.mdtrt_cert_type,
-        begntime=o.begntime,
+        begntime=utc(o.begntime),
         details=json.dumps(o.details, ensure_ascii=False, default=str),
         opened_msgid=msgid,
         created_at=now,
@@ -219,7 +219,7 @@ def record_outpatient(
     _kind(visit, VisitKind.OUTPATIENT, "上传门诊就诊信息")
     require_state(visit, (VisitState.REGISTERED,), "上传就诊信息")
     visit.med_type, _ = normalise_med_type(med_type, field="mdtrtinfo.med_type", kind=VisitKind.OUTPATIENT)
-    if begntime < visit.begntime:
+    if begntime < aware(visit.begntime):
         raise ValidationFailed("mdtrtinfo.begntime", "就诊时间早于挂号时间", "begntime is before the registration")
     _replace_diagnoses(session, visit, diagnoses, "outpatient")
     visit.details = json.dumps(json.loads(visit.details) | details, ensure_ascii=False, default=str)
@@ -273,15 +273,15 @@ def discharge(
     require_state(visit, (VisitState.ADMITTED,), "办理出院")
     if insutype != visit.insutype:
         raise ValidationFailed("dscginfo.insutype", "险种类型与入院时不一致", "insutype differs from the admission")
-    if endtime < visit.begntime:
+    if endtime < aware(visit.begntime):
         raise ValidationFailed(
             "dscginfo.endtime",
-            f"出院时间早于入院时间（入院 {local_date(visit.begntime).isoformat()}）",
+            f"出院时间早于入院时间（入院 {local_date(aware(visit.begntime)).isoformat()}）",
             "endtime is before the admission",
         )
     if dscg_way not in ("1", "2", "3", "4", "5", "9"):
         raise ValidationFailed("dscginfo.dscg_way", f"离院方式 {dscg_way!r} 不正确", f"unknown dscg_way {dscg_way!r}")
-    visit.endtime = endtime
+    visit.endtime = utc(endtime)
     visit.dscg_way = dscg_way
     _replace_diagnoses(session, visit, diagnoses, "discharge")
     visit.details = json.dumps(json.loads(visit.details) | details, ensure_ascii=False, default=str)
@@ -302,7 +302,7 @@ def change_admission(
             raise ValidationFailed("adminfo.begntime", "入院时间晚于已上传的费用发生时间", "begntime after fee lines")
         if visit.endtime is not None and aware(visit.endtime) < begntime:
             raise ValidationFailed("adminfo.begntime", "入院时间晚于出院时间", "begntime after endtime")
-        visit.begntime = begntime
+        visit.begntime = utc(begntime)
     visit.details = json.dumps(json.loads(visit.details) | changes, ensure_ascii=False, default=str)
     visit.updated_at = clock.now()
     session.flush()
@@ -363,6 +363,11 @@ def _move(visit: Visit, to: VisitState) -> Visit:
 def aware(moment: datetime) -> datetime:
     """SQLite hands datetimes back naive (they are stored as UTC)."""
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def utc(moment: datetime) -> datetime:
+    """An instant as it is stored: in UTC (SQLite keeps no offset)."""
+    return aware(moment).astimezone(UTC)
 
 
 def reopen(visit: Visit) -> Visit:

@@ -57,6 +57,10 @@ HANDLER_MODULES = (
     "yibao.nhsa.handlers.sign",
     "yibao.nhsa.handlers.persons",
     "yibao.nhsa.handlers.accumulations",
+    "yibao.claims.messages.visits",
+    "yibao.claims.messages.fees",
+    "yibao.claims.messages.settlements",
+    "yibao.claims.messages.filings",
 )
 
 

@@ -120,6 +120,7 @@ def upgrade() -> None:
         sa.Column("institution_code", sa.String(length=12), nullable=False),
         sa.Column("state", sa.String(length=12), nullable=False),
         sa.Column("msgid", sa.String(length=30), nullable=False),
+        sa.Column("invono", sa.String(length=30), nullable=True),
         sa.Column("setl_time", sa.DateTime(timezone=True), nullable=False),
         sa.Column("insutype", sa.String(length=3), nullable=False),
         sa.Column("med_type", sa.String(length=2), nullable=False),
