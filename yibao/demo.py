@@ -2,17 +2,21 @@
 
 Families across several prefectures: employees and residents, grandparents, students of a Kunming
 university, a newborn, a flexible worker; some have paid the 2023 resident premium (for themselves
-or through a relative), some have not. Names and ID numbers are fictional (valid checksums).
+or through a relative), some have not. Names and ID numbers are fictional (valid checksums), and so is
+the demo medical catalogue (``yibao/catalogue/data/``) the seed loads.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from yibao.catalogue import service as catalogue
+from yibao.catalogue.schemas import ImportReport
 from yibao.core import clock
 from yibao.core.ids import make_id_number
 from yibao.core.meta import get_meta, set_meta
@@ -21,6 +25,8 @@ from yibao.people.models import Relation
 from yibao.premiums import service as premiums
 
 SEEDED = "demo_seeded"
+# A fictional medical catalogue, labelled as demo data in the file and in the README beside it.
+DEMO_CATALOGUE = Path(__file__).resolve().parent / "catalogue" / "data" / "demo_catalogue.csv"
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,8 +130,17 @@ def seed_logins(session: Session, ids: dict[str, str]) -> str:
     return key
 
 
+def seed_catalogue(session: Session) -> ImportReport:
+    """Load the demo catalogue; loading it again changes nothing (an unchanged file is a no-op)."""
+    return catalogue.import_file(session, DEMO_CATALOGUE)
+
+
 def seed(session: Session) -> dict[str, str]:
-    """Create the demo population once; returns name -> ID number (empty when already seeded)."""
+    """Create the demo population once; returns name -> ID number (empty when already seeded).
+
+    The demo catalogue is loaded every time, so that a database seeded before it existed gets it too.
+    """
+    session.info["demo_catalogue"] = seed_catalogue(session)
     if SEEDED in get_meta(session):
         return {}
     ids: dict[str, str] = {}

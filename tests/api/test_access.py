@@ -464,6 +464,10 @@ SPECS: dict[tuple[str, str], Spec] = {
     ("post", "/api/institutions/{code}/reinstate"): Spec(
         "none", "region", lambda c: (f"/api/institutions/{c.w.institutions[c.region]}/reinstate", None, {})
     ),
+    ("get", "/api/catalogue"): Spec("none", "none", lambda c: ("/api/catalogue?date=2024-01-01&size=5", None, {})),
+    ("get", "/api/catalogue/{code}"): Spec(
+        "none", "none", lambda c: ("/api/catalogue/XJ01CAA040A001010100001?date=2024-01-01", None, {})
+    ),
     # Last: it ends P's binding with R, which the "relative" cases above rely on.
     ("post", "/api/accounts/{id_number}/unbind"): Spec(
         "employee",
@@ -549,6 +553,8 @@ def test_access_matrix(api_client: Any, engine: Engine) -> None:
         ("premiums.pay", Role.PERSON, Scope.ANY),  # 代他人缴费
         ("accounts.credit", Role.FINANCE, Scope.REGION),
         ("audit.read", Role.AUDITOR, Scope.REGION),
+        ("catalogue.read", Role.INSTITUTION, Scope.ANY),  # hospitals sync the catalogue (1312)
+        ("catalogue.import", Role.ADMIN, Scope.REGION),  # with no subject: the province's staff only
     ],
 )
 def test_key_rules(action: str, role: Role, scope: Scope) -> None:
@@ -564,6 +570,9 @@ def test_key_rules(action: str, role: Role, scope: Scope) -> None:
         ("people.read", Role.ADMIN),  # administrators manage logins, not insured data
         ("audit.read", Role.ADMIN),
         ("accounts.manage", Role.FINANCE),
+        ("catalogue.import", Role.CLERK),  # the catalogue decides what the funds pay: not a counter task
+        ("catalogue.import", Role.INSTITUTION),
+        ("catalogue.read", Role.ANONYMOUS),
     ],
 )
 def test_key_denials(action: str, role: Role) -> None:

@@ -65,6 +65,11 @@ def test_bom_crlf_quotes_notes_blank_lines_and_optional_columns(session: Session
     assert drug.price_ceiling == 119_800
 
 
+def test_header_names_in_any_case(session: Session, tmp_path: Path) -> None:
+    report = create_catalogue(session, tmp_path, GOOD[0], header=" " + HEADER.upper().replace(",", " , "))
+    assert report.added == 1
+
+
 def _refused(session: Session, path: Path) -> BadRow:
     before = _count(session)
     with pytest.raises(BadRow) as exc:

@@ -78,3 +78,12 @@ def create_insured(
 def his(test_client: Any, creds: Creds) -> Client:
     """A HIS client of this institution, talking to the application in ``test_client``."""
     return Client("http://testserver", creds.code, creds.paasid, creds.secret, http=test_client)
+
+
+def load_demo_catalogue(engine: Engine) -> None:
+    """The demo catalogue in the test database (loading it again changes nothing)."""
+    from yibao.catalogue import service as catalogue
+    from yibao.demo import DEMO_CATALOGUE
+
+    with unit_of_work(engine, principal=system_principal()) as s:
+        catalogue.import_file(s, DEMO_CATALOGUE)

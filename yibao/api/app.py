@@ -47,6 +47,7 @@ def create_app() -> FastAPI:
     from yibao.accounts.api import router as accounts_router
     from yibao.api.deps import request_engine, run_in_db_thread
     from yibao.api.guard import InputGuard
+    from yibao.catalogue.api import router as catalogue_router
     from yibao.core import logs
     from yibao.engine.api import router as engine_router
     from yibao.identity.api import audit_router
@@ -69,6 +70,7 @@ def create_app() -> FastAPI:
     app.include_router(accounts_router)
     app.include_router(institutions_router)
     app.mount("/fsi", create_gateway())  # the national interface (yibao.nhsa), a sub-application of its own
+    app.include_router(catalogue_router)
     _register_errors(app)
     _add_claim_schemas(app)
 

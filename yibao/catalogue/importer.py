@@ -2,8 +2,8 @@
 
 The header is ``med_list_codg,name,list_type,chrgitm_lv,pric_uplmt_amt,begndate,enddate``, optionally followed
 (in any order) by ``med_chrgitm_type`` and the yes/no flags ``lmt_used_flag``, ``bas_medn_flag``,
-``hi_nego_drug_flag``, ``chld_medc_flag``, ``list_sp_item_flag``, ``drt_reim_flag``. Blank lines and lines whose
-first cell starts with ``#`` (a note such as "demo data") are skipped. Every value is checked: ASCII digits
+``hi_nego_drug_flag``, ``chld_medc_flag``, ``list_sp_item_flag``, ``drt_reim_flag``; column names in any case.
+Blank lines and lines whose first cell starts with ``#`` (a note such as "demo data") are skipped. Every value is checked: ASCII digits
 only in codes, amounts and dates; amounts exact with at most two decimals; real dates as ``yyyy-MM-dd`` or
 ``yyyyMMdd``; known list types and classes; begin no later than end. Line numbers are the file's own (the
 header is line 1), so that the person who prepared the file finds the row at once.
@@ -169,7 +169,7 @@ def _skipped(cells: Sequence[Cell]) -> bool:
 
 
 def _header(line: int, cells: Sequence[Cell]) -> list[str]:
-    names = ["" if c is None else str(c).strip() for c in cells]
+    names = ["" if c is None else str(c).strip().lower() for c in cells]
     while names and names[-1] == "":
         names.pop()  # spreadsheets report trailing empty cells
     if names:

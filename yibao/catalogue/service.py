@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from itertools import pairwise
 from pathlib import Path
@@ -69,12 +69,8 @@ def item_on(session: Session, code: str, on: date) -> CatalogueItem | None:
 def items_on(session: Session, lines: Iterable[tuple[str, date]]) -> dict[tuple[str, date], CatalogueItem | None]:
     """:func:`item_on` for many (code, day) pairs at once, reading each code's versions once."""
     wanted = set(lines)
-    versions: dict[str, list[CatalogueItem]] = defaultdict(list)
-    codes = sorted({code for code, _ in wanted})
-    for i in range(0, len(codes), _CHUNK):
-        for item in session.scalars(select(CatalogueItem).where(CatalogueItem.code.in_(codes[i : i + _CHUNK]))):
-            versions[item.code].append(item)
-    return {(code, on): next((v for v in versions[code] if v.in_force(on)), None) for code, on in wanted}
+    versions = _stored(session, sorted({code for code, _ in wanted}))
+    return {(code, on): next((v for v in versions.get(code, []) if v.in_force(on)), None) for code, on in wanted}
 
 
 def versions_of(session: Session, code: str) -> list[CatalogueItem]:
@@ -126,8 +122,7 @@ def query(
     if code:
         where.append(CatalogueItem.code == _code_param(code))
     if updated_since is not None:
-        since = updated_since if updated_since.tzinfo else updated_since.replace(tzinfo=CHINA_TZ)
-        where.append(CatalogueItem.updated_at >= since.astimezone(UTC))
+        where.append(CatalogueItem.updated_at >= _instant(updated_since))
     if list_type is not None:
         where.append(CatalogueItem.list_type == list_type.value)
     if chrgitm_lv is not None:
@@ -160,6 +155,14 @@ def paging(total: int, *, page: int, size: int, count: int) -> dict[str, int]:
     }
 
 
+def _instant(moment: datetime) -> datetime:
+    """A time as a UTC instant; a naive one is China time."""
+    try:
+        return (moment if moment.tzinfo else moment.replace(tzinfo=CHINA_TZ)).astimezone(UTC)
+    except OverflowError:
+        raise ValidationFailed("updated_since", f"时间超出范围：{moment}", f"time out of range: {moment}") from None
+
+
 def _code_param(code: str) -> str:
     code = ascii_digits(code.strip(), field="code")
     if not code or len(code) > 50:
@@ -177,7 +180,7 @@ class _Version:
     values: dict[str, Any]
     stored: CatalogueItem | None = None
     line: int | None = None
-    closed: bool = field(default=False)
+    closed: bool = False
 
 
 def import_file(
@@ -239,6 +242,7 @@ def _lock(session: Session) -> None:
 
 
 def _stored(session: Session, codes: list[str]) -> dict[str, list[CatalogueItem]]:
+    """The stored versions of each of ``codes`` (codes without any are absent)."""
     out: dict[str, list[CatalogueItem]] = defaultdict(list)
     for i in range(0, len(codes), _CHUNK):
         for item in session.scalars(select(CatalogueItem).where(CatalogueItem.code.in_(codes[i : i + _CHUNK]))):

@@ -61,6 +61,7 @@ COMMANDS: dict[str, LazyCommand] = {
     "batch": LazyCommand("yibao.engine.batch_cli:app", "批量结算 / batch settlement of claim files"),
     "institutions": LazyCommand("yibao.institutions.cli:app", "定点医药机构 / designated institutions"),
     "his": LazyCommand("yibao.his.cli:app", "医院端国家接口调用 / the hospital side of the national interface"),
+    "catalogue": LazyCommand("yibao.catalogue.cli:app", "医保目录 / medical catalogue"),
 }
 
 

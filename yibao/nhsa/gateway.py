@@ -220,8 +220,9 @@ def handle(
         except NhsaError as exc:
             body, bad_json = None, exc
         state.infno = envelope.read_infno(body)
-        if isinstance(body, dict) and isinstance(body.get("msgid"), str):
-            state.msgid = msgid = body["msgid"][: envelope.MSGID_MAX]
+        msgid = body.get("msgid") if isinstance(body, dict) else None
+        if isinstance(msgid, str) and msgid.isascii() and msgid.isprintable():
+            state.msgid = msgid = msgid[: envelope.MSGID_MAX]
             # The audit record names the message by its msgid, where a request id goes (masked if it
             # ever held an ID number; a msgid's digits are no ID number and stay searchable).
             request = {**request, "request_id": mask_ids_in(msgid) if find_full_ids(msgid) else msgid}

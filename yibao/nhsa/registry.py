@@ -56,6 +56,7 @@ __all__ = ["REGISTRY", "Context", "FieldError", "Input", "NhsaError", "PersonRec
 HANDLER_MODULES = (
     "yibao.nhsa.handlers.sign",
     "yibao.nhsa.handlers.persons",
+    "yibao.nhsa.handlers.catalogue",
     "yibao.nhsa.handlers.accumulations",
     "yibao.claims.messages.visits",
     "yibao.claims.messages.fees",

@@ -7,7 +7,7 @@ answer names the person by ``psn_no``, the number every later message uses.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date
 from typing import Any
 
 from sqlalchemy import select
@@ -91,7 +91,9 @@ def _paused_on(ctx: Context, record: InsuranceRecord) -> date | None:
         .order_by(RecordChange.id.desc())
         .limit(1)
     )
-    return local_date(changed) if changed is not None else None
+    if changed is None:
+        return None
+    return local_date(changed if changed.tzinfo else changed.replace(tzinfo=UTC))  # SQLite hands back naive UTC
 
 
 def _day(value: date | None) -> str | None:
