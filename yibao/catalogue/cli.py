@@ -104,17 +104,16 @@ def show(
 
 
 def _list(page: CataloguePage) -> None:
-    table = Table("编码 code", "名称 name", "类别 type", "等级 class", "限价 ceiling", "开始 begin", "结束 end")
+    table = Table()
+    # Nothing is cut short: on a narrow terminal long codes and names fold onto a second line.
+    table.add_column("编码\ncode", overflow="fold")
+    table.add_column("名称\nname", min_width=8, overflow="fold")
+    for title in ("类别\ntype", "等级\nclass", "限价\nceiling"):
+        table.add_column(title, no_wrap=True)
+    table.add_column("有效期\ndates", no_wrap=True)
     for r in page.data:
-        table.add_row(
-            r.hilist_code,
-            r.hilist_name,
-            r.list_type,
-            r.chrgitm_lv,
-            r.pric_uplmt_amt or "",
-            str(r.begndate),
-            str(r.enddate or ""),
-        )
+        dates = f"{r.begndate} –" + (f"\n{r.enddate}" if r.enddate else "")
+        table.add_row(r.hilist_code, r.hilist_name, r.list_type, r.chrgitm_lv, r.pric_uplmt_amt or "", dates)
     console.print(table)
     console.print(f"第 {page.pageNum}/{page.pages} 页，共 {page.recordCounts} 条 / page, rows in all")
 
