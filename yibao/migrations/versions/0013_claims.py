@@ -1,7 +1,7 @@
 """Real-time settlement: visits, diagnoses, fee lines, settlements, yearly and monthly accumulators, filings.
 
 Revision ID: 0013_claims
-Revises: 0009_institutions, 0010_catalogue
+Revises: 0010_catalogue
 Create Date: 2026-11-30
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0013_claims"
-down_revision = ("0009_institutions", "0010_catalogue")  # joins the two heads until they are chained
+down_revision = "0010_catalogue"
 branch_labels = None
 depends_on = None
 
