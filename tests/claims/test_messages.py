@@ -443,3 +443,79 @@ def test_off_site_stay_is_refused_with_the_filing_status(api_client: Any, engine
     )
     assert not answer.ok and answer.err_msg is not None
     assert "先由个人支付" in answer.err_msg and filed["result"]["trt_dcla_detl_sn"] in answer.err_msg
+
+
+def test_reconciliation_of_totals_is_net_of_reversals(api_client: Any, engine: Engine) -> None:
+    creds = create_institution(engine, kind="community_health_center", level=1)
+    h = his(api_client, creds)
+    (a,) = catalogue(engine, "01")
+    setl_ids = []
+    for n in range(3):
+        idn, psn_no = create_insured(engine)
+        mdtrt_id = h.call(
+            "2201",
+            {
+                "data": {
+                    "psn_no": psn_no,
+                    "insutype": "390",
+                    "begntime": "2023-03-10 09:00:00",
+                    "mdtrt_cert_type": "02",
+                    "mdtrt_cert_no": idn,
+                    "ipt_otp_no": f"MZ{n}",
+                }
+            },
+        )["data"]["mdtrt_id"]
+        h.call(
+            "2204",
+            {
+                "feedetail": [
+                    {
+                        "feedetl_sn": "1",
+                        "mdtrt_id": mdtrt_id,
+                        "psn_no": psn_no,
+                        "chrg_bchno": "B1",
+                        "fee_ocur_time": "2023-03-10 09:10:00",
+                        "med_list_codg": a,
+                        "det_item_fee_sumamt": "40.00",
+                        "cnt": 1,
+                        "pric": "40.00",
+                    }
+                ]
+            },
+        )
+        out = h.call(
+            "2207",
+            {
+                "data": {
+                    "psn_no": psn_no,
+                    "mdtrt_cert_type": "02",
+                    "mdtrt_cert_no": idn,
+                    "med_type": "11",
+                    "medfee_sumamt": "40.00",
+                    "psn_setlway": "01",
+                    "mdtrt_id": mdtrt_id,
+                    "chrg_bchno": "B1",
+                    "insutype": "390",
+                    "acct_used_flag": "0",
+                }
+            },
+        )
+        setl_ids.append((out["setlinfo"]["setl_id"], mdtrt_id, psn_no))
+    setl_id, mdtrt_id, psn_no = setl_ids[0]
+    h.call("2208", {"data": {"setl_id": setl_id, "mdtrt_id": mdtrt_id, "psn_no": psn_no}})
+    ask = {
+        "insutype": "390",
+        "clr_type": "11",
+        "setl_optins": "530100",
+        "stmt_begndate": "2023-03-10",
+        "stmt_enddate": "2023-03-10",
+        "medfee_sumamt": "80.00",
+        "fund_pay_sumamt": "40.00",
+        "acct_pay": "0.00",
+        "fixmedins_setl_cnt": 2,
+    }
+    agree = h.call("3201", {"data": ask})["stmtinfo"]
+    assert (agree["stmt_rslt"], agree["stmt_rslt_dscr"]) == ("0", "对账一致")
+    differ = h.call("3201", {"data": ask | {"medfee_sumamt": "120.00", "fixmedins_setl_cnt": 3}})["stmtinfo"]
+    assert differ["stmt_rslt"] == "1"
+    assert differ["stmt_rslt_dscr"] == "医疗费总额不一致：机构 120.00，医保 80.00；结算笔数不一致：机构 3，医保 2"

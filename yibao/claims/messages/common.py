@@ -29,6 +29,7 @@ SETTLE = rule(
     institution=Scope.ANY,
 )
 QUERY = rule("claims.query", "结算信息查询 / settlement query (5203)", writes=False, institution=Scope.ANY)
+RECONCILE = rule("claims.reconcile", "对账 / reconciliation (3201)", writes=False, institution=Scope.ANY)
 FILINGS = rule("claims.filings", "转诊与门诊慢特病备案 / filings (2501-2504)", writes=True, institution=Scope.ANY)
 
 # Answer fields carrying money (two-decimal yuan strings inside yibao, exact JSON numbers on the wire).

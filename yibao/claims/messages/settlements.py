@@ -7,9 +7,9 @@ from typing import Any
 
 from sqlalchemy import select
 
-from yibao.claims import reversal, settlement
+from yibao.claims import reconciliation, reversal, settlement
 from yibao.claims.errors import NoSettlement
-from yibao.claims.messages.common import PRESETTLE, QUERY, SETTLE, insured, refusals, wire
+from yibao.claims.messages.common import PRESETTLE, QUERY, RECONCILE, SETTLE, insured, refusals, wire
 from yibao.claims.models import Diagnosis, Settlement, SettlementState, Visit, VisitKind
 from yibao.claims.settlement import SettleIn
 from yibao.claims.visits import aware
@@ -161,3 +161,28 @@ def settlement_query(ctx: Context, inp: Input) -> dict[str, Any]:
         "invono": row.invono,
     }
     return {"setlinfo": wire(info), "setldetail": wire(json.loads(row.setldetail))}
+
+
+@transaction("3201", action=RECONCILE, writes=False)
+def reconcile_totals(ctx: Context, inp: Input) -> dict[str, Any]:
+    """对总账: the institution's totals of a period against yibao's → stmtinfo {setl_optins, stmt_rslt, stmt_rslt_dscr}."""
+    data = inp.node("data")
+    period = reconciliation.Period(
+        insutype=data.text("insutype", max_len=3, choices=("310", "390")),
+        clr_type=data.text("clr_type", max_len=2, choices=("11", "14", "21")),
+        setl_optins=data.text("setl_optins", max_len=6),
+        begin=data.date("stmt_begndate"),
+        end=data.date("stmt_enddate"),
+    )
+    theirs = reconciliation.Totals(
+        medfee=data.money("medfee_sumamt", negative=True),
+        fund=data.money("fund_pay_sumamt", negative=True),
+        acct=data.money("acct_pay", negative=True),
+        count=data.integer("fixmedins_setl_cnt", lo=0, hi=10**9),
+    )
+    if period.setl_optins != ctx.institution.region:
+        raise FieldError(data.at("setl_optins"), f"清算经办机构应为本机构所在统筹区 {ctx.institution.region}")
+    with refusals():
+        ours = reconciliation.totals(ctx.session, ctx.institution, period)
+    result, why = reconciliation.compare(ours, theirs)
+    return {"stmtinfo": {"setl_optins": period.setl_optins, "stmt_rslt": result, "stmt_rslt_dscr": why}}
