@@ -61,6 +61,10 @@ HANDLER_MODULES = (
     "yibao.nhsa.handlers.persons",
     "yibao.nhsa.handlers.catalogue",
     "yibao.nhsa.handlers.accumulations",
+    "yibao.claims.messages.visits",
+    "yibao.claims.messages.fees",
+    "yibao.claims.messages.settlements",
+    "yibao.claims.messages.filings",
 )
 
 

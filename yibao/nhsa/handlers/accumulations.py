@@ -1,7 +1,7 @@
 """5206 a person's accumulations for the benefit year containing a month.
 
-The accumulators (``cum_type_code``, yibao's own, as the design file lists them) add up settled claims;
-until settlements are recorded every one of them is zero, and :func:`accumulated` says so.
+The accumulators (``cum_type_code``, yibao's own, as the design file lists them) add up settled claims
+(:mod:`yibao.claims.accumulators`). The seeds define no employee pooled fund: an employee's are zero.
 """
 
 from __future__ import annotations
@@ -43,8 +43,14 @@ def benefit_year(scheme: Scheme, month: date) -> int:
 
 
 def accumulated(ctx: Context, found: PersonRecords, scheme: Scheme, month: date) -> dict[str, int]:
-    """Each accumulator of the person in the benefit year of ``month``, in fen (no settlements yet: zero)."""
-    return dict.fromkeys(_CUM_TYPES_OF[codes.INSUTYPE_OF[scheme]], 0)
+    """Each accumulator of the person in the benefit year of ``month``, in fen."""
+    wanted = _CUM_TYPES_OF[codes.INSUTYPE_OF[scheme]]
+    if scheme is not Scheme.RESIDENT:
+        return dict.fromkeys(wanted, 0)
+    from yibao.claims.accumulators import cumulative
+
+    found_sums = cumulative(ctx.session, found.person.id, month)
+    return {code: found_sums[code] for code in wanted}
 
 
 @transaction("5206", action=ACCUMULATIONS, writes=False)
