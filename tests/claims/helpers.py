@@ -8,16 +8,16 @@ from itertools import count
 from sqlalchemy.orm import Session
 
 from tests.factories import create_resident, new_id
-from yibao.accounts import service as accounts
+from yibao.accounts import balances, payments
 from yibao.catalogue.models import CatalogueItem
 from yibao.claims.fees import LineIn
 from yibao.claims.valuation import line_amount
 from yibao.core import clock
 from yibao.core.dates import CHINA_TZ
 from yibao.institutions.models import InstitutionKind, InstitutionStatus, InstitutionView
-from yibao.people import service as people
+from yibao.people import enrolment, persons
 from yibao.people.models import Person
-from yibao.premiums import service as premiums
+from yibao.premiums import payments as premiums
 
 IN_PERIOD = datetime(2022, 10, 8, 9, 30, tzinfo=UTC)
 _seq = count(1)
@@ -68,19 +68,19 @@ def insured_resident(
             idempotency_key=f"k-{idn}",
         )
         premiums.pay_premium(session, req, now=IN_PERIOD)
-    return people.get_person(session, idn)
+    return persons.get_person(session, idn)
 
 
 def employee(session: Session, *, funded: int = 0, region: str = "530100") -> Person:
     """An employee in normal status with a personal account holding ``funded`` fen."""
     idn = new_id(born=date(1975, 3, 3))
-    people.enrol_employee(session, id_number=idn, name="职工", region=region, on=date(2020, 1, 1), employer="某公司")
-    accounts.open_account(session, id_number=idn)
+    enrolment.enrol_employee(session, id_number=idn, name="职工", region=region, on=date(2020, 1, 1), employer="某公司")
+    balances.open_account(session, id_number=idn)
     if funded:
-        accounts.credit_contribution(
+        payments.credit_contribution(
             session, id_number=idn, amount=funded, period="2022-09", source="tax", key=f"c-{idn}"
         )
-    return people.get_person(session, idn)
+    return persons.get_person(session, idn)
 
 
 def item(

@@ -10,8 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tests.claims.helpers import CENTRE, DALI, HOSPITAL, cn, employee, insured_resident, item, line
-from yibao.accounts import ledger
-from yibao.accounts import service as accounts
+from yibao.accounts import balances, ledger, sharing
 from yibao.claims import accumulators, fees, filings, reversal, settlement, visits
 from yibao.claims.answers import invariants
 from yibao.claims.errors import ClaimRefused, NoVisit, WrongState
@@ -22,7 +21,7 @@ from yibao.core import clock
 from yibao.core.errors import ValidationFailed
 from yibao.institutions.models import InstitutionView
 from yibao.people.models import Person, Relation
-from yibao.premiums.service import ContributionUnpaid
+from yibao.premiums.contributions import ContributionUnpaid
 
 A, B, C = "01", "02", "03"
 
@@ -287,7 +286,7 @@ def test_employee_pays_from_the_own_account(session: Session) -> None:
         "0.00",
     )
     assert out.decision.steps[0].rule == "employee.no_pooled_fund" and out.setldetail == []
-    assert accounts.balance(session, worker.id_number)["balance"] == "0.00"
+    assert balances.balance(session, worker.id_number).balance == "0.00"
     reversal.reverse(
         session,
         institution=HOSPITAL,
@@ -297,7 +296,7 @@ def test_employee_pays_from_the_own_account(session: Session) -> None:
         msgid="R-E1",
         kind=VisitKind.INPATIENT,
     )
-    assert accounts.balance(session, worker.id_number)["balance"] == "1000.00"
+    assert balances.balance(session, worker.id_number).balance == "1000.00"
     assert ledger.verify(session).ok
 
 
@@ -308,12 +307,12 @@ def test_family_sharing_pays_as_acct_mulaid(session: Session) -> None:
     with pytest.raises(ClaimRefused) as err:
         settlement.settle(session, institution=HOSPITAL, req=req(parent, v, 730_000, flag="2"), msgid="S-F0")
     assert err.value.code == "claims.no_account"
-    from yibao.people import service as people
+    from yibao.people import relations as people
 
     people.declare_relation(
         session, id_number=holder.id_number, relative_id_number=parent.id_number, relation=Relation.PARENT
     )
-    accounts.bind(
+    sharing.bind(
         session,
         holder_id_number=holder.id_number,
         relative_id_number=parent.id_number,
@@ -326,7 +325,7 @@ def test_family_sharing_pays_as_acct_mulaid(session: Session) -> None:
     assert info["acct_pay"] == info["acct_mulaid_pay"] == info["psn_part_amt"] and info["psn_cash_pay"] == "0.00"
     assert invariants(info, out.setldetail) == []
     left = 500_000 - fen(info, "acct_mulaid_pay")
-    assert accounts.balance(session, holder.id_number)["balance"] == f"{left // 100}.{left % 100:02d}"
+    assert balances.balance(session, holder.id_number).balance == f"{left // 100}.{left % 100:02d}"
 
 
 def test_off_site_is_paid_first_by_the_person(session: Session) -> None:

@@ -53,7 +53,7 @@ def class_b_share(visit: Visit, pack: Pack | None = None) -> Fraction | None:
     """The class-B prepay share of this visit: resident inpatient stays only (outpatient rules have none)."""
     if visit.kind != VisitKind.INPATIENT.value or visit.insutype != "390":
         return None
-    share: Fraction = (pack or get_pack()).at(local_date(aware(visit.begntime))).get(CLASS_B_SHARE).value
+    share: Fraction = (pack or get_pack()).at(local_date(aware(visit.begntime))).ratio(CLASS_B_SHARE)
     return share
 
 

@@ -44,7 +44,7 @@ class FilingIn:
 
 def special_disease(code_or_name: str, on: date, pack: Pack | None = None) -> tuple[str, str] | None:
     """The pack's (code, name) of a listed special disease given by code or by name, on a day."""
-    diseases = (pack or get_pack()).at(on).get(DISEASES).value
+    diseases = (pack or get_pack()).at(on).items(DISEASES)
     for d in diseases:
         if code_or_name in (d.code, d.name):
             return d.code, d.name

@@ -120,7 +120,7 @@ def pay(
         )
         body = {"setl_id": setl_id, "member": member, "amount": amount}
         answer = ledger.pay_once(session, payment, source=SOURCE, key=f"{setl_id}/{part}", body=body)
-        entries.append(int(answer["entry_id"]))
+        entries.append(answer.entry_id)
     return entries[0], entries[1]
 
 

@@ -42,7 +42,7 @@ from yibao.engine import Decision, Step, decide, parse_claim
 from yibao.institutions.models import InstitutionView as Institution
 from yibao.nhsa.codes import psn_type_of
 from yibao.people.models import InsuranceRecord, Person, Scheme, Status
-from yibao.premiums.service import require_paid_contribution
+from yibao.premiums.contributions import require_paid_contribution
 
 SCHEMES = {"390": Scheme.RESIDENT, "310": Scheme.EMPLOYEE}
 CLR_TYPES = {"11": "11", "14": "14", "21": "21", "52": "21"}
