@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
-from fractions import Fraction
 from typing import Any
 
 import pytest
@@ -27,7 +26,7 @@ from yibao.claims.models import Accumulator, VisitKind
 from yibao.claims.settlement import SettleIn
 from yibao.claims.visits import Opening
 from yibao.core import clock
-from yibao.core.money import format_yuan, parse_yuan, round_half_up
+from yibao.core.money import div_half_up, format_yuan, mul_ratio, parse_yuan
 from yibao.engine import decide_json
 from yibao.policy.loader import get_pack
 
@@ -69,16 +68,12 @@ class Expected:
 def expected(gen: list[GenLine], inpatient: bool) -> Expected:
     total = fulamt = overlmt = in_scope = class_b = 0
     for g in gen:
-        amount = round_half_up(Fraction(g.pric * g.cnt, 10_000))
+        amount = div_half_up(g.pric * g.cnt, 10_000)
         total += amount
         if g.level in (None, "03"):
             fulamt += amount
             continue
-        over = (
-            round_half_up(Fraction((g.pric - g.ceiling) * g.cnt, 10_000))
-            if g.ceiling is not None and g.pric > g.ceiling
-            else 0
-        )
+        over = div_half_up((g.pric - g.ceiling) * g.cnt, 10_000) if g.ceiling is not None and g.pric > g.ceiling else 0
         overlmt += over
         in_scope += amount - over
         if g.level == "02" and inpatient:
@@ -180,7 +175,7 @@ def test_stays_settle_as_the_engine_decides(
         assert _fen(info, "fulamt_ownpay_amt") == e.fulamt and _fen(info, "overlmt_selfpay") == e.overlmt
         prepay = next(s["amount"] for s in calc["steps"] if s["rule"] == "resident.inpatient.class_b_prepay_ratio")
         assert info["preselfpay_amt"] == prepay
-        assert _fen(info, "preselfpay_amt") == round_half_up(e.class_b * CLASS_B_SHARE)
+        assert _fen(info, "preselfpay_amt") == mul_ratio(e.class_b, CLASS_B_SHARE)
         acc = session.get(Accumulator, (person.id, date(2023, 1, 1)))
         assert acc is not None
         assert format_yuan(acc.fund_paid) == calc["ytd_after"]["fund_paid"]

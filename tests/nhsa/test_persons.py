@@ -13,6 +13,7 @@ from tests.nhsa.helpers import create_insured
 from yibao.core.auth import system_principal
 from yibao.core.unit import unit_of_work
 from yibao.people import persons as people
+from yibao.people import records
 from yibao.people.models import Scheme, Status
 
 
@@ -22,7 +23,7 @@ def _1101(gw: Gateway, cert_type: str, cert_no: Any, **more: Any) -> Any:
 
 def _status(gw: Gateway, idn: str, scheme: Scheme, to: Status) -> None:
     with unit_of_work(gw.engine, principal=system_principal()) as s:
-        people.change_status(s, id_number=idn, scheme=scheme, to=to, reason="测试", actor="test")
+        records.change_status(s, id_number=idn, scheme=scheme, to=to, reason="测试", actor="test")
 
 
 def test_person_by_id_card(gw: Gateway) -> None:
@@ -220,7 +221,7 @@ def test_psn_no_is_issued_once_and_never_the_id_number(gw: Gateway) -> None:
     with unit_of_work(gw.engine, principal=system_principal()) as s:
         person = people.find_by_psn_no(s, psn_no.lower())
         assert person is not None and person.id_number == idn
-        people.change_status(s, id_number=idn, scheme=Scheme.RESIDENT, to=Status.SUSPENDED, reason="x", actor="t")
+        records.change_status(s, id_number=idn, scheme=Scheme.RESIDENT, to=Status.SUSPENDED, reason="x", actor="t")
     with unit_of_work(gw.engine, principal=system_principal()) as s:
         assert people.get_person(s, idn).psn_no == psn_no
         assert people.find_with_records(s, psn_no=psn_no) is not None
