@@ -459,6 +459,7 @@ SPECS: dict[tuple[str, str], Spec] = {
             {"code": new_code(), "name": "新医院", "kind": "hospital", "level": 2, "region": c.region},
             {},
         ),
+        (201, None),
     ),
     ("get", "/api/institutions"): Spec("none", "caller_region", lambda c: ("/api/institutions", None, {})),
     ("get", "/api/institutions/{code}"): Spec(

@@ -106,6 +106,7 @@ def test_creating_endpoints_answer_201_and_the_rest_200_or_204(spec: dict[str, A
         ("post", "/api/accounts/{id_number}/relative-premiums"),
         ("post", "/api/accounts/{id_number}/insurance"),
         ("post", "/api/accounts/{id_number}/withdrawals"),
+        ("post", "/api/institutions"),
     }
     assert {k for k, v in status.items() if v == "204"} == {
         ("post", "/api/auth/logout"),
