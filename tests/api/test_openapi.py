@@ -9,13 +9,6 @@ from fastapi.testclient import TestClient
 
 from yibao.api.app import create_app
 
-# Operations whose answers get their models on other branches: the accounts endpoints (yibao/accounts/api.py)
-# and /healthz (yibao/api/app.py). Temporary: empty this set when those branches merge, and the test covers
-# every router; an entry whose operation has meanwhile got a real schema fails the test, so none lingers.
-UNTYPED_UNTIL_MERGE: set[tuple[str, str]] = {
-    ("get", "/healthz"),
-}
-
 
 @pytest.fixture(scope="module")
 def spec() -> dict[str, Any]:
@@ -58,20 +51,8 @@ def _operations(spec: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
 
 
 def test_every_operation_documents_the_shape_of_its_answer(spec: dict[str, Any]) -> None:
-    problems = [
-        p
-        for method, path, op in _operations(spec)
-        if (method, path) not in UNTYPED_UNTIL_MERGE
-        for p in _problems(spec, method, path, op)
-    ]
+    problems = [p for method, path, op in _operations(spec) for p in _problems(spec, method, path, op)]
     assert problems == []
-
-
-def test_the_temporary_exclusions_are_still_needed(spec: dict[str, Any]) -> None:
-    operations = {(method, path): op for method, path, op in _operations(spec)}
-    assert set(operations) >= UNTYPED_UNTIL_MERGE, UNTYPED_UNTIL_MERGE - set(operations)
-    typed = [f"{m.upper()} {p}" for m, p in sorted(UNTYPED_UNTIL_MERGE) if not _problems(spec, m, p, operations[m, p])]
-    assert typed == [], "typed now: remove them from UNTYPED_UNTIL_MERGE"
 
 
 def test_the_check_tells_a_real_schema_from_a_loose_one(spec: dict[str, Any]) -> None:
@@ -85,11 +66,7 @@ def test_the_check_tells_a_real_schema_from_a_loose_one(spec: dict[str, Any]) ->
 
 
 def test_creating_endpoints_answer_201_and_the_rest_200_or_204(spec: dict[str, Any]) -> None:
-    status = {
-        (m, p): next(c for c in op["responses"] if c.startswith("2"))
-        for m, p, op in _operations(spec)
-        if (m, p) not in UNTYPED_UNTIL_MERGE
-    }
+    status = {(m, p): next(c for c in op["responses"] if c.startswith("2")) for m, p, op in _operations(spec)}
     created = {k for k, v in status.items() if v == "201"}
     assert created == {
         ("post", "/api/auth/staff"),
