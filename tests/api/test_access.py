@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine
 
+from tests.claims.helpers import Place, settled_stay
 from tests.factories import new_id
 from tests.nhsa.helpers import new_code
 from yibao.accounts import service as accounts
@@ -48,6 +49,7 @@ class World:
     withdrawals: dict[str, int]  # P C -> pending request id
     identities: dict[str, int]  # caller name -> identity id
     institutions: dict[str, str] = field(default_factory=dict)  # region -> a designated institution's code
+    settlements: dict[str, str] = field(default_factory=dict)  # P R C D -> setl_id of a settled stay
 
 
 def _build(engine: Engine) -> World:
@@ -109,8 +111,10 @@ def _build(engine: Engine) -> World:
             idents[role] = identity.create_staff(
                 s, username=f"km.{role}.{run}", name=role, role=role, region=KM, password=PASSWORD
             ).id
+        # The institution's login is its code: it reads the settlements made under that code.
+        codes = {"institution": new_code(), "service": f"KM-service-{run}"}
         for kind in ("institution", "service"):
-            ident, _ = identity.create_client(s, kind=kind, code=f"KM-{kind}-{run}", name=f"昆明{kind}", region=KM)
+            ident, _ = identity.create_client(s, kind=kind, code=codes[kind], name=f"昆明{kind}", region=KM)
             idents[f"昆明{kind}"] = ident.id
         from sqlalchemy import select
 
@@ -120,7 +124,16 @@ def _build(engine: Engine) -> World:
         for region in (KM, DALI):
             row, _ = institutions.add(s, code=new_code(), name="矩阵医院", kind="hospital", level=2, region=region)
             places[region] = row.code
-    return World(ids, names, receipts, withdrawals, idents, places)
+        # A stay of each of P and R at the Kunming caller, of C and D at a hospital in Dali.
+        settled = {}
+        for key in ("P", "R", "C", "D"):
+            at = (
+                Place(codes["institution"], "昆明institution", "hospital", 2, KM)
+                if key in ("P", "R")
+                else Place(places[DALI], "矩阵医院", "hospital", 2, DALI)
+            )
+            settled[key] = settled_stay(s, people.get_person(s, ids[key]), at=at)
+    return World(ids, names, receipts, withdrawals, idents, places, settled)
 
 
 def _token(engine: Engine, identity_id: int) -> str:
@@ -203,7 +216,7 @@ class Ctx:
 @dataclass(frozen=True)
 class Spec:
     family: str  # employee | resident | none
-    subject: str  # person: the path/body names the subject | region: a region in the body | none | caller_region
+    subject: str  # person: the path/body names the subject | settlement: one of the subject's | region: a region in the body | none | caller_region
     build: Callable[[Ctx], tuple[str, dict[str, Any] | None, dict[str, str]]]  # path, json, headers
 
 
@@ -468,6 +481,12 @@ SPECS: dict[tuple[str, str], Spec] = {
     ("get", "/api/catalogue/{code}"): Spec(
         "none", "none", lambda c: ("/api/catalogue/XJ01CAA040A001010100001?date=2024-01-01", None, {})
     ),
+    ("get", "/api/settlements/{setl_id}"): Spec(
+        "employee", "settlement", lambda c: (f"/api/settlements/{c.w.settlements[c.subject_key]}", None, {})
+    ),
+    ("get", "/api/people/{id_number}/settlements"): Spec(
+        "employee", "person", lambda c: (f"/api/people/{c.subject}/settlements", None, {})
+    ),
     # Last: it ends P's binding with R, which the "relative" cases above rely on.
     ("post", "/api/accounts/{id_number}/unbind"): Spec(
         "employee",
@@ -488,6 +507,9 @@ def expected(spec: Spec, action: str, case: Case) -> bool:
         return False
     if scope in (Scope.PUBLIC, Scope.ANY):
         return True
+    if case.role is Role.INSTITUTION:
+        # Its own: what it recorded itself, i.e. the Kunming subjects' settlements made at the caller.
+        return scope is Scope.OWN and spec.subject == "settlement" and case.relation == "in_region"
     if case.role is Role.PERSON:
         if spec.subject in ("region", "kunming", "none", "caller_region"):
             return False  # OWN/BOUND need a person as subject
@@ -555,6 +577,8 @@ def test_access_matrix(api_client: Any, engine: Engine) -> None:
         ("audit.read", Role.AUDITOR, Scope.REGION),
         ("catalogue.read", Role.INSTITUTION, Scope.ANY),  # hospitals sync the catalogue (1312)
         ("catalogue.import", Role.ADMIN, Scope.REGION),  # with no subject: the province's staff only
+        ("claims.settlements.read", Role.INSTITUTION, Scope.OWN),  # a hospital reads the settlements it made
+        ("claims.settlements.read", Role.PERSON, Scope.OWN),
     ],
 )
 def test_key_rules(action: str, role: Role, scope: Scope) -> None:
@@ -573,6 +597,8 @@ def test_key_rules(action: str, role: Role, scope: Scope) -> None:
         ("catalogue.import", Role.CLERK),  # the catalogue decides what the funds pay: not a counter task
         ("catalogue.import", Role.INSTITUTION),
         ("catalogue.read", Role.ANONYMOUS),
+        ("claims.settlements.list", Role.INSTITUTION),  # a hospital does not browse a person's other stays
+        ("claims.settlements.read", Role.ADMIN),
     ],
 )
 def test_key_denials(action: str, role: Role) -> None:

@@ -48,6 +48,7 @@ def create_app() -> FastAPI:
     from yibao.api.deps import request_engine, run_in_db_thread
     from yibao.api.guard import InputGuard
     from yibao.catalogue.api import router as catalogue_router
+    from yibao.claims.api import router as claims_router
     from yibao.core import logs
     from yibao.engine.api import router as engine_router
     from yibao.identity.api import audit_router
@@ -71,6 +72,7 @@ def create_app() -> FastAPI:
     app.include_router(institutions_router)
     app.mount("/fsi", create_gateway())  # the national interface (yibao.nhsa), a sub-application of its own
     app.include_router(catalogue_router)
+    app.include_router(claims_router)
     _register_errors(app)
     _add_claim_schemas(app)
 

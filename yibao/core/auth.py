@@ -52,7 +52,7 @@ class Scope(StrEnum):
 
     PUBLIC = "public"  # no subject; nothing personal
     ANY = "any"  # any person (e.g. paying a premium for someone else, a hospital settling a patient)
-    OWN = "own"  # the caller's own data
+    OWN = "own"  # the caller's own data (an institution: what it did itself, e.g. its own settlements)
     BOUND = "bound"  # the caller's own, or a relative's through an active sharing binding (共济)
     REGION = "region"  # a person insured in the staff member's region (the province: everyone)
 
@@ -139,6 +139,7 @@ class Subject:
     person_id: int | None = None
     id_number: str | None = None
     regions: frozenset[str] = field(default_factory=frozenset)
+    institution: str | None = None  # the institution the data belongs to (a settlement's hospital)
 
 
 def principal_of(session: Session) -> Principal | None:
@@ -190,6 +191,9 @@ def _allowed(session: Session, p: Principal, r: Rule, subject: Subject | None) -
         return scope is Scope.REGION and p.region == PROVINCE
     if scope is Scope.REGION:
         return p.region == PROVINCE or (p.region is not None and p.region in subject.regions)
+    if p.role is Role.INSTITUTION:
+        # An institution's "own" is what it recorded itself: its code is its login.
+        return scope is Scope.OWN and subject.institution is not None and subject.institution == p.login
     if p.person_id is None or subject.person_id is None:
         return False
     if subject.person_id == p.person_id:
