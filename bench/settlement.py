@@ -38,6 +38,7 @@ import io
 import json
 import multiprocessing as mp
 import pstats
+import re
 import statistics
 import time
 import uuid
@@ -330,7 +331,10 @@ def profile_one(db_url: str, ctx: dict[str, Any], stays: list[dict[str, str]], o
     stats.sort_stats("cumulative").print_stats(40)
     stats.sort_stats("tottime").print_stats(25)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(text.getvalue(), encoding="utf-8")
+    # Paths relative to the project and to site-packages, so that the file reads the same on any machine.
+    report = text.getvalue().replace(str(BENCH.parent) + "/", "")
+    report = re.sub(r"\S*/site-packages/", "", report)
+    out.write_text(report, encoding="utf-8")
 
 
 def main() -> None:
