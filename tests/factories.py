@@ -118,10 +118,15 @@ def create_person_login(session: Session, id_number: str, *, password: str = PAS
 
 
 def create_client_login(
-    session: Session, *, kind: str = "institution", region: str = "530100", name: str | None = None
+    session: Session,
+    *,
+    kind: str = "institution",
+    region: str = "530100",
+    name: str | None = None,
+    code: str | None = None,
 ) -> Login:
-    """An institution or service (a code unique to the run); its token is the API key."""
-    code = f"{kind[:1].upper()}{uuid.uuid4().hex[:10]}"
+    """An institution or service (by default a code unique to the run); its token is the API key."""
+    code = code or f"{kind[:1].upper()}{uuid.uuid4().hex[:10]}"
     client = logins.create_client(session, kind=kind, code=code, name=name or f"测试{kind}", region=region)
     return Login(_identity_id(session, LoginKind(kind), code), code, client.api_key)
 

@@ -24,6 +24,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine
 
+from tests.claims.helpers import Place, settled_stay
 from tests.factories import (
     PASSWORD,
     create_client_login,
@@ -44,6 +45,7 @@ from yibao.core.unit import unit_of_work
 from yibao.demo import seed_catalogue
 from yibao.engine.api import _EXAMPLE_INPATIENT
 from yibao.institutions import service as institutions
+from yibao.people import persons
 from yibao.people.models import Relation
 from yibao.people.relations import declare_relation
 
@@ -60,6 +62,7 @@ class World:
     withdrawals: dict[str, int]  # P C -> pending request id
     identities: dict[str, int]  # caller name -> identity id
     institutions: dict[str, str] = field(default_factory=dict)  # region -> a designated institution's code
+    settlements: dict[str, str] = field(default_factory=dict)  # P R C D -> setl_id of a settled stay
 
 
 def _build(engine: Engine) -> World:
@@ -101,14 +104,27 @@ def _build(engine: Engine) -> World:
         idents = {key: create_person_login(s, ids[key]).identity_id for key in ("P", "R", "S")}
         for role in ("clerk", "appraiser", "finance", "auditor", "admin"):
             idents[role] = create_staff_login(s, role=role, region=KM).identity_id
+        # The institution's login is its code: it reads the settlements made under that code.
+        codes = {"institution": new_code(), "service": None}
         for kind in ("institution", "service"):
-            idents[f"昆明{kind}"] = create_client_login(s, kind=kind, region=KM, name=f"昆明{kind}").identity_id
+            idents[f"昆明{kind}"] = create_client_login(
+                s, kind=kind, region=KM, name=f"昆明{kind}", code=codes[kind]
+            ).identity_id
         seed_catalogue(s)  # the demo catalogue, for the catalogue rows below
         places = {}
         for region in (KM, DALI):
             row, _ = institutions.add(s, code=new_code(), name="矩阵医院", kind="hospital", level=2, region=region)
             places[region] = row.code
-    return World(ids, names, receipts, pending, idents, places)
+        # A stay of each of P and R at the Kunming caller, of C and D at a hospital in Dali.
+        settled = {}
+        for key in ("P", "R", "C", "D"):
+            at = (
+                Place(codes["institution"], "昆明institution", "hospital", 2, KM)
+                if key in ("P", "R")
+                else Place(places[DALI], "矩阵医院", "hospital", 2, DALI)
+            )
+            settled[key] = settled_stay(s, persons.get_person(s, ids[key]), at=at)
+    return World(ids, names, receipts, pending, idents, places, settled)
 
 
 def _token(engine: Engine, identity_id: int) -> str:
@@ -187,7 +203,7 @@ INVALID: Outcome = (422, "validation_failed")
 @dataclass(frozen=True)
 class Spec:
     family: str  # employee | resident | none
-    subject: str  # person: the path/body names the subject | region: a region in the body | none | caller_region
+    subject: str  # person: the path/body names the subject | settlement: one of the subject's | region: a region in the body | none | caller_region
     build: Callable[[Ctx], tuple[str, dict[str, Any] | None, dict[str, str]]]  # path, json, headers
     allowed: Outcome | Callable[[Ctx], Outcome] = (200, None)  # the answer to a caller the rules let through
 
@@ -483,6 +499,12 @@ SPECS: dict[tuple[str, str], Spec] = {
     ("get", "/api/catalogue/{code}"): Spec(
         "none", "none", lambda c: ("/api/catalogue/XJ01CAA001A002010100008?date=2024-01-01", None, {})
     ),
+    ("get", "/api/settlements/{setl_id}"): Spec(
+        "employee", "settlement", lambda c: (f"/api/settlements/{c.w.settlements[c.subject_key]}", None, {})
+    ),
+    ("get", "/api/people/{id_number}/settlements"): Spec(
+        "employee", "person", lambda c: (f"/api/people/{c.subject}/settlements", None, {})
+    ),
     # Last: it ends P's binding with R, which the "relative" cases above rely on.
     ("post", "/api/accounts/{id_number}/unbind"): Spec(
         "employee",
@@ -505,6 +527,9 @@ def expected(spec: Spec, action: str, case: Case) -> bool:
         return False
     if scope in (Scope.PUBLIC, Scope.ANY):
         return True
+    if case.role is Role.INSTITUTION:
+        # Its own: what it recorded itself, i.e. the Kunming subjects' settlements made at the caller.
+        return scope is Scope.OWN and spec.subject == "settlement" and case.relation == "in_region"
     if case.role is Role.PERSON:
         if spec.subject in ("region", "kunming", "none", "caller_region"):
             return False  # OWN/BOUND need a person as subject
@@ -587,6 +612,8 @@ def test_access_matrix(api_client: Any, engine: Engine) -> None:
         ("audit.read", Role.AUDITOR, Scope.REGION),
         ("catalogue.read", Role.INSTITUTION, Scope.ANY),  # hospitals sync the catalogue (1312)
         ("catalogue.import", Role.ADMIN, Scope.REGION),  # with no subject: the province's staff only
+        ("claims.settlements.read", Role.INSTITUTION, Scope.OWN),  # a hospital reads the settlements it made
+        ("claims.settlements.read", Role.PERSON, Scope.OWN),
     ],
 )
 def test_key_rules(action: str, role: Role, scope: Scope) -> None:
@@ -605,6 +632,8 @@ def test_key_rules(action: str, role: Role, scope: Scope) -> None:
         ("catalogue.import", Role.CLERK),  # the catalogue decides what the funds pay: not a counter task
         ("catalogue.import", Role.INSTITUTION),
         ("catalogue.read", Role.ANONYMOUS),
+        ("claims.settlements.list", Role.INSTITUTION),  # a hospital does not browse a person's other stays
+        ("claims.settlements.read", Role.ADMIN),
     ],
 )
 def test_key_denials(action: str, role: Role) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from itertools import count
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -122,4 +123,67 @@ def line(code: str, pric: int, cnt: int, when: datetime, *, sn: str | None = Non
         cnt=cnt,
         pric=pric,
         **kw,  # type: ignore[arg-type]
+    )
+
+
+def settled_stay(session: Session, person: Person, *, at: InstitutionView = HOSPITAL, msgid: str | None = None) -> str:
+    """An inpatient stay (pneumonia; class A 5,000.00, B 2,000.00, C 300.00) settled at ``at``: its setl_id.
+
+    Made in March 2023 whatever the clock says, within the person's 2023 benefit year.
+    """
+    from yibao.claims import fees, settlement, visits
+    from yibao.claims.models import VisitKind
+    from yibao.claims.settlement import SettleIn
+    from yibao.claims.visits import DiagnosisIn, Opening
+
+    # The clock gives UTC instants, as in production (SQLite keeps the wall time it is given).
+    with clock.use(clock.FixedClock(cn(2023, 3, 10, 10).astimezone(UTC))):
+        insutype = "390" if session.scalar(_resident(person.id)) else "310"
+        opening = Opening(
+            person=person,
+            insutype=insutype,
+            begntime=cn(2023, 3, 1),
+            mdtrt_cert_type="02",
+            ipt_otp_no=f"ZY{person.id}-{next(_seq)}",
+            med_type="21",
+            matn_type=None,
+            diagnoses=(DiagnosisIn("J18.900", "肺炎", main=True),),
+        )
+        v = visits.admit(session, institution=at, opening=opening, msgid=f"M{next(_seq)}-admit")
+        lines = [
+            line(item(session, "01"), 500_000, 10_000, cn(2023, 3, 2)),
+            line(item(session, "02"), 100_000, 20_000, cn(2023, 3, 3)),
+            line(item(session, "03"), 30_000, 10_000, cn(2023, 3, 4)),
+        ]
+        fees.upload(session, institution=at, mdtrt_id=v.mdtrt_id, person=person, lines=lines)
+        visits.discharge(
+            session,
+            institution=at,
+            mdtrt_id=v.mdtrt_id,
+            person=person,
+            insutype=insutype,
+            endtime=cn(2023, 3, 8),
+            dscg_way="1",
+            diagnoses=(DiagnosisIn("J18.900", "肺炎", main=True),),
+            details={},
+        )
+        req = SettleIn(
+            kind=VisitKind.INPATIENT,
+            mdtrt_id=v.mdtrt_id,
+            person=person,
+            insutype=insutype,
+            medfee_sumamt=730_000,
+            acct_used_flag="0",
+        )
+        out = settlement.settle(session, institution=at, req=req, msgid=msgid or f"MSG{next(_seq):020d}")
+        return str(out.setlinfo["setl_id"])
+
+
+def _resident(person_id: int) -> Any:
+    from sqlalchemy import select
+
+    from yibao.people.models import InsuranceRecord, Scheme
+
+    return select(InsuranceRecord.id).where(
+        InsuranceRecord.person_id == person_id, InsuranceRecord.scheme == Scheme.RESIDENT.value
     )

@@ -108,3 +108,29 @@ def test_his_call_command(live: tuple[LiveServer, Engine], tmp_path: Path) -> No
     done = subprocess.run(bad, capture_output=True, text=True, timeout=60)
     assert done.returncode == 1 and "签名不正确" in done.stdout
     assert httpx.get(f"{server.url}/healthz").status_code == 200
+
+
+def test_yibao_his_inpatient_drives_a_whole_stay(live: tuple[LiveServer, Engine], tmp_path: Path) -> None:
+    from tests.claims.test_messages import catalogue
+    from tests.live import seed_employees
+
+    server, engine = live
+    creds = create_institution(engine)
+    (idn,) = seed_employees(engine, 1, balance_fen=100_000)  # 1,000.00 in the personal account
+    a, c = catalogue(engine, "01", "03")
+    bill = tmp_path / "stay.csv"
+    bill.write_text(f"med_list_codg,pric,cnt\n{a},600.00,2\n{c},50.00,1\n", encoding="utf-8")
+    yibao = Path(sys.executable).with_name("yibao")
+    args = [str(yibao), "his", "inpatient", "--server", server.url, "--code", creds.code, "--paasid", creds.paasid]
+    args += ["--secret", creds.secret, "--cert-no", idn, "--bill", str(bill), "--acct-used-flag", "1"]
+    done = subprocess.run(args, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "医保结算单" in done.stdout and "个人账户支付" in done.stdout and "1250.00" in done.stdout
+    assert "1000.00" in done.stdout  # the account paid all it held
+    for infno in ("9001", "1101", "2401", "2301", "2402", "2303", "2304", "9002"):
+        assert infno in done.stderr
+    # a second stay: the funds pay nothing for employees in the seeds, the account is empty, cash pays all
+    done = subprocess.run([*args, "--json"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    info = json.loads(done.stdout)["setlinfo"]
+    assert (info["fund_pay_sumamt"], info["acct_pay"], info["psn_cash_pay"], info["balc"]) == (0, 0, 1250, 0)

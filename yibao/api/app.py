@@ -39,6 +39,7 @@ def create_app() -> FastAPI:
     from yibao.api.guard import InputGuard
     from yibao.assembly import load_access
     from yibao.catalogue.api import router as catalogue_router
+    from yibao.claims.api import router as claims_router
     from yibao.core import clock, logs
     from yibao.core.settings import get_settings
     from yibao.engine.api import router as engine_router
@@ -67,6 +68,7 @@ def create_app() -> FastAPI:
     app.include_router(institutions_router)
     app.mount("/fsi", create_gateway())  # the national interface (yibao.nhsa), a sub-application of its own
     app.include_router(catalogue_router)
+    app.include_router(claims_router)
     errors.install(app)
     _add_claim_schemas(app)
 

@@ -62,6 +62,7 @@ COMMANDS: dict[str, LazyCommand] = {
     "institutions": LazyCommand("yibao.institutions.cli:app", "定点医药机构 / designated institutions"),
     "his": LazyCommand("yibao.his.cli:app", "医院端国家接口调用 / the hospital side of the national interface"),
     "catalogue": LazyCommand("yibao.catalogue.cli:app", "医保目录 / medical catalogue"),
+    "settlements": LazyCommand("yibao.claims.cli:app", "结算查询 / settlements"),
 }
 
 
