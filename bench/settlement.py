@@ -71,7 +71,8 @@ def setup(db_url: str, persons: int) -> dict[str, Any]:
     from yibao.core.db import make_engine
     from yibao.core.unit import unit_of_work
     from yibao.institutions import service as institutions
-    from yibao.people import enrolment, persons
+    from yibao.people import enrolment
+    from yibao.people.persons import get_person
 
     migrate.upgrade(db_url)
     engine = make_engine(db_url)
@@ -100,7 +101,7 @@ def setup(db_url: str, persons: int) -> dict[str, Any]:
                 enrolment.enrol_employee(
                     s, id_number=idn, name="压测", region=REGION, on=date(2022, 1, 1), employer="某公司"
                 )
-                person = persons.get_person(s, idn)
+                person = get_person(s, idn)
                 ledger.transfer(
                     s,
                     kind="credit",
@@ -131,7 +132,7 @@ def prepare(db_url: str, ctx: dict[str, Any], ids: list[str]) -> list[dict[str, 
     from yibao.core.unit import unit_of_work
     from yibao.institutions import service as institutions
     from yibao.institutions.models import view_of
-    from yibao.people import persons
+    from yibao.people.persons import get_person
 
     engine = make_engine(db_url)
     out = []
@@ -141,7 +142,7 @@ def prepare(db_url: str, ctx: dict[str, Any], ids: list[str]) -> list[dict[str, 
     for start in range(0, len(ids), 200):
         with unit_of_work(engine, principal=system_principal()) as s:
             for idn in ids[start : start + 200]:
-                person = persons.get_person(s, idn)
+                person = get_person(s, idn)
                 opening = Opening(
                     person=person, insutype="310", begntime=now - timedelta(days=3), mdtrt_cert_type="02",
                     ipt_otp_no=f"ZY{person.id}", med_type="21", matn_type=None,
