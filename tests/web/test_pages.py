@@ -246,3 +246,26 @@ def test_a_control_character_in_a_form_is_refused_naming_the_field(api_client: A
         "/calc", data={"csrf": _csrf(page.text), "benefit": "resident/inpatient", "total": "12\u202e00"}
     )
     assert r.status_code == 422 and 'id="e-total"' in r.text and "U+202E" in r.text
+
+
+def test_the_home_gauge_shows_what_the_fund_has_paid_this_year(api_client: Any, engine: Engine) -> None:
+    from sqlalchemy import select
+
+    from tests.claims.helpers import insured_resident, settled_stay
+    from yibao.claims.models import Settlement
+    from yibao.core.money import format_yuan
+
+    with unit_of_work(engine, principal=system_principal()) as s:
+        person = insured_resident(s)  # the 2023 contribution paid
+        idn = person.id_number
+        logins.set_person_password(s, id_number=idn, new_password=PASSWORD)
+        setl_id = settled_stay(s, person)
+        paid = s.scalar(select(Settlement).where(Settlement.setl_id == setl_id))
+        assert paid is not None and paid.add_fund_paid > 0
+        fund = paid.add_fund_paid  # what the stay added to the year's pooled-fund total
+    assert _login(api_client, idn).status_code == 303
+    with clock.use(clock.FixedClock(datetime(2023, 6, 1, 2, 0, tzinfo=UTC))):  # in the stay's benefit year
+        home = api_client.get("/")
+    assert home.status_code == 200
+    used = re.search(r'id="fund-used">.*?<strong>([0-9.,]+)</strong>', home.text, re.S)
+    assert used is not None and used.group(1).replace(",", "") == format_yuan(fund)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from yibao.accounts import balances, insurance, payments, sharing, withdrawals
+from yibao.claims import accumulators
 from yibao.identity import logins, tokens
 from yibao.people import enrolment, persons, relations
 from yibao.people import schemas as people_schemas
@@ -14,6 +15,7 @@ from yibao.premiums import contributions
 from yibao.premiums import payments as premiums
 
 __all__ = [
+    "accumulators",
     "balances",
     "contributions",
     "enrolment",

@@ -17,7 +17,7 @@ from yibao.engine.benefit_year import benefit_year_start
 from yibao.people.models import Scheme
 from yibao.policy.loader import get_pack
 from yibao.policy.model import Citation
-from yibao.web.domain import balances, contributions, person_and_records, persons, premiums
+from yibao.web.domain import accumulators, balances, contributions, person_and_records, persons, premiums
 from yibao.web.render import page
 from yibao.web.routing import act, me, need_login, page_router
 
@@ -34,10 +34,16 @@ class BenefitYear:
     citation: Citation
     contribution_year: int  # whose premium pays for this benefit year
     paid: bool
+    used: int  # fen the pooled fund has paid this benefit year (settlements), against the ceiling
+
+    @property
+    def left(self) -> int:
+        """What the fund may still pay this benefit year (fen)."""
+        return max(self.ceiling - self.used, 0)
 
 
-def benefit_year(session: Session, id_number: str) -> BenefitYear:
-    """The benefit year containing today, its ceiling, and whether its contribution is paid."""
+def benefit_year(session: Session, id_number: str, person_id: int) -> BenefitYear:
+    """The benefit year containing today, its ceiling, what the fund has paid of it, and whether it is paid for."""
     pack = get_pack()
     day = today()
     start = benefit_year_start(day, pack)
@@ -45,7 +51,8 @@ def benefit_year(session: Session, id_number: str) -> BenefitYear:
     ceiling = pack.at(day).get("resident.fund_ceiling")
     year = contributions.contribution_year_for(day, pack)
     paid = any(p.year == year for p in premiums.payments_for_insured(session, id_number))
-    return BenefitYear(start, end, ceiling.money(), ceiling.citation, year, paid)
+    used = accumulators.cumulative(session, person_id, day, pack)["FUND_PAID"]
+    return BenefitYear(start, end, ceiling.money(), ceiling.citation, year, paid, used)
 
 
 def overview(session: Session) -> dict[str, Any]:
@@ -60,7 +67,7 @@ def overview(session: Session) -> dict[str, Any]:
             balance = balances.balance(session, who.login)
         except NotFound:
             balance = None  # enrolled, but no money has reached the account yet
-    year = benefit_year(session, who.login) if Scheme.RESIDENT.value in schemes else None
+    year = benefit_year(session, who.login, person.id) if Scheme.RESIDENT.value in schemes else None
     return {"person": view, "balance": balance, "year": year}
 
 
