@@ -70,7 +70,8 @@ COLUMNS: dict[str, str] = {
     "class_b": "int64",
 }
 
-_PATHS = (
+# The pack parameters the batch reads (reports list their sources).
+POLICY_PATHS = (
     "resident.fund_ceiling",
     "resident.child_age_limit",
     "resident.inpatient.deductible",
@@ -122,14 +123,14 @@ def _frac(x: Any) -> tuple[int, int]:
 
 
 def _periods(pack: Pack) -> _Periods:
-    starts = sorted({dv.start for p in _PATHS for dv in pack.parameter(p).history})
+    starts = sorted({dv.start for p in POLICY_PATHS for dv in pack.parameter(p).history})
     rows: list[dict[str, Any]] = []
     for s in starts:
         view = pack.at(s)
-        if not all(view.has(p) for p in _PATHS):
+        if not all(view.has(p) for p in POLICY_PATHS):
             rows.append({})
             continue
-        v = {p: view.get(p).value for p in _PATHS}
+        v = {p: view.get(p).value for p in POLICY_PATHS}
         codes = [d.code for d in v["resident.special_outpatient.diseases"]]
         ded = v["resident.inpatient.deductible"]
         ratio = v["resident.inpatient.fund_ratio"]
@@ -198,7 +199,7 @@ def _mul_ratio(x: I64, num: I64 | int, den: I64 | int) -> I64:
     return out
 
 
-def _age(birth: I64, on: I64) -> I64:
+def ages_on(birth: I64, on: I64) -> I64:
     """Completed years on each day (the birthday counts as reached), like yibao.core.dates.age_on."""
     by, bm, bd = civil_from_days(birth)
     oy, om, od = civil_from_days(on)
@@ -360,7 +361,7 @@ def _settle(c: Mapping[str, npt.NDArray[Any]], per: _Periods, pack: Pack) -> dic
     ok = refused == 0
 
     day_no = d.astype(np.int64)
-    age = _age(c["birth_date"].astype(np.int64), day_no).astype(np.int16)
+    age = ages_on(c["birth_date"].astype(np.int64), day_no).astype(np.int16)
     in_scope = c["in_scope"]
 
     # Inpatient: class B prepay, deductible by place and group, fund ratio.

@@ -1,0 +1,149 @@
+"""The fund analysis use cases: make a province, settle its year and report, compare policies."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from yibao.core.errors import ValidationFailed
+from yibao.policy.loader import get_pack
+from yibao.sim import charts, html
+from yibao.sim.cluster import open_client
+from yibao.sim.compare import build_comparison
+from yibao.sim.frame import benefit_year
+from yibao.sim.population import disease_codes
+from yibao.sim.province import make_claims, make_population
+from yibao.sim.report import build_report, write_tables
+from yibao.sim.run import Outcome, settle_claims
+from yibao.sim.scenario import Scenario, scenario
+from yibao.sim.shape import shape_at
+from yibao.sim.store import MANIFEST, prepare_folder
+
+
+@dataclass(frozen=True, slots=True)
+class Where:
+    """Where partitions run: here, ``local:N`` worker processes, or a running scheduler's address."""
+
+    cluster: str | None = None
+    scheduler: str | None = None
+
+
+def make_province_population(
+    out: Path,
+    *,
+    persons: int,
+    seed: int,
+    as_of: date,
+    partition_persons: int,
+    shape_file: Path | None,
+    where: Where,
+    quiet: bool = False,
+) -> dict[str, Any]:
+    """``yibao sim population``: the insured persons of the synthetic province."""
+    shape, sha = shape_at(shape_file)
+    diseases = disease_codes(get_pack(), as_of, shape)
+    with open_client(where.cluster, where.scheduler) as client:
+        return make_population(
+            out,
+            shape,
+            sha,
+            diseases,
+            persons=persons,
+            seed=seed,
+            as_of=as_of,
+            partition_persons=partition_persons,
+            client=client,
+            quiet=quiet,
+        )
+
+
+def make_province_claims(
+    population: Path, out: Path, *, year: int, seed: int, shape_file: Path | None, where: Where, quiet: bool = False
+) -> dict[str, Any]:
+    """``yibao sim claims``: a benefit year of resident claims for a population."""
+    pack = get_pack()
+    frame = benefit_year(year, pack)
+    shape, sha = shape_at(shape_file)
+    diseases = disease_codes(pack, frame.start, shape)
+    with open_client(where.cluster, where.scheduler) as client:
+        return make_claims(population, out, shape, sha, diseases, frame, seed=seed, client=client, quiet=quiet)
+
+
+def _write_json(path: Path, data: dict[str, Any]) -> None:
+    path.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+
+
+def _prepare_report(out: Path) -> None:
+    if (out / "report.json").exists() or (out / "compare.json").exists() or (out / MANIFEST).exists():
+        raise ValidationFailed(
+            "out", f"{out} 已有报告，请换一个空文件夹", f"{out} already holds a report; choose an empty folder"
+        )
+    prepare_folder(out)
+
+
+def _write_report(out: Path, outcome: Outcome, i: int, *, charts_too: bool = True) -> dict[str, Any]:
+    """report.json, tables/*.csv, charts/*.png and report.html of scenario ``i`` in ``out``."""
+    shape, _ = shape_at(None)
+    report = build_report(outcome, i, shape)
+    report["timing"] = {"seconds": round(outcome.seconds, 3)}
+    _write_json(out / "report.json", {k: v for k, v in report.items() if k != "timing"})
+    write_tables(report, out / "tables")
+    if charts_too:
+        canvases = charts.report_charts(report, outcome.personal[i])
+        charts.write_pngs(canvases, out / "charts")
+        (out / "report.html").write_text(
+            html.report_page(report, {k: c.svg() for k, c in canvases.items()}), encoding="utf-8"
+        )
+    return report
+
+
+def run_year(claims: Path, out: Path, *, reform: Path | None, where: Where, quiet: bool = False) -> dict[str, Any]:
+    """``yibao sim run``: settle the year under one scenario and write its report."""
+    sc = scenario(reform)
+    _prepare_report(out)
+    with open_client(where.cluster, where.scheduler) as client:
+        outcome = settle_claims(claims, [sc], [out / "persons"], client=client, quiet=quiet)
+    report = _write_report(out, outcome, 0)
+    report["timing"] = {"seconds": outcome.seconds, "claims": outcome.rows}
+    return report
+
+
+def compare_years(
+    claims: Path, out: Path, *, overlays: list[Path], where: Where, quiet: bool = False
+) -> dict[str, Any]:
+    """``yibao sim compare``: the same claims under each scenario, against the first."""
+    if not overlays:
+        raise ValidationFailed("overlay", "至少给一个改革方案（--overlay）", "give at least one --overlay")
+    scenarios: list[Scenario] = [scenario(p) for p in overlays]
+    if len(scenarios) == 1:
+        scenarios.insert(0, scenario(None))  # one reform: against the current policy
+    names = [s.name for s in scenarios]
+    if len(set(names)) != len(names):
+        raise ValidationFailed("overlay", "各方案的文件名须不同", "each scenario's file needs its own name")
+    _prepare_report(out)
+    folders = [out / "scenarios" / f"{i}-{_slug(s.name)}" for i, s in enumerate(scenarios)]
+    with open_client(where.cluster, where.scheduler) as client:
+        outcome = settle_claims(claims, scenarios, [f / "persons" for f in folders], client=client, quiet=quiet)
+    reports = [_write_report(f, outcome, i, charts_too=False) for i, f in enumerate(folders)]
+    comparison = build_comparison(reports, outcome.diffs)
+    _write_json(out / "compare.json", comparison)
+    for j, comp in enumerate(comparison["comparisons"]):
+        suffix = "" if len(comparison["comparisons"]) == 1 else f"_{j + 1}"
+        write_tables(
+            {f"{k}": comp[k] for k in ("lines", "gainers_by_prefecture", "gainers_by_group", "gainers_by_age_band")},
+            out / f"tables{suffix}",
+        )
+    canvases = charts.comparison_charts(comparison)
+    charts.write_pngs(canvases, out / "charts")
+    (out / "compare.html").write_text(
+        html.comparison_page(comparison, {k: c.svg() for k, c in canvases.items()}), encoding="utf-8"
+    )
+    comparison["timing"] = {"seconds": outcome.seconds, "claims": outcome.rows}
+    return comparison
+
+
+def _slug(name: str) -> str:
+    return "".join(ch if ch.isascii() and (ch.isalnum() or ch in "-_") else "_" for ch in name).strip("_") or "current"
