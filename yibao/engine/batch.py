@@ -28,6 +28,14 @@ import numpy.typing as npt
 
 from yibao.core.errors import ValidationFailed
 from yibao.engine.benefit_year import benefit_year_keys, civil_from_days
+from yibao.engine.running import (
+    capped_running,
+    cumsum_in_groups,
+    group_rows,
+    group_totals,
+    increments,
+    starts_of,
+)
 from yibao.engine.scale import CompiledScale, compile_scale
 from yibao.policy.model import Pack
 
@@ -207,56 +215,82 @@ def ages_on(birth: I64, on: I64) -> I64:
     return age
 
 
-def _group_starts(*keys: npt.NDArray[Any]) -> Bool:
-    n = len(keys[0])
-    new = np.zeros(n, dtype=bool)
-    if n:
-        new[0] = True
-        for k in keys:
-            new[1:] |= k[1:] != k[:-1]
-    return new
+@dataclass(frozen=True, slots=True)
+class _Rates:
+    """Each rate table over one common denominator, so rounding divides by a scalar (fast and exact)."""
+
+    inp: I64  # [period, place] numerators over inp_den
+    inp_den: int
+    cb: I64  # [period]
+    cb_den: int
+    go: I64  # [period]
+    go_den: int
+    sp: I64  # [period, disease]
+    sp_den: int
+    deductible: I64  # [period, place * 2 + child]
 
 
-def _cumsum_in_groups(x: I64, new: Bool) -> I64:
-    """Running sum of x restarting where ``new`` is True (inclusive of the current element)."""
-    if len(x) == 0:
-        return x.copy()
-    cs = np.cumsum(x)
-    starts = np.flatnonzero(new)
-    y = x.copy()
-    # At each group start, take away the previous group's total, so one cumsum restarts at zero.
-    later = starts[1:]
-    group_totals = np.diff(np.concatenate(([0], cs[starts[1:] - 1])))
-    y[later] -= group_totals
-    del cs
-    np.cumsum(y, out=y)
-    return y
+def _common(num: I64, den: I64) -> tuple[I64, int]:
+    d = int(np.lcm.reduce(den.ravel())) if den.size else 1
+    out: I64 = num * (d // den)
+    return out, d
 
 
-def _capped_running(x: I64, cap: I64, new: Bool) -> I64:
-    """G_i = min(G_(i-1) + x_i, cap_i) within groups (caps non-decreasing within a group), exactly."""
-    if len(x) == 0:
-        return x.copy()
-    r = _cumsum_in_groups(x, new)
-    v = cap - r
-    gid = np.cumsum(new) - 1
-    span = int(v.max() - v.min()) + 1
-    if span * (int(gid[-1]) + 1) >= 2**62:
-        raise OverflowError("batch too large for one segmented running minimum; settle it in chunks")
-    shifted = v - gid * span  # each group lies wholly below the previous one
-    running = np.minimum.accumulate(shifted) + gid * span
-    g: I64 = r + np.minimum(running, 0)
-    return g
+def _rates(per: _Periods) -> _Rates:
+    inp, inp_den = _common(per.ratio_num, per.ratio_den)
+    cb, cb_den = _common(per.cb_num, per.cb_den)
+    go, go_den = _common(per.go_num, per.go_den)
+    sp, sp_den = _common(per.sp_num, per.sp_den)
+    ded = per.deductible.reshape(len(per.starts), len(PLACES) * 2)
+    return _Rates(inp, inp_den, cb, cb_den, go, go_den, sp, sp_den, ded)
 
 
-def _increments(g: I64, new: Bool) -> I64:
-    """Per-element increase of a running total g that restarts at each group (the inverse of a cumsum)."""
-    out = np.empty_like(g)
-    if len(g):
-        out[0] = g[0]
-        np.subtract(g[1:], g[:-1], out=out[1:])
-        out[new] = g[new]
+@dataclass(frozen=True, slots=True)
+class _Calendar:
+    """Day tables over the batch's span: claims gather their date's facts instead of computing them."""
+
+    lo: int  # day number of the first entry of the date tables
+    ymd: npt.NDArray[np.int32]  # yyyymmdd of each claim day
+    month: npt.NDArray[np.int32]  # year * 12 + month
+    year: I64  # benefit-year key (the year's first day)
+    period: npt.NDArray[np.int16]  # policy period, -1 before the first
+    birth_lo: int
+    birth_ymd: npt.NDArray[np.int32]  # yyyymmdd of each birth day
+
+
+_MAX_SPAN = 200_000  # days (about 550 years) a day table may cover
+
+
+def _ymd(days: I64) -> npt.NDArray[np.int32]:
+    y, m, d = civil_from_days(days)
+    out: npt.NDArray[np.int32] = (y * 10000 + m * 100 + d).astype(np.int32)
     return out
+
+
+def _calendar(c: Mapping[str, npt.NDArray[Any]], per: _Periods, pack: Pack) -> _Calendar:
+    d = c["date"].view(np.int64)
+    b = c["birth_date"].view(np.int64)
+    lo, hi, blo, bhi = int(d.min()), int(d.max()), int(b.min()), int(b.max())
+    for name, span in (("date", hi - lo), ("birth_date", bhi - blo)):
+        if span > _MAX_SPAN:
+            raise ValidationFailed(name, "日期跨度过大", "the dates span too many years")
+    days = np.arange(lo, hi + 1, dtype=np.int64)
+    period = (np.searchsorted(per.starts.astype(np.int64), days, side="right") - 1).astype(np.int16)
+    # A day before every policy, or in a period where some parameter is missing, has no policy.
+    period[(period >= 0) & (per.ceiling[np.maximum(period, 0)] == 0)] = -1
+    y, m, _ = civil_from_days(days)
+    year = np.zeros(len(days), dtype=np.int64)
+    valid = period >= 0  # days without a policy are refused per chunk, before their year is looked at
+    year[valid] = benefit_year_keys(days[valid].astype("datetime64[D]"), pack)
+    return _Calendar(
+        lo=lo,
+        ymd=_ymd(days),
+        month=(y * 12 + m).astype(np.int32),
+        year=year,
+        period=period,
+        birth_lo=blo,
+        birth_ymd=_ymd(np.arange(blo, bhi + 1, dtype=np.int64)),
+    )
 
 
 def _columns(claims: Mapping[str, npt.NDArray[Any]]) -> dict[str, npt.NDArray[Any]]:
@@ -267,17 +301,29 @@ def _columns(claims: Mapping[str, npt.NDArray[Any]]) -> dict[str, npt.NDArray[An
     n = len(cols["person_id"])
     if any(len(v) != n for v in cols.values()):
         raise ValidationFailed("columns", "各列长度不一致", "columns differ in length")
-    for money in ("total", "in_scope", "class_b"):
-        if (cols[money] < 0).any():
-            raise ValidationFailed(money, "金额不能为负数", "amounts must not be negative")
-    if (cols["in_scope"] > cols["total"]).any():
-        raise ValidationFailed("in_scope", "医保范围内费用不能大于总费用", "in_scope must not exceed total")
-    if (cols["class_b"] > cols["in_scope"]).any():
-        raise ValidationFailed("class_b", "乙类费用不能大于医保范围内费用", "class_b must not exceed in_scope")
-    p, d = cols["person_id"], cols["date"]
-    if n > 1 and ((p[1:] < p[:-1]) | ((p[1:] == p[:-1]) & (d[1:] < d[:-1]))).any():
-        raise ValidationFailed("person_id", "理赔必须按参保人和日期排序", "claims must be sorted by person and date")
     return cols
+
+
+def _check_amounts(c: Mapping[str, npt.NDArray[Any]]) -> None:
+    """Amounts of one chunk: never negative, class B within in-scope within total."""
+    total, in_scope, class_b = c["total"], c["in_scope"], c["class_b"]
+    # total >= in_scope >= class_b >= 0 implies every amount is non-negative: three checks, not five.
+    if (class_b < 0).any() or (in_scope > total).any() or (class_b > in_scope).any():
+        for money in ("total", "in_scope", "class_b"):
+            if (c[money] < 0).any():
+                raise ValidationFailed(money, "金额不能为负数", "amounts must not be negative")
+        if (in_scope > total).any():
+            raise ValidationFailed("in_scope", "医保范围内费用不能大于总费用", "in_scope must not exceed total")
+        raise ValidationFailed("class_b", "乙类费用不能大于医保范围内费用", "class_b must not exceed in_scope")
+
+
+def _check_order(person: I64, di: I64, persons: I64, before: int | None) -> None:
+    """Claims sorted by person, then date: ``persons`` are the rows where the person changes."""
+    firsts = person[persons]
+    later_day = np.less(di[1:], di[:-1])
+    later_day[persons[1:] - 1] = False  # a new person may start on any day
+    if (before is not None and firsts[0] <= before) or (np.diff(firsts) <= 0).any() or later_day.any():
+        raise ValidationFailed("person_id", "理赔必须按参保人和日期排序", "claims must be sorted by person and date")
 
 
 OUTPUTS: dict[str, str] = {
@@ -305,146 +351,206 @@ def person_chunks(person: I64, rows: int) -> list[tuple[int, int]]:
 
 
 def settle_batch(
-    claims: Mapping[str, npt.NDArray[Any]], pack: Pack, *, chunk_rows: int = 1 << 18
+    claims: Mapping[str, npt.NDArray[Any]], pack: Pack, *, chunk_rows: int = 1 << 16
 ) -> dict[str, npt.NDArray[Any]]:
     """Settle sorted resident claims (inpatient, general and special outpatient); amounts in fen.
 
     Work proceeds in chunks of whole persons: every accumulator is per person, so chunks are
     independent, their temporaries stay in cache, and peak memory does not grow with the batch.
+    Each chunk writes its results straight into the output arrays.
     """
     c = _columns(claims)
     per = _periods(pack)
     n = len(c["person_id"])
     out = {k: np.empty(n, dtype=dt) for k, dt in OUTPUTS.items()}
+    if n == 0:
+        return out
+    cal = _calendar(c, per, pack)
+    rates = _rates(per)
+    before: int | None = None
     for lo, hi in person_chunks(c["person_id"], chunk_rows):
-        res = _settle({k: v[lo:hi] for k, v in c.items()}, per, pack)
-        for k, v in res.items():
-            out[k][lo:hi] = v
+        chunk = {k: v[lo:hi] for k, v in c.items()}
+        _check_amounts(chunk)
+        _settle(chunk, {k: v[lo:hi] for k, v in out.items()}, per, rates, cal, before)
+        before = int(chunk["person_id"][-1])
     return out
 
 
-def _settle(c: Mapping[str, npt.NDArray[Any]], per: _Periods, pack: Pack) -> dict[str, npt.NDArray[Any]]:
-    """Settle one chunk of whole persons."""
-    d = c["date"]
-    kind = c["kind"]
-    n = len(d)
-    found = np.searchsorted(per.starts, d, side="right") - 1
-    if n and ((found < 0).any() or (per.ceiling[found] == 0).any()):
-        raise ValidationFailed("date", "有日期不在任何政策的有效期内", "a date lies outside every policy")
-    pi = found.astype(np.int16)  # policy period of each claim
-    del found
-    # Most batches fall in one policy period: then parameters are scalars, not per-claim gathers.
-    p0 = int(pi[0]) if n and (pi == pi[0]).all() else None
+def _refusals(c: Mapping[str, npt.NDArray[Any]], bad: I64, late: Bool) -> npt.NDArray[np.int8]:
+    """The refusal code of each refused claim, in the scalar engine's order of checks."""
+    kind = c["kind"][bad]
+    code = np.where(kind == KIND_GENERAL, 5, 6).astype(np.int8)  # not a community centre; no card
+    stays = np.flatnonzero(kind == KIND_INPATIENT)
+    if len(stays):
+        rows = bad[stays]
+        local = c["offsite"][rows] == 0
+        late_r = late if late.ndim == 0 else late[rows]
+        code[stays] = np.select(
+            [
+                local & ~c["designated"][rows],
+                local & ~c["registered"][rows],
+                ~local & ~c["filed"][rows],
+                ~local & ~c["on_time"][rows] & late_r,
+            ],
+            [1, 2, 3, 4],
+            0,
+        )
+    return code
 
-    def at(table: I64, *index: Any, rows: Any = None) -> Any:
-        """The parameter for each claim (or for the claims at ``rows``); a scalar when one period."""
-        if p0 is not None:
-            return table[p0][index] if index else table[p0]
+
+def _settle(
+    c: Mapping[str, npt.NDArray[Any]],
+    o: Mapping[str, npt.NDArray[Any]],
+    per: _Periods,
+    rates: _Rates,
+    cal: _Calendar,
+    before: int | None,
+) -> None:
+    """Settle one chunk of whole persons into the output slices ``o`` (``before``: the last chunk's last person)."""
+    n = len(c["kind"])
+    di = c["date"].view(np.int64) - cal.lo
+    dmin, dmax = int(di.min()), int(di.max())
+    p_lo, p_hi = int(cal.period[dmin]), int(cal.period[dmax])
+    pi = None if p_lo == p_hi else cal.period[di]
+    if p_lo < 0 or (pi is not None and (pi < 0).any()):
+        raise ValidationFailed("date", "有日期不在任何政策的有效期内", "a date lies outside every policy")
+
+    def at(table: npt.NDArray[Any], rows: I64 | None, *index: Any) -> Any:
+        """The parameter for each claim at ``rows`` (all when None); a scalar when the chunk has one period."""
+        if pi is None:
+            return table[p_lo][index] if index else table[p_lo]
         periods = pi if rows is None else pi[rows]
         return table[(periods, *index)] if index else table[periods]
 
-    is_inp = kind == KIND_INPATIENT
-    is_gen = kind == KIND_GENERAL
-    is_sp = kind == KIND_SPECIAL
+    def lowest(table: npt.NDArray[Any]) -> int:
+        """The smallest value of a parameter over the chunk's periods."""
+        return int(table[p_lo : p_hi + 1].min())
+
+    person = c["person_id"]
+    persons = starts_of(person)
+    _check_order(person, di, persons, before)
+    year = None if cal.year[dmin] == cal.year[dmax] else cal.year[di]
+    # Each person's benefit year is one group of the yearly accumulators.
+    starts = persons if year is None else starts_of(person, year)
+
+    kind = c["kind"]
+    is_inp, is_gen, is_sp = kind == KIND_INPATIENT, kind == KIND_GENERAL, kind == KIND_SPECIAL
     local = c["offsite"] == 0
+    late = np.asarray(at(per.late_offsite, None) == 1)
+    # Refusals, as the scalar engine checks them. A refused claim adds nothing to any accumulator: it
+    # is left out of the benefit computations below, so its raw fund amount and its burden stay zero.
+    ok_inp = (local & c["designated"] & c["registered"]) | (~local & c["filed"] & (c["on_time"] | ~late))
+    ok = (is_inp & ok_inp) | (is_gen & c["community_health_center"]) | (is_sp & c["card"])
+    refused = o["refused"]
+    refused.fill(0)
+    bad = np.flatnonzero(~ok)
+    if len(bad):
+        refused[bad] = _refusals(c, bad, late)
 
-    # Refusals, in the scalar engine's order. A refused claim adds nothing to any accumulator: its raw
-    # fund amount and its burden are zero below, so the running totals pass it unchanged.
-    refused = np.zeros(n, dtype=np.int8)
-    refused[is_sp & ~c["card"]] = 6
-    refused[is_gen & ~c["community_health_center"]] = 5
-    off = is_inp & ~local
-    refused[off & ~c["on_time"] & (at(per.late_offsite) == 1)] = 4
-    refused[off & ~c["filed"]] = 3
-    refused[is_inp & local & ~c["registered"]] = 2
-    refused[is_inp & local & ~c["designated"]] = 1
-    ok = refused == 0
-
-    day_no = d.astype(np.int64)
-    age = ages_on(c["birth_date"].astype(np.int64), day_no).astype(np.int16)
     in_scope = c["in_scope"]
+    raw = o["fund_pay"]  # the raw fund amounts first; the ceiling turns them into payments below
+    raw.fill(0)
+    birth = c["birth_date"].view(np.int64)
+
+    def ymd_gap(rows: I64) -> npt.NDArray[np.int32]:
+        """yyyymmdd of the day of care minus yyyymmdd of birth: age >= A exactly when gap >= A * 10000."""
+        gap: npt.NDArray[np.int32] = cal.ymd[di[rows]] - cal.birth_ymd[birth[rows] - cal.birth_lo]
+        return gap
 
     # Inpatient: class B prepay, deductible by place and group, fund ratio.
-    prepay = _mul_ratio(c["class_b"], at(per.cb_num), at(per.cb_den))
-    # 「18周岁以下」 includes 18 (policy.md, "Ages").
-    child = (c["group"] == 1) | (age <= at(per.child_age))
-    place = np.where(local, c["hospital_level"] - 1, 3).astype(np.intp)
-    ded = at(per.deductible, place, child.astype(np.intp))
-    base = np.maximum(in_scope - prepay - ded, 0)
-    raw = _mul_ratio(base, at(per.ratio_num, place), at(per.ratio_den, place))
-    del prepay, ded, base, place, child
-
-    year = benefit_year_keys(d, pack).astype(np.int32)
-    new_year = _group_starts(c["person_id"], year)
+    ii = np.flatnonzero(is_inp & ok)
+    if len(ii):
+        prepay = (2 * c["class_b"][ii] * at(rates.cb, ii) + rates.cb_den) // (2 * rates.cb_den)
+        # 「18周岁以下」 includes 18 (policy.md, "Ages"): a child until the day before the 19th birthday.
+        child = (c["group"][ii] == 1) | (ymd_gap(ii) < (at(per.child_age, ii) + 1) * 10000)
+        place = np.where(local[ii], c["hospital_level"][ii] - 1, 3).astype(np.intp)
+        base = np.maximum(in_scope[ii] - prepay - at(rates.deductible, ii, place * 2 + child), 0)
+        raw[ii] = (2 * base * at(rates.inp, ii, place) + rates.inp_den) // (2 * rates.inp_den)
 
     # General outpatient: 50%, per-visit cap, then the yearly cap (higher from the 60th/55th birthday).
-    gi = np.flatnonzero(is_gen)
+    gi = np.flatnonzero(is_gen & ok)
     if len(gi):
         visit = np.minimum(
-            _mul_ratio(in_scope[gi], at(per.go_num, rows=gi), at(per.go_den, rows=gi)), at(per.go_visit, rows=gi)
+            (2 * in_scope[gi] * at(rates.go, gi) + rates.go_den) // (2 * rates.go_den), at(per.go_visit, gi)
         )
-        visit[~ok[gi]] = 0
-        elderly = age[gi] >= at(per.elderly_age, c["sex"][gi].astype(np.intp), rows=gi)
-        cap = np.where(elderly, at(per.go_cap_elderly, rows=gi), at(per.go_cap, rows=gi))
-        g_new = _group_starts(c["person_id"][gi], year[gi])
-        g = _capped_running(visit, cap, g_new)
-        raw[gi] = _increments(g, g_new)
+        g_starts = starts_of(person[gi]) if year is None else starts_of(person[gi], year[gi])
+        # The yearly cap matters only to the persons whose visits add up to more than the lower cap.
+        least = min(lowest(per.go_cap), lowest(per.go_cap_elderly))
+        over = np.flatnonzero(group_totals(visit, g_starts) > least)
+        if len(over):
+            rows, sub = group_rows(g_starts, len(gi), over)
+            at_rows = gi[rows]
+            elderly = ymd_gap(at_rows) >= at(per.elderly_age, at_rows, c["sex"][at_rows].astype(np.intp)) * 10000
+            cap = np.where(elderly, at(per.go_cap_elderly, at_rows), at(per.go_cap, at_rows))
+            visit[rows] = increments(capped_running(visit[rows], cap, sub), sub)
+        raw[gi] = visit
 
     # Special-disease outpatient: monthly limit per (person, disease, month), then the disease's ratio.
-    si = np.flatnonzero(is_sp)
+    si = np.flatnonzero(is_sp & ok)
     if len(si):
-        sy, sm, _ = civil_from_days(day_no[si])
-        month = sy * 12 + sm
         dis = c["disease"][si].astype(np.intp)
-        order = np.lexsort((si, dis, month, c["person_id"][si]))
-        sj = si[order]
-        ds = dis[order]
-        amount = np.where(ok[sj], in_scope[sj], 0)
-        s_new = _group_starts(c["person_id"][sj], month[order], ds)
-        m = _capped_running(amount, np.broadcast_to(at(per.sp_limit, ds, rows=sj), ds.shape), s_new)
-        counted = _increments(m, s_new)
-        raw[sj] = _mul_ratio(counted, at(per.sp_num, ds, rows=sj), at(per.sp_den, ds, rows=sj))
+        limit = at(per.sp_limit, si, dis)
+        counted = _monthly_counted(person[si], cal.month[di[si]], dis, in_scope[si], limit)
+        raw[si] = (2 * counted * at(rates.sp, si, dis) + rates.sp_den) // (2 * rates.sp_den)
 
-    del day_no, age
-    raw[~ok] = 0
     # The yearly fund ceiling shared by the three benefits: paid = min(cum, C) - min(cum_before, C).
-    fund_after = _cumsum_in_groups(raw, new_year)
-    del raw
-    np.minimum(fund_after, at(per.ceiling), out=fund_after)
-    fund = _increments(fund_after, new_year)
+    fund_after = cumsum_in_groups(raw, starts, out=o["fund_paid_after"])
+    ceiling = at(per.ceiling, None)
+    if pi is not None or int(fund_after.max()) > ceiling:
+        np.minimum(fund_after, ceiling, out=fund_after)
+        increments(fund_after, starts, out=raw)
+    fund = raw  # below the ceiling everywhere, the raw amounts are the payments
 
-    # Catastrophic cover on the cumulative in-scope burden of inpatient stays.
-    paid_stay = is_inp & ok
-    burden = np.where(paid_stay, in_scope - fund, 0)
-    cat_after = _cumsum_in_groups(burden, new_year)
-    catastrophic = np.zeros(n, dtype=np.int64)
-    stays = np.flatnonzero(paid_stay)
-    after, before, periods = cat_after[stays], cat_after[stays] - burden[stays], pi[stays]
-    del burden
-    for p in np.unique(periods):
-        scale = per.scales[int(p)]
-        assert scale is not None  # complete periods only (checked above)
-        sel = periods == p
-        diff = _scaled(scale, after[sel]) - _scaled(scale, before[sel])
-        catastrophic[stays[sel]] = (2 * diff + scale.denominator) // (2 * scale.denominator)
+    # Catastrophic cover on the cumulative in-scope burden of paid inpatient stays.
+    burden = np.zeros(n, dtype=np.int64)
+    burden[ii] = in_scope[ii] - fund[ii]
+    cat_after = cumsum_in_groups(burden, starts, out=o["catastrophic_base_after"])
+    catastrophic = o["catastrophic_pay"]
+    catastrophic.fill(0)
+    after = cat_after[ii]
+    for p in range(p_lo, p_hi + 1):
+        scale = per.scales[p]
+        if scale is None:
+            continue
+        above = after > scale.offset
+        sel = np.flatnonzero(above if pi is None else above & (pi[ii] == p))
+        if len(sel):
+            rows = ii[sel]
+            diff = _scaled(scale, after[sel]) - _scaled(scale, after[sel] - burden[rows])
+            catastrophic[rows] = (2 * diff + scale.denominator) // (2 * scale.denominator)
+    np.subtract(c["total"], fund, out=o["personal_pay"])
+    o["personal_pay"] -= catastrophic
 
-    return {
-        "fund_pay": fund,
-        "catastrophic_pay": catastrophic,
-        "personal_pay": c["total"] - fund - catastrophic,
-        "refused": refused,
-        "fund_paid_after": fund_after,
-        "catastrophic_base_after": cat_after,
-    }
+
+def _monthly_counted(
+    person: I64, month: npt.NDArray[np.int32], disease: npt.NDArray[np.intp], x: I64, limit: I64
+) -> I64:
+    """What each special-disease claim counts within its disease's monthly limit (claims in date order).
+
+    A claim alone in its person-month counts ``min(x, limit)``. Person-months with several claims are
+    grouped by disease (date order kept inside) and run against each disease's limit; they are few.
+    """
+    counted: I64 = np.minimum(x, limit)
+    pm = starts_of(person, month)
+    lengths = np.diff(pm, append=len(x))
+    multi = np.flatnonzero(lengths > 1)
+    if len(multi):
+        rows, _ = group_rows(pm, len(x), multi)
+        run = np.repeat(np.arange(len(multi)), lengths[multi])
+        # Sorted by run first, the runs stay where they are: only claims inside a run change places.
+        order = rows[np.lexsort((rows, disease[rows], run))]
+        groups = starts_of(run, disease[order])
+        counted[order] = increments(capped_running(x[order], limit[order], groups), groups)
+    return counted
 
 
 def _scaled(scale: CompiledScale, x: I64) -> I64:
     """The compiled scale at each amount, in units of 1/denominator fen (vectorized CompiledScale.scaled)."""
+    ts = np.array(scale.thresholds, dtype=np.int64)
+    nums = np.array(scale.numerators, dtype=np.int64)
+    # The scale's value where each band begins, then the part of the amount inside its band.
+    at_start = np.concatenate(([0], np.cumsum(np.diff(ts) * nums[:-1])))
     excess = x - scale.offset
-    total: I64 = np.zeros_like(excess)
-    ts = scale.thresholds
-    for i, t in enumerate(ts):
-        width = (ts[i + 1] - t) if i + 1 < len(ts) else None
-        part = np.clip(excess - t, 0, width)
-        total += part * scale.numerators[i]
+    band = np.maximum(np.searchsorted(ts, excess, side="right") - 1, 0)
+    total: I64 = np.where(excess > ts[0], at_start[band] + (excess - ts[band]) * nums[band], 0)
     return total
