@@ -365,6 +365,10 @@ def settle_batch(
     out = {k: np.empty(n, dtype=dt) for k, dt in OUTPUTS.items()}
     if n == 0:
         return out
+    for v in out.values():
+        # Touch the output pages now, in one sweep: faulting them in chunk by chunk zeroes fresh pages in
+        # the middle of the computation and evicts the chunk's working set from the cache.
+        v.fill(0)
     cal = _calendar(c, per, pack)
     rates = _rates(per)
     before: int | None = None
@@ -406,7 +410,7 @@ def _settle(
     cal: _Calendar,
     before: int | None,
 ) -> None:
-    """Settle one chunk of whole persons into the output slices ``o`` (``before``: the last chunk's last person)."""
+    """Settle one chunk of whole persons into the zeroed output slices ``o`` (``before``: the last chunk's last person)."""
     n = len(c["kind"])
     di = c["date"].view(np.int64) - cal.lo
     dmin, dmax = int(di.min()), int(di.max())
@@ -441,21 +445,34 @@ def _settle(
     # is left out of the benefit computations below, so its raw fund amount and its burden stay zero.
     ok_inp = (local & c["designated"] & c["registered"]) | (~local & c["filed"] & (c["on_time"] | ~late))
     ok = (is_inp & ok_inp) | (is_gen & c["community_health_center"]) | (is_sp & c["card"])
-    refused = o["refused"]
-    refused.fill(0)
     bad = np.flatnonzero(~ok)
     if len(bad):
-        refused[bad] = _refusals(c, bad, late)
+        o["refused"][bad] = _refusals(c, bad, late)
 
     in_scope = c["in_scope"]
     raw = o["fund_pay"]  # the raw fund amounts first; the ceiling turns them into payments below
-    raw.fill(0)
     birth = c["birth_date"].view(np.int64)
 
     def ymd_gap(rows: I64) -> npt.NDArray[np.int32]:
         """yyyymmdd of the day of care minus yyyymmdd of birth: age >= A exactly when gap >= A * 10000."""
         gap: npt.NDArray[np.int32] = cal.ymd[di[rows]] - cal.birth_ymd[birth[rows] - cal.birth_lo]
         return gap
+
+    # General outpatient: 50%, per-visit cap, then the yearly cap (higher from the 60th/55th birthday).
+    # Every row gets its visit amount (cheaper than gathering the visits), kept where it is a paid visit.
+    gen_ok = is_gen & ok
+    visit = np.minimum((2 * in_scope * at(rates.go, None) + rates.go_den) // (2 * rates.go_den), at(per.go_visit, None))
+    np.multiply(visit, gen_ok, out=raw)
+    # The yearly cap matters only to the person-years whose visits add up to more than the lower cap.
+    least = min(lowest(per.go_cap), lowest(per.go_cap_elderly))
+    over = np.flatnonzero(group_totals(raw, starts) > least)
+    if len(over):
+        rows, _ = group_rows(starts, n, over)
+        gi = rows[gen_ok[rows]]
+        g_starts = starts_of(person[gi]) if year is None else starts_of(person[gi], year[gi])
+        elderly = ymd_gap(gi) >= at(per.elderly_age, gi, c["sex"][gi].astype(np.intp)) * 10000
+        cap = np.where(elderly, at(per.go_cap_elderly, gi), at(per.go_cap, gi))
+        raw[gi] = increments(capped_running(raw[gi], cap, g_starts), g_starts)
 
     # Inpatient: class B prepay, deductible by place and group, fund ratio.
     ii = np.flatnonzero(is_inp & ok)
@@ -466,24 +483,6 @@ def _settle(
         place = np.where(local[ii], c["hospital_level"][ii] - 1, 3).astype(np.intp)
         base = np.maximum(in_scope[ii] - prepay - at(rates.deductible, ii, place * 2 + child), 0)
         raw[ii] = (2 * base * at(rates.inp, ii, place) + rates.inp_den) // (2 * rates.inp_den)
-
-    # General outpatient: 50%, per-visit cap, then the yearly cap (higher from the 60th/55th birthday).
-    gi = np.flatnonzero(is_gen & ok)
-    if len(gi):
-        visit = np.minimum(
-            (2 * in_scope[gi] * at(rates.go, gi) + rates.go_den) // (2 * rates.go_den), at(per.go_visit, gi)
-        )
-        g_starts = starts_of(person[gi]) if year is None else starts_of(person[gi], year[gi])
-        # The yearly cap matters only to the persons whose visits add up to more than the lower cap.
-        least = min(lowest(per.go_cap), lowest(per.go_cap_elderly))
-        over = np.flatnonzero(group_totals(visit, g_starts) > least)
-        if len(over):
-            rows, sub = group_rows(g_starts, len(gi), over)
-            at_rows = gi[rows]
-            elderly = ymd_gap(at_rows) >= at(per.elderly_age, at_rows, c["sex"][at_rows].astype(np.intp)) * 10000
-            cap = np.where(elderly, at(per.go_cap_elderly, at_rows), at(per.go_cap, at_rows))
-            visit[rows] = increments(capped_running(visit[rows], cap, sub), sub)
-        raw[gi] = visit
 
     # Special-disease outpatient: monthly limit per (person, disease, month), then the disease's ratio.
     si = np.flatnonzero(is_sp & ok)
@@ -506,7 +505,6 @@ def _settle(
     burden[ii] = in_scope[ii] - fund[ii]
     cat_after = cumsum_in_groups(burden, starts, out=o["catastrophic_base_after"])
     catastrophic = o["catastrophic_pay"]
-    catastrophic.fill(0)
     after = cat_after[ii]
     for p in range(p_lo, p_hi + 1):
         scale = per.scales[p]

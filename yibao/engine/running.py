@@ -40,13 +40,12 @@ def group_totals(x: I64, starts: I64) -> I64:
 def cumsum_in_groups(x: I64, starts: I64, out: I64 | None = None) -> I64:
     """Running sum of x restarting at each group (inclusive of the current element)."""
     y = np.empty_like(x) if out is None else out
-    np.cumsum(x, out=y)
+    np.copyto(y, x)
     if len(starts) > 1:
-        # Take away, from every element of a group, the running sum before the group began.
-        before = np.empty(len(starts), dtype=np.int64)
-        before[0] = 0
-        before[1:] = y[starts[1:] - 1]
-        y -= np.repeat(before, np.diff(starts, append=len(x)))
+        # Take the earlier groups' total away at each group's first element: one cumsum then restarts at zero.
+        before = np.cumsum(x)[starts[1:] - 1]
+        y[starts[1:]] -= np.diff(before, prepend=0)
+    np.cumsum(y, out=y)
     return y
 
 
