@@ -80,8 +80,17 @@ class _Canvas:
         self.draw = draw
         self.size = size
 
-    def _render(self, zh: bool, target: Any, **kwargs: Any) -> None:
-        """Draw and save in one font context: generic families are resolved when the text is drawn."""
+    def _draw(self, zh: bool) -> Any:
+        """The figure, drawn in a font context that resolves Chinese glyphs when a Chinese font exists."""
+        plt = _plt()
+        fig, ax = plt.subplots(figsize=self.size, dpi=110)
+        self.draw(ax, zh)
+        ax.spines[["top", "right"]].set_visible(False)
+        fig.tight_layout()
+        return fig
+
+    def save(self, png: Path | None) -> str:
+        """Write the PNG (if asked) and return the SVG text; one drawing serves both when the labels agree."""
         plt = _plt()
         font = cjk_font()
         rc = {
@@ -89,27 +98,22 @@ class _Canvas:
             "font.family": ["DejaVu Sans", *([font] if font else []), *(f for f in _CJK_FONTS if f != font)],
             "svg.fonttype": "none",  # SVG text stays text: the browser sets it in its own fonts
         }
+        buf = io.StringIO()
         with warnings.catch_warnings(), plt.rc_context(rc):
-            warnings.simplefilter(
-                "ignore"
-            )  # glyphs no installed font has: drawn as boxes (PNG) or by the browser (SVG)
-            fig, ax = plt.subplots(figsize=self.size, dpi=110)
+            warnings.simplefilter("ignore")  # glyphs no installed font has: boxes in a PNG, the browser's in SVG
+            fig = self._draw(zh=True)
             try:
-                self.draw(ax, zh)
-                ax.spines[["top", "right"]].set_visible(False)
-                fig.tight_layout()
-                fig.savefig(target, **kwargs)
+                fig.savefig(buf, format="svg")
+                if png is not None and font is not None:
+                    fig.savefig(png)
             finally:
                 plt.close(fig)
-
-    def png(self, path: Path) -> None:
-        """Rasterise to ``path`` (Chinese labels only where a Chinese font is installed)."""
-        self._render(cjk_font() is not None, path)
-
-    def svg(self) -> str:
-        """SVG text with its labels as text (Chinese and English), for the HTML page."""
-        buf = io.StringIO()
-        self._render(True, buf, format="svg")
+            if png is not None and font is None:  # no Chinese font: an English PNG
+                fig = self._draw(zh=False)
+                try:
+                    fig.savefig(png)
+                finally:
+                    plt.close(fig)
         text = buf.getvalue()
         return text[text.index("<svg") :]
 
@@ -262,12 +266,7 @@ def comparison_charts(comparison: dict[str, Any]) -> dict[str, _Canvas]:
     return charts
 
 
-def write_pngs(charts: dict[str, _Canvas], folder: Path) -> list[Path]:
-    """Every chart as a PNG in ``folder``."""
+def render(charts: dict[str, _Canvas], folder: Path) -> dict[str, str]:
+    """Every chart as a PNG in ``folder``; returns each one's SVG text for the HTML page."""
     folder.mkdir(parents=True, exist_ok=True)
-    files = []
-    for name, canvas in charts.items():
-        path = folder / f"{name}.png"
-        canvas.png(path)
-        files.append(path)
-    return files
+    return {name: canvas.save(folder / f"{name}.png") for name, canvas in charts.items()}

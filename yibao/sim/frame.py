@@ -19,6 +19,7 @@ from yibao.policy.model import Pack
 
 I64 = npt.NDArray[np.int64]
 
+_EPOCH = date(1970, 1, 1)
 PREFECTURES: tuple[str, ...] = tuple(c for c in REGIONS if c != PROVINCE)
 PREFECTURES_EN: dict[str, str] = {
     "530100": "Kunming",
@@ -71,16 +72,24 @@ class Frame:
         return out
 
     def month_index(self, days: I64) -> I64:
-        """Index into ``months`` of each day number."""
-        y, m, _ = civil_from_days(days)
-        out: I64 = (y * 12 + m) - (self.start.year * 12 + self.start.month)
+        """Index into ``months`` of each day number (a table of the year's days, gathered)."""
+        first = (self.start - _EPOCH).days
+        span = np.arange(first, (self.end - _EPOCH).days + 1, dtype=np.int64)
+        y, m, _ = civil_from_days(span)
+        table = (y * 12 + m) - (self.start.year * 12 + self.start.month)
+        out: I64 = table[days - first]
         return out
 
     def age_band(self, birth_days: I64) -> I64:
         """Age band of each birth date (day numbers), by age at the start of the year."""
-        start = np.int64((self.start - date(1970, 1, 1)).days)
-        age = ages_on(birth_days, np.full_like(birth_days, start))
-        out: I64 = np.searchsorted(np.array(AGE_EDGES[1:]), age, side="right").astype(np.int64)
+        if len(birth_days) == 0:
+            return np.zeros(0, dtype=np.int64)
+        # One band per distinct birth day of the span, gathered: the persons share a few ten thousand days.
+        lo, hi = int(birth_days.min()), int(birth_days.max())
+        days = np.arange(lo, hi + 1, dtype=np.int64)
+        age = ages_on(days, np.full_like(days, (self.start - _EPOCH).days))
+        table = np.searchsorted(np.array(AGE_EDGES[1:]), age, side="right").astype(np.int64)
+        out: I64 = table[birth_days - lo]
         return out
 
     def to_dict(self) -> dict[str, Any]:

@@ -79,11 +79,11 @@ def _insured_line(row: dict[str, Any], insured: int, persons: int, fund: int) ->
 
 
 def _tables(t: Tally, months: list[str], insured: I64) -> dict[str, list[dict[str, Any]]]:
-    cube = t.cube  # [measure, kind, prefecture, month, age band, group]
+    cube = t.cube  # [measure, kind, month, prefecture, age band, group]
     persons = t.persons[0]  # [prefecture, age band, group]
     total = cube.sum(axis=(1, 2, 3, 4, 5))
     funds = _funds
-    by_pref = cube.sum(axis=(1, 3, 4, 5))
+    by_pref = cube.sum(axis=(1, 2, 4, 5))
     by_age = cube.sum(axis=(1, 2, 3, 5))
     by_group = cube.sum(axis=(1, 2, 3, 4))
     return {
@@ -103,7 +103,7 @@ def _tables(t: Tally, months: list[str], insured: I64) -> dict[str, list[dict[st
             )
             for i, c in enumerate(PREFECTURES)
         ],
-        "by_month": [_row(m, m, v) for m, v in zip(months, cube.sum(axis=(1, 2, 4, 5)).T, strict=True)],
+        "by_month": [_row(m, m, v) for m, v in zip(months, cube.sum(axis=(1, 3, 4, 5)).T, strict=True)],
         "by_age_band": [
             _insured_line(
                 _row(str(i), a, by_age[:, i]), int(insured[:, i].sum()), int(persons[:, i].sum()), funds(by_age[:, i])

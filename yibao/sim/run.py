@@ -8,20 +8,78 @@ person-year), kept for exact percentiles.
 from __future__ import annotations
 
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from yibao.sim.cluster import map_partitions
+from yibao.sim.cluster import map_partitions, progress_bar
 from yibao.sim.frame import Frame
 from yibao.sim.scenario import Scenario
-from yibao.sim.store import partitions, read_manifest
-from yibao.sim.tally import Diff, PartitionResult, Tally, empty_diff, empty_tally, scale_of, settle_partition
+from yibao.sim.store import Partition, partitions, read_manifest, write_table
+from yibao.sim.tally import (
+    Diff,
+    PartitionResult,
+    Tally,
+    empty_diff,
+    empty_tally,
+    read_partition,
+    scale_of,
+    settle_columns,
+    settle_partition,
+)
 
 I64 = npt.NDArray[np.int64]
+
+
+def _write_later(pool: ThreadPoolExecutor, into: list[Future[object]], path: Path, columns: dict[str, Any]) -> object:
+    """Queue a Parquet file to be written by the pool (the engine goes on meanwhile)."""
+    into.append(pool.submit(write_table, path, columns))
+    return None
+
+
+def _settle_here(
+    claims: Path,
+    parts: list[Partition],
+    scenarios: list[Scenario],
+    frame: Frame,
+    dirs: list[str | None],
+    *,
+    quiet: bool,
+) -> list[PartitionResult]:
+    """Settle partition after partition in this process, reading the next and writing the last meanwhile.
+
+    Parquet reading and writing release the GIL: on two cores the next partition is decoded, and the
+    previous one's person-years are written, while this one is settled.
+    """
+    results: list[PartitionResult] = []
+    with ThreadPoolExecutor(max_workers=2) as pool, progress_bar(quiet) as progress:
+        task = progress.add_task("结算 settling", total=len(parts))
+        writes: list[Future[object]] = []  # the person-year files of the last partition, being written
+        ahead = pool.submit(read_partition, str(claims / parts[0].file)) if parts else None
+        for i, part in enumerate(parts):
+            assert ahead is not None
+            t0 = time.perf_counter()
+            c = ahead.result()
+            if i + 1 < len(parts):
+                ahead = pool.submit(read_partition, str(claims / parts[i + 1].file))
+            files = [None if d is None else str(Path(d) / part.file) for d in dirs]
+            earlier, writes = writes, []
+            write = partial(_write_later, pool, writes)
+            r = settle_columns(c, scenarios, frame, files, part.index, write=write)
+            for w in earlier:  # at most one partition's files wait to be written: memory stays bounded
+                w.result()
+            r.seconds = time.perf_counter() - t0
+            results.append(r)
+            del c
+            progress.advance(task)
+        for w in writes:
+            w.result()
+    return results
 
 
 @dataclass
@@ -55,8 +113,12 @@ def settle_claims(
         if d is not None:
             d.mkdir(parents=True, exist_ok=True)
     dirs = [str(d) if d is not None else None for d in persons_dirs]
-    items = [(str(claims / p.file), scenarios, frame, dirs, p.index) for p in partitions(manifest)]
-    results: list[PartitionResult] = map_partitions(client, settle_partition, items, "结算 settling", quiet=quiet)
+    parts = partitions(manifest)
+    if client is None:
+        results = _settle_here(claims, parts, scenarios, frame, dirs, quiet=quiet)
+    else:
+        items = [(str(claims / p.file), scenarios, frame, dirs, p.index) for p in parts]
+        results = map_partitions(client, settle_partition, items, "结算 settling", quiet=quiet)
     bands = [len(scale_of(s.pack(), frame.end)[0].thresholds) for s in scenarios]
     tallies = [empty_tally(frame, b) for b in bands]
     diffs = [empty_diff() for _ in scenarios[1:]]

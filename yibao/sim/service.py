@@ -92,11 +92,8 @@ def _write_report(out: Path, outcome: Outcome, i: int, *, charts_too: bool = Tru
     _write_json(out / "report.json", {k: v for k, v in report.items() if k != "timing"})
     write_tables(report, out / "tables")
     if charts_too:
-        canvases = charts.report_charts(report, outcome.personal[i])
-        charts.write_pngs(canvases, out / "charts")
-        (out / "report.html").write_text(
-            html.report_page(report, {k: c.svg() for k, c in canvases.items()}), encoding="utf-8"
-        )
+        svgs = charts.render(charts.report_charts(report, outcome.personal[i]), out / "charts")
+        (out / "report.html").write_text(html.report_page(report, svgs), encoding="utf-8")
     return report
 
 
@@ -136,11 +133,8 @@ def compare_years(
             {f"{k}": comp[k] for k in ("lines", "gainers_by_prefecture", "gainers_by_group", "gainers_by_age_band")},
             out / f"tables{suffix}",
         )
-    canvases = charts.comparison_charts(comparison)
-    charts.write_pngs(canvases, out / "charts")
-    (out / "compare.html").write_text(
-        html.comparison_page(comparison, {k: c.svg() for k, c in canvases.items()}), encoding="utf-8"
-    )
+    svgs = charts.render(charts.comparison_charts(comparison), out / "charts")
+    (out / "compare.html").write_text(html.comparison_page(comparison, svgs), encoding="utf-8")
     comparison["timing"] = {"seconds": outcome.seconds, "claims": outcome.rows}
     return comparison
 

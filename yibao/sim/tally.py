@@ -9,6 +9,7 @@ a run on a cluster equal to a run on one machine.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -19,6 +20,7 @@ import numpy.typing as npt
 
 from yibao.core.errors import ValidationFailed
 from yibao.engine.batch import COLUMNS, KINDS, REFUSALS, settle_batch
+from yibao.engine.running import group_totals, starts_of
 from yibao.engine.scale import CompiledScale, compile_scale
 from yibao.policy.model import Pack
 from yibao.sim.frame import AGE_LABELS, GROUP_LABELS, PREFECTURES, Frame
@@ -31,17 +33,15 @@ I64 = npt.NDArray[np.int64]
 MEASURES = ("claims", "total", "in_scope", "fund_pay", "catastrophic_pay", "personal_pay", "refused")
 # Person-year measures, by prefecture, age band and group.
 PERSON_MEASURES = ("persons", "over_threshold", "at_ceiling", "with_catastrophic")
-_EXACT = 2**53  # below this, every partial sum of non-negative integers is exact in a float64
-_REGION_INDEX = np.full(35, -1, dtype=np.int64)
-for _i, _code in enumerate(PREFECTURES):
-    _REGION_INDEX[(int(_code) - 530000) // 100] = _i
+_CODES = np.array([int(c) for c in PREFECTURES], dtype=np.int32)  # ascending, as GB/T 2260 lists them
+assert (np.diff(_CODES) > 0).all()
 
 
 @dataclass
 class Tally:
     """Exact sums of one scenario; ``merge`` adds another partition's."""
 
-    cube: I64  # [measure, kind, prefecture, month, age band, group]
+    cube: I64  # [measure, kind, month, prefecture, age band, group]
     refusals: I64  # [code, (claims, total)]
     persons: I64  # [person measure, prefecture, age band, group]
     band_persons: I64  # [band] person-years whose burden reaches into the band
@@ -81,12 +81,10 @@ class PartitionResult:
 
 
 def _sum_by(cell: I64, x: npt.NDArray[Any], cells: int) -> I64:
-    """Exact per-cell sums of non-negative integers (a float64 sum is exact below 2**53, checked)."""
-    if len(x) and int(x.sum()) >= _EXACT:
-        out = np.zeros(cells, dtype=np.int64)
-        np.add.at(out, cell, x.astype(np.int64))
-        return out
-    return np.rint(np.bincount(cell, weights=x, minlength=cells)).astype(np.int64)
+    """Exact per-cell sums of integers."""
+    out = np.zeros(cells, dtype=np.int64)
+    np.add.at(out, cell, x)
+    return out
 
 
 def scale_of(pack: Pack, day: date) -> tuple[CompiledScale, int]:
@@ -119,45 +117,47 @@ def _tally(
 ) -> tuple[Tally, I64]:
     """Sum one scenario's settlement of a partition; returns the tally and each person-year's payments."""
     n_k, n_r, n_m, n_a, n_g = len(KINDS), len(PREFECTURES), len(frame.months), len(AGE_LABELS), len(GROUP_LABELS)
-    cells = n_k * n_r * n_m * n_a * n_g
+    cells = n_k * n_m * n_r * n_a * n_g
     cell = dims["cell"]
     refused = res["refused"]
-    money = {
-        "total": c["total"],
-        "in_scope": c["in_scope"],
-        "fund_pay": res["fund_pay"],
-        "catastrophic_pay": res["catastrophic_pay"],
-        "personal_pay": res["personal_pay"],
-    }
+    bad = np.flatnonzero(refused)
+    paid_cat = np.flatnonzero(res["catastrophic_pay"])
+    total = _sum_by(cell, c["total"], cells)
+    fund = _sum_by(cell, res["fund_pay"], cells)
+    catastrophic = _sum_by(cell[paid_cat], res["catastrophic_pay"][paid_cat], cells)
     cube = np.stack(
         [
             np.bincount(cell, minlength=cells).astype(np.int64),
-            *(_sum_by(cell, money[m], cells) for m in MEASURES[1:-1]),
-            np.bincount(cell, weights=refused != 0, minlength=cells).astype(np.int64),
+            total,
+            _sum_by(cell, c["in_scope"], cells),
+            fund,
+            catastrophic,
+            total - fund - catastrophic,  # each claim's own payment is its total less both funds' payments
+            np.bincount(cell[bad], minlength=cells).astype(np.int64),
         ]
-    ).reshape(len(MEASURES), n_k, n_r, n_m, n_a, n_g)
+    ).reshape(len(MEASURES), n_k, n_m, n_r, n_a, n_g)
+    # Refusals are few: count and sum them alone; what is left was paid.
+    codes = refused[bad].astype(np.intp)
     refusals = np.stack(
-        [
-            np.bincount(refused, minlength=len(REFUSALS)).astype(np.int64),
-            _sum_by(refused.astype(np.int64), c["total"], len(REFUSALS)),
-        ],
-        axis=1,
-    )
+        [np.bincount(codes, minlength=len(REFUSALS)), _sum_by(codes, c["total"][bad], len(REFUSALS))], axis=1
+    ).astype(np.int64)
+    refusals[0] = (len(refused) - len(bad), int(total.sum()) - int(refusals[1:, 1].sum()))
     # Person-years: claims are sorted by person and the frame is one benefit year.
     ends = np.append(starts[1:], len(refused)) - 1
-    personal = np.add.reduceat(res["personal_pay"], starts) if len(starts) else np.zeros(0, dtype=np.int64)
+    personal = group_totals(res["personal_pay"], starts)
     burden = res["catastrophic_base_after"][ends]
     scale, threshold = scale_of(pack, frame.end)
     ceiling = pack.at(frame.end).get("resident.fund_ceiling").value
-    caught = np.add.reduceat(res["catastrophic_pay"], starts) if len(starts) else np.zeros(0, dtype=np.int64)
     pcell = dims["person_cell"]
     pcells = n_r * n_a * n_g
+    caught = np.zeros(len(starts), dtype=bool)
+    caught[np.searchsorted(starts, paid_cat, side="right") - 1] = True
     persons = np.stack(
         [
             np.bincount(pcell, minlength=pcells),
-            np.bincount(pcell, weights=burden > threshold, minlength=pcells),
-            np.bincount(pcell, weights=res["fund_paid_after"][ends] >= ceiling, minlength=pcells),
-            np.bincount(pcell, weights=caught > 0, minlength=pcells),
+            np.bincount(pcell[burden > threshold], minlength=pcells),
+            np.bincount(pcell[res["fund_paid_after"][ends] >= ceiling], minlength=pcells),
+            np.bincount(pcell[caught], minlength=pcells),
         ]
     ).astype(np.int64)
     bp, bb, bpay = _bands(burden, scale)
@@ -174,8 +174,11 @@ def _tally(
 
 
 def _dims(c: dict[str, npt.NDArray[Any]], frame: Frame) -> tuple[dict[str, I64], I64]:
-    """Each claim's cell of the cube and each person-year's cell; the first row of each person-year."""
-    days = c["date"].astype(np.int64)
+    """Each claim's cell of the cube and each person-year's cell; the first row of each person-year.
+
+    A person's prefecture, age band and group are those of their first claim of the year.
+    """
+    days = c["date"].view(np.int64)
     lo, hi = (frame.start - date(1970, 1, 1)).days, (frame.end - date(1970, 1, 1)).days
     if len(days) and (int(days.min()) < lo or int(days.max()) > hi):
         raise ValidationFailed(
@@ -183,42 +186,66 @@ def _dims(c: dict[str, npt.NDArray[Any]], frame: Frame) -> tuple[dict[str, I64],
             f"理赔日期须在待遇年度 {frame.start} 至 {frame.end} 之内",
             f"claim dates must lie in the benefit year {frame.start} to {frame.end}",
         )
-    code = c["region"].astype(np.int64)
-    slot = (code - 530000) // 100
-    ok = (code % 100 == 0) & (slot >= 0) & (slot < len(_REGION_INDEX))
-    region = np.where(ok, _REGION_INDEX[np.clip(slot, 0, len(_REGION_INDEX) - 1)], -1)
-    if (region < 0).any():
+    starts = starts_of(c["person_id"])
+    code = c["region"][starts]
+    region = np.searchsorted(_CODES, code)
+    if len(code) and (region.max() >= len(_CODES) or (_CODES[np.minimum(region, len(_CODES) - 1)] != code).any()):
         raise ValidationFailed(
             "region", "有不属于云南16个州（市）的统筹区代码", "a region code is not one of the 16 prefectures"
         )
-    age = frame.age_band(c["birth_date"].astype(np.int64))
+    age = frame.age_band(c["birth_date"][starts].view(np.int64))
     n_r, n_m, n_a, n_g = len(PREFECTURES), len(frame.months), len(AGE_LABELS), len(GROUP_LABELS)
-    group = c["group"].astype(np.int64)
-    month = frame.month_index(days)
-    cell = (((c["kind"].astype(np.int64) * n_r + region) * n_m + month) * n_a + age) * n_g + group
-    person_cell = (region * n_a + age) * n_g + group
-    person = c["person_id"]
-    starts = np.flatnonzero(np.concatenate(([True], person[1:] != person[:-1]))) if len(person) else np.zeros(0, int)
-    return {"cell": cell, "person_cell": person_cell[starts]}, starts.astype(np.int64)
+    person_cell = (region * n_a + age) * n_g + c["group"][starts]
+    # Cube axes: kind, month, prefecture, age band, group (the person's three last, broadcast to their claims).
+    cell = c["kind"].astype(np.int64) * n_m
+    cell += frame.month_index(days)
+    cell *= n_r * n_a * n_g
+    cell += np.repeat(person_cell, np.diff(starts, append=len(days)))
+    return {"cell": cell, "person_cell": person_cell}, starts
 
 
 def settle_partition(
     path: str, scenarios: list[Scenario], frame: Frame, persons_dirs: list[str | None], index: int
 ) -> PartitionResult:
-    """Read one claims partition, settle it under each scenario, and sum it (the per-partition function)."""
+    """Read one claims partition, settle it under each scenario, and sum it (the function a worker runs)."""
     t0 = time.perf_counter()
-    c = read_columns(Path(path), [*COLUMNS, "region"])
+    c = read_partition(path)
+    files = [None if d is None else str(Path(d) / Path(path).name) for d in persons_dirs]
+    result = settle_columns(c, scenarios, frame, files, index, write=write_table)
+    result.seconds = time.perf_counter() - t0
+    return result
+
+
+def read_partition(path: str) -> dict[str, npt.NDArray[Any]]:
+    """The columns of one claims partition that settling needs."""
+    return read_columns(Path(path), [*COLUMNS, "region"])
+
+
+Writer = Callable[[Path, dict[str, Any]], object]
+
+
+def settle_columns(
+    c: dict[str, npt.NDArray[Any]],
+    scenarios: list[Scenario],
+    frame: Frame,
+    persons_files: list[str | None],
+    index: int,
+    *,
+    write: Writer,
+) -> PartitionResult:
+    """Settle a partition's claims under each scenario and sum them; ``write`` stores each person-year file."""
+    t0 = time.perf_counter()
     dims, starts = _dims(c, frame)
     tallies: list[Tally] = []
     diffs: list[Diff] = []
     reference: I64 | None = None
-    for scenario, out in zip(scenarios, persons_dirs, strict=True):
+    for scenario, out in zip(scenarios, persons_files, strict=True):
         pack = scenario.pack()
         res = settle_batch(c, pack)
         tally, personal = _tally(c, res, pack, frame, dims, starts)
         tallies.append(tally)
         if out is not None:
-            _write_persons(Path(out) / Path(path).name, c, res, starts, personal)
+            write(Path(out), _persons(c, res, starts, personal))
         if reference is None:
             reference = personal
         else:
@@ -238,38 +265,32 @@ def _diff(ref: I64, alt: I64, pcell: I64, frame: Frame) -> Diff:
     return Diff(counts.reshape(3, *shape), np.stack([gained, lost]).reshape(2, *shape))
 
 
-def _write_persons(
-    path: Path, c: dict[str, npt.NDArray[Any]], res: dict[str, npt.NDArray[Any]], starts: I64, personal: I64
-) -> None:
+def _persons(
+    c: dict[str, npt.NDArray[Any]], res: dict[str, npt.NDArray[Any]], starts: I64, personal: I64
+) -> dict[str, Any]:
     """Each person-year of the partition: who, their year's claims and payments (fen)."""
     ends = np.append(starts[1:], len(c["person_id"])) - 1
-
-    def year_sum(x: I64) -> I64:
-        out: I64 = np.add.reduceat(x, starts) if len(starts) else np.zeros(0, dtype=np.int64)
-        return out
-
-    columns: dict[str, Any] = {
+    return {
         "person_id": c["person_id"][starts],
         "region": c["region"][starts],
         "birth_date": c["birth_date"][starts],
         "sex": c["sex"][starts],
         "group": c["group"][starts],
         "claims": np.diff(np.append(starts, len(c["person_id"]))),
-        "total": year_sum(c["total"]),
-        "in_scope": year_sum(c["in_scope"]),
+        "total": group_totals(c["total"], starts),
+        "in_scope": group_totals(c["in_scope"], starts),
         "fund_pay": res["fund_paid_after"][ends],
-        "catastrophic_pay": year_sum(res["catastrophic_pay"]),
+        "catastrophic_pay": group_totals(res["catastrophic_pay"], starts),
         "personal_pay": personal,
         "catastrophic_base": res["catastrophic_base_after"][ends],
     }
-    write_table(path, columns)
 
 
 def empty_tally(frame: Frame, bands: int) -> Tally:
     """A tally of nothing, to merge partitions into."""
     n_r, n_a, n_g = len(PREFECTURES), len(AGE_LABELS), len(GROUP_LABELS)
     return Tally(
-        cube=np.zeros((len(MEASURES), len(KINDS), n_r, len(frame.months), n_a, n_g), dtype=np.int64),
+        cube=np.zeros((len(MEASURES), len(KINDS), len(frame.months), n_r, n_a, n_g), dtype=np.int64),
         refusals=np.zeros((len(REFUSALS), 2), dtype=np.int64),
         persons=np.zeros((len(PERSON_MEASURES), n_r, n_a, n_g), dtype=np.int64),
         band_persons=np.zeros(bands, dtype=np.int64),
