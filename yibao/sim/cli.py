@@ -108,7 +108,7 @@ def run(
     r = run_year(claims, out, reform=overlay, where=_where(cluster, scheduler), quiet=quiet)
     o = r["overview"]
     console.print(
-        f"[green]{r['data']['claims']:,} 笔已结算 claims settled[/green]（{r['timing']['seconds']:.1f} s）："
+        f"[green]{r['data']['claims']:,} 笔已结算 claims settled[/green]（{r['timing']['total_seconds']:.1f} s）："
         f"统筹基金 pooled fund {o['fund_pay']} 元，大病保险 catastrophic {o['catastrophic_pay']} 元，"
         f"个人负担 own {o['personal_pay']} 元 → {out / 'report.html'}"
     )

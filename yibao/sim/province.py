@@ -53,6 +53,7 @@ def make_population(
     seed: int,
     as_of: date,
     partition_persons: int,
+    shape_file: str,
     client: Any = None,
     quiet: bool = False,
 ) -> dict[str, Any]:
@@ -75,6 +76,7 @@ def make_population(
         "partition_persons": partition_persons,
         "as_of": as_of.isoformat(),
         "shape_sha256": shape_sha,
+        "shape_file": shape_file,
         "columns": POPULATION_COLUMNS,
         "partitions": [{"index": i, "file": part_name(i), "lo": lo, "hi": hi, "rows": rows[i]} for i, lo, hi in bounds],
     }
@@ -114,6 +116,7 @@ def make_claims(
     frame: Frame,
     *,
     seed: int,
+    shape_file: str,
     client: Any = None,
     quiet: bool = False,
 ) -> dict[str, Any]:
@@ -132,6 +135,7 @@ def make_claims(
         "benefit_year": frame.to_dict(),
         "population": {"folder": str(population.resolve()), "seed": pop["seed"], "persons": pop["persons"]},
         "shape_sha256": shape_sha,
+        "shape_file": shape_file,
         "claims": sum(rows.values()),
         "insured": {"residents": residents.tolist(), "employees": employees.tolist()},
         "partitions": [

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -19,7 +20,7 @@ from yibao.sim.province import make_claims, make_population
 from yibao.sim.report import build_report, write_tables
 from yibao.sim.run import Outcome, settle_claims
 from yibao.sim.scenario import Scenario, scenario
-from yibao.sim.shape import shape_at
+from yibao.sim.shape import SHAPE_FILE, Shape, ShapeError, shape_at
 from yibao.sim.store import MANIFEST, prepare_folder
 
 
@@ -55,6 +56,7 @@ def make_province_population(
             seed=seed,
             as_of=as_of,
             partition_persons=partition_persons,
+            shape_file=str((shape_file or SHAPE_FILE).resolve()),
             client=client,
             quiet=quiet,
         )
@@ -69,7 +71,18 @@ def make_province_claims(
     shape, sha = shape_at(shape_file)
     diseases = disease_codes(pack, frame.start, shape)
     with open_client(where.cluster, where.scheduler) as client:
-        return make_claims(population, out, shape, sha, diseases, frame, seed=seed, client=client, quiet=quiet)
+        return make_claims(
+            population,
+            out,
+            shape,
+            sha,
+            diseases,
+            frame,
+            seed=seed,
+            shape_file=str((shape_file or SHAPE_FILE).resolve()),
+            client=client,
+            quiet=quiet,
+        )
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:
@@ -84,27 +97,54 @@ def _prepare_report(out: Path) -> None:
     prepare_folder(out)
 
 
-def _write_report(out: Path, outcome: Outcome, i: int, *, charts_too: bool = True) -> dict[str, Any]:
-    """report.json, tables/*.csv, charts/*.png and report.html of scenario ``i`` in ``out``."""
-    shape, _ = shape_at(None)
-    report = build_report(outcome, i, shape)
-    report["timing"] = {"seconds": round(outcome.seconds, 3)}
-    _write_json(out / "report.json", {k: v for k, v in report.items() if k != "timing"})
+def _shape_of(manifest: dict[str, Any]) -> Shape | None:
+    """The shape file the claims were made with, if it is still there unchanged (its sources go in the report)."""
+    file = Path(manifest.get("shape_file") or SHAPE_FILE)
+    try:
+        shape, sha = shape_at(file)
+    except ShapeError:
+        return None
+    return shape if sha == manifest.get("shape_sha256") else None
+
+
+def _write_report(out: Path, outcome: Outcome, i: int, *, charts_too: bool = True) -> tuple[dict[str, Any], float]:
+    """report.json, tables/*.csv, charts/*.png and report.html of scenario ``i`` in ``out``; the charts' seconds."""
+    report = build_report(outcome, i, _shape_of(outcome.manifest))
+    _write_json(out / "report.json", report)
     write_tables(report, out / "tables")
+    t0 = time.perf_counter()
     if charts_too:
         svgs = charts.render(charts.report_charts(report, outcome.personal[i]), out / "charts")
         (out / "report.html").write_text(html.report_page(report, svgs), encoding="utf-8")
-    return report
+    return report, time.perf_counter() - t0
+
+
+def _timing(out: Path, outcome: Outcome, started: float, charts_seconds: float, where: Where) -> dict[str, Any]:
+    """How long each phase took, kept beside the report (timing.json), never inside it."""
+    total = time.perf_counter() - started
+    timing = {
+        "claims": outcome.rows,
+        "partitions": len(outcome.manifest["partitions"]),
+        "where": where.cluster or where.scheduler or "local",
+        "settle_seconds": round(outcome.seconds, 3),
+        "report_seconds": round(total - outcome.seconds - charts_seconds, 3),
+        "charts_seconds": round(charts_seconds, 3),
+        "total_seconds": round(total, 3),
+        "worker_seconds": round(outcome.worker_seconds, 3),
+    }
+    _write_json(out / "timing.json", timing)
+    return timing
 
 
 def run_year(claims: Path, out: Path, *, reform: Path | None, where: Where, quiet: bool = False) -> dict[str, Any]:
     """``yibao sim run``: settle the year under one scenario and write its report."""
+    started = time.perf_counter()
     sc = scenario(reform)
     _prepare_report(out)
     with open_client(where.cluster, where.scheduler) as client:
         outcome = settle_claims(claims, [sc], [out / "persons"], client=client, quiet=quiet)
-    report = _write_report(out, outcome, 0)
-    report["timing"] = {"seconds": outcome.seconds, "claims": outcome.rows}
+    report, charts_seconds = _write_report(out, outcome, 0)
+    report["timing"] = _timing(out, outcome, started, charts_seconds, where)
     return report
 
 
@@ -112,6 +152,7 @@ def compare_years(
     claims: Path, out: Path, *, overlays: list[Path], where: Where, quiet: bool = False
 ) -> dict[str, Any]:
     """``yibao sim compare``: the same claims under each scenario, against the first."""
+    started = time.perf_counter()
     if not overlays:
         raise ValidationFailed("overlay", "至少给一个改革方案（--overlay）", "give at least one --overlay")
     scenarios: list[Scenario] = [scenario(p) for p in overlays]
@@ -124,7 +165,7 @@ def compare_years(
     folders = [out / "scenarios" / f"{i}-{_slug(s.name)}" for i, s in enumerate(scenarios)]
     with open_client(where.cluster, where.scheduler) as client:
         outcome = settle_claims(claims, scenarios, [f / "persons" for f in folders], client=client, quiet=quiet)
-    reports = [_write_report(f, outcome, i, charts_too=False) for i, f in enumerate(folders)]
+    reports = [_write_report(f, outcome, i, charts_too=False)[0] for i, f in enumerate(folders)]
     comparison = build_comparison(reports, outcome.diffs)
     _write_json(out / "compare.json", comparison)
     for j, comp in enumerate(comparison["comparisons"]):
@@ -133,9 +174,10 @@ def compare_years(
             {f"{k}": comp[k] for k in ("lines", "gainers_by_prefecture", "gainers_by_group", "gainers_by_age_band")},
             out / f"tables{suffix}",
         )
+    t0 = time.perf_counter()
     svgs = charts.render(charts.comparison_charts(comparison), out / "charts")
     (out / "compare.html").write_text(html.comparison_page(comparison, svgs), encoding="utf-8")
-    comparison["timing"] = {"seconds": outcome.seconds, "claims": outcome.rows}
+    comparison["timing"] = _timing(out, outcome, started, time.perf_counter() - t0, where)
     return comparison
 
 
