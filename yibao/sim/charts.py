@@ -94,8 +94,9 @@ class _Canvas:
         plt = _plt()
         font = cjk_font()
         rc = {
-            # Concrete family names in order: glyphs missing from the first are taken from the next.
-            "font.family": ["DejaVu Sans", *([font] if font else []), *(f for f in _CJK_FONTS if f != font)],
+            # Installed families in order: glyphs missing from the first are taken from the next. (Naming
+            # absent ones costs a font search per text; the browser picks its own font for SVG text anyway.)
+            "font.family": ["DejaVu Sans", *([font] if font else [])],
             "svg.fonttype": "none",  # SVG text stays text: the browser sets it in its own fonts
         }
         buf = io.StringIO()
@@ -175,10 +176,12 @@ def report_charts(report: dict[str, Any], personal: I64) -> dict[str, _Canvas]:
         ax.legend(frameon=False)
 
     def out_of_pocket(ax: Any, zh: bool) -> None:
-        yuan = personal[personal > 0] / 100
-        if len(yuan):
-            bins = np.logspace(np.log10(max(float(yuan.min()), 1.0)), np.log10(float(yuan.max()) + 1), 50)
-            ax.hist(yuan, bins=bins, color=_COLOURS[0])
+        paying = personal[personal > 0]
+        if len(paying):
+            # Counted here, drawn as one outline: 50 bands, evenly spaced on a log scale of yuan.
+            edges = np.logspace(np.log10(max(int(paying.min()), 100)), np.log10(int(paying.max()) + 1), 51)
+            counts, _ = np.histogram(paying, bins=edges)
+            ax.stairs(counts, edges / 100, fill=True, color=_COLOURS[0])
             ax.set_xscale("log")
             ax.set_yscale("log")
         for name in ("p50", "p90", "p99"):
