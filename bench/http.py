@@ -47,7 +47,7 @@ def setup(db_url: str, payers: int, readers: int) -> tuple[list[str], list[str],
     """Funded employees (payers), person logins (readers), an institution key; the payers' person ids."""
     from tests.live import REGION, fresh_id_numbers, institution_key
     from yibao.accounts import ledger
-    from yibao.accounts.models import Purpose
+    from yibao.accounts.models import EntryKind, Purpose
     from yibao.core import migrate
     from yibao.core.auth import system_principal
     from yibao.core.db import make_engine
@@ -65,7 +65,7 @@ def setup(db_url: str, payers: int, readers: int) -> tuple[list[str], list[str],
             person = people.get_person(s, idn)
             ledger.transfer(
                 s,
-                kind="credit",
+                kind=EntryKind.CREDIT,
                 source=ledger.system_account(s, Purpose.CONTRIBUTIONS, person.id),
                 target=ledger.member_account(s, person.id, create=True),
                 amount=FUNDS,

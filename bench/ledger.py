@@ -46,7 +46,7 @@ def _admin_url() -> str:
 
 def _setup(db_url: str) -> list[int]:
     from yibao.accounts import ledger
-    from yibao.accounts.models import Purpose
+    from yibao.accounts.models import EntryKind, Purpose
     from yibao.core import migrate
     from yibao.core.auth import system_principal
     from yibao.core.db import make_engine
@@ -71,7 +71,7 @@ def _setup(db_url: str) -> list[int]:
             acc = ledger.member_account(s, p.id, create=True)
             ledger.transfer(
                 s,
-                kind="credit",
+                kind=EntryKind.CREDIT,
                 source=ledger.system_account(s, Purpose.CONTRIBUTIONS, p.id),
                 target=acc,
                 amount=FUNDS,

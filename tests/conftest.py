@@ -25,12 +25,14 @@ _TMP = Path(tempfile.mkdtemp(prefix="yibao-test-"))
 os.environ["YIBAO_VAR_DIR"] = str(_TMP)
 os.environ["YIBAO_DATABASE_URL"] = f"sqlite:///{_TMP / 'app.db'}"
 
+from yibao.assembly import load_access  # noqa: E402
 from yibao.core import migrate  # noqa: E402
 from yibao.core.auth import act_as, system_principal  # noqa: E402
 from yibao.core.db import make_engine, normalize_url  # noqa: E402
 from yibao.core.settings import get_settings  # noqa: E402
 
 get_settings.cache_clear()
+load_access()  # service tests acting for persons and staff resolve scopes as the application does
 
 # ---- every log line of the run, scanned for full ID numbers at the end ---------------------------
 # The controller picks the folder; xdist workers inherit it through the environment.

@@ -43,7 +43,7 @@ def fresh_id_numbers(count: int) -> list[str]:
 
 def seed_employees(engine: Engine, count: int, *, balance_fen: int) -> list[str]:
     """``count`` Kunming employees, each with a personal account holding ``balance_fen``; their ID numbers."""
-    from yibao.accounts import service as accounts
+    from yibao.accounts import payments
     from yibao.people import service as people
 
     ids: list[str] = []
@@ -52,7 +52,7 @@ def seed_employees(engine: Engine, count: int, *, balance_fen: int) -> list[str]
             people.enrol_employee(
                 s, id_number=idn, name="压测职工", region=REGION, on=date(2022, 1, 1), employer="某公司"
             )
-            accounts.credit_contribution(
+            payments.credit_contribution(
                 s, id_number=idn, amount=balance_fen, period="2022-09", source="live-seed", key=f"seed-{idn}"
             )
             ids.append(idn)

@@ -22,11 +22,12 @@ def test_seed_once(session: Session) -> None:
     assert people.relation_between(session, ids["zhang_lao"], ids["zhang_wei"]) is Relation.CHILD
     paid = premiums.payments_for_insured(session, ids["zhang_lao"])
     assert paid and paid[0]["proxy"] and paid[0]["amount"] == "350.00" and paid[0]["channel"] == "medical_account"
-    from yibao.accounts import service as accounts
+    from yibao.accounts import balances, sharing
+    from yibao.accounts.models import BindingStatus
 
     # 3 x 250.00 credited, 350.00 paid for the father
-    assert accounts.balance(session, ids["zhang_wei"])["balance"] == "400.00"
-    assert accounts.bindings_of(session, ids["zhang_lao"])[0]["status"] == "active"
-    assert accounts.cross_region_bindings(session) == []  # every demo binding stays in one pooling region
+    assert balances.balance(session, ids["zhang_wei"]).balance == "400.00"
+    assert sharing.bindings_of(session, ids["zhang_lao"])[0].status is BindingStatus.ACTIVE
+    assert sharing.cross_region_bindings(session) == []  # every demo binding stays in one pooling region
     assert premiums.payments_for_insured(session, ids["chen_gang"]) == []
     assert session.scalar(select(func.count()).select_from(InsuranceRecord)) >= len(ids)

@@ -2,16 +2,20 @@
 
 Families across several prefectures: employees and residents, grandparents, students of a Kunming
 university, a newborn, a flexible worker; some have paid the 2023 resident premium (for themselves
-or through a relative), some have not. Names and ID numbers are fictional (valid checksums).
+or through a relative), some have not. Names and ID numbers are fictional (valid checksums), and so is
+the demo medical catalogue (``yibao/catalogue/data/``) the seed loads.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 from sqlalchemy.orm import Session
 
+from yibao.catalogue import service as catalogue
+from yibao.catalogue.schemas import ImportReport
 from yibao.core import clock
 from yibao.core.ids import make_id_number
 from yibao.core.meta import get_meta, set_meta
@@ -20,6 +24,8 @@ from yibao.people.models import Relation
 from yibao.premiums import service as premiums
 
 SEEDED = "demo_seeded"
+# A fictional medical catalogue, labelled as demo data in the file and in the README beside it.
+DEMO_CATALOGUE = Path(__file__).resolve().parent / "catalogue" / "data" / "demo_catalogue.csv"
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,8 +116,17 @@ def seed_logins(session: Session, ids: dict[str, str]) -> str:
     return key
 
 
+def seed_catalogue(session: Session) -> ImportReport:
+    """Load the demo catalogue; loading it again changes nothing (an unchanged file is a no-op)."""
+    return catalogue.import_file(session, DEMO_CATALOGUE)
+
+
 def seed(session: Session) -> dict[str, str]:
-    """Create the demo population once; returns name -> ID number (empty when already seeded)."""
+    """Create the demo population once; returns name -> ID number (empty when already seeded).
+
+    The demo catalogue is loaded every time, so that a database seeded before it existed gets it too.
+    """
+    session.info["demo_catalogue"] = seed_catalogue(session)
     if SEEDED in get_meta(session):
         return {}
     ids: dict[str, str] = {}
@@ -171,12 +186,13 @@ def seed(session: Session) -> dict[str, str]:
 
 
 def _seed_accounts(session: Session, ids: dict[str, str], names: dict[str, str]) -> None:
-    from yibao.accounts import service as accounts
+    from yibao.accounts import balances, payments, sharing
+    from yibao.accounts.models import Channel
 
     for key, monthly in CREDITS.items():
-        accounts.open_account(session, id_number=ids[key])
+        balances.open_account(session, id_number=ids[key])
         for month in ("2022-07", "2022-08", "2022-09"):
-            accounts.credit_contribution(
+            payments.credit_contribution(
                 session,
                 id_number=ids[key],
                 amount=monthly,
@@ -185,15 +201,15 @@ def _seed_accounts(session: Session, ids: dict[str, str], names: dict[str, str])
                 key=f"demo-{key}-{month}",
             )
     holder, relative = ACCOUNT_PAYS_FOR
-    accounts.bind(
+    sharing.bind(
         session,
         holder_id_number=ids[holder],
         relative_id_number=ids[relative],
         relation=Relation.PARENT,
         commitment_signed=True,
-        channel="yunnan_yibao_miniapp",
+        channel=Channel.YUNNAN_YIBAO_MINIAPP,
     )
-    accounts.pay_relative_premium(
+    payments.pay_relative_premium(
         session,
         holder_id_number=ids[holder],
         relative_id_number=ids[relative],
@@ -202,9 +218,9 @@ def _seed_accounts(session: Session, ids: dict[str, str], names: dict[str, str])
         key=f"demo-2023-{relative}",
         now=datetime(2022, 10, 16, 2, 0, tzinfo=UTC),
     )
-    accounts.pay(
+    payments.pay(
         session,
-        accounts.Payment(ids["yang_min"], 8_650, "designated_pharmacy", "大理市某定点药店"),
+        payments.Payment(ids["yang_min"], 8_650, "designated_pharmacy", "大理市某定点药店"),
         source="pharmacy",
         key="demo-yang-min-pharmacy",
     )

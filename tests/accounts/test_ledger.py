@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 
 from tests.factories import create_resident
 from yibao.accounts import ledger
-from yibao.accounts.models import Purpose
+from yibao.accounts.models import EntryKind, Purpose
+from yibao.accounts.schemas import EntryOut
 from yibao.core.auth import system_principal
 from yibao.core.errors import Conflict, NotFound
 from yibao.core.unit import unit_of_work
@@ -25,7 +26,7 @@ def _member(session: Session, funded: int = 0) -> int:
     if funded:
         ledger.transfer(
             session,
-            kind="credit",
+            kind=EntryKind.CREDIT,
             source=ledger.system_account(session, Purpose.CONTRIBUTIONS, pid),
             target=acc,
             amount=funded,
@@ -45,7 +46,7 @@ def test_credit_and_pay_keep_the_books_balanced(session: Session) -> None:
     pid = _member(session, 100_000)
     ledger.transfer(
         session,
-        kind="payment",
+        kind=EntryKind.PAYMENT,
         source=ledger.member_account(session, pid),
         target=ledger.system_account(session, Purpose.SETTLEMENTS, pid),
         amount=30_000,
@@ -63,7 +64,7 @@ def test_overdraft_is_refused_and_nothing_moves(session: Session) -> None:
     with pytest.raises(ledger.InsufficientBalance):
         ledger.transfer(
             session,
-            kind="payment",
+            kind=EntryKind.PAYMENT,
             source=ledger.member_account(session, pid),
             target=ledger.system_account(session, Purpose.SETTLEMENTS, pid),
             amount=5_001,
@@ -77,7 +78,7 @@ def test_reversal_once_and_never_of_a_reversal(session: Session) -> None:
     pid = _member(session, 10_000)
     entry = ledger.transfer(
         session,
-        kind="payment",
+        kind=EntryKind.PAYMENT,
         source=ledger.member_account(session, pid),
         target=ledger.system_account(session, Purpose.SETTLEMENTS, pid),
         amount=4_000,
@@ -111,22 +112,23 @@ def test_idempotent_requests(session: Session) -> None:
     pid = _member(session, 10_000)
     calls = []
 
-    def pay() -> dict[str, object]:
+    def pay() -> EntryOut:
         calls.append(1)
         e = ledger.transfer(
             session,
-            kind="payment",
+            kind=EntryKind.PAYMENT,
             source=ledger.member_account(session, pid),
             target=ledger.system_account(session, Purpose.SETTLEMENTS, pid),
             amount=1_000,
             member_id=pid,
         )
-        return {"entry": e.id}
+        return ledger.entry_view(e.id, e.kind, e.category, -1_000, e.reference, e.created_at)
 
     body = {"member": pid, "amount": 1000}
     first = ledger.idempotent(session, source="hospital-A", key="k1", body=body, run=pay)
     again = ledger.idempotent(session, source="hospital-A", key="k1", body=body, run=pay)
     assert first == again and len(calls) == 1 and _balance(session, pid) == 9_000
+    assert (first.kind, first.amount) == (EntryKind.PAYMENT, "-10.00")
     with pytest.raises(Conflict):
         ledger.idempotent(session, source="hospital-A", key="k1", body={**body, "amount": 2000}, run=pay)
     ledger.idempotent(session, source="hospital-B", key="k1", body=body, run=pay)  # keys are per source
@@ -151,7 +153,7 @@ def test_many_threads_paying_from_one_account_never_overdraw(engine: Engine) -> 
             with unit_of_work(engine, principal=system_principal()) as s:
                 ledger.transfer(
                     s,
-                    kind="payment",
+                    kind=EntryKind.PAYMENT,
                     source=ledger.member_account(s, pid),
                     target=ledger.system_account(s, Purpose.SETTLEMENTS, pid),
                     amount=700,
@@ -178,20 +180,20 @@ def test_many_accounts_in_parallel_and_colliding_keys(engine: Engine) -> None:
         pid = pids[i % len(pids)]
         with unit_of_work(engine, principal=system_principal()) as s:
 
-            def run() -> dict[str, object]:
+            def run() -> EntryOut:
                 e = ledger.transfer(
                     s,
-                    kind="payment",
+                    kind=EntryKind.PAYMENT,
                     source=ledger.member_account(s, pid),
                     target=ledger.system_account(s, Purpose.SETTLEMENTS, pid),
                     amount=1_000,
                     member_id=pid,
                 )
-                return {"entry": e.id}
+                return ledger.entry_view(e.id, e.kind, e.category, -1_000, e.reference, e.created_at)
 
             # Two requests per account share a key: each key moves money once.
             answer = ledger.idempotent(s, source="pos", key=f"{pid}-{i // (2 * len(pids))}", body={"pid": pid}, run=run)
-            return str(answer["entry"])
+            return str(answer.entry_id)
 
     with ThreadPoolExecutor(12) as pool:
         entries = list(pool.map(pay, range(24)))
@@ -210,7 +212,7 @@ def test_pay_once_inside_a_transaction(session: Session) -> None:
     pid = _member(session, 10_000)
     body = {"member": pid, "amount": 2_500}
     first = ledger.pay_once(session, _payment(session, pid, 2_500, reference="药店"), source="pos", key="a", body=body)
-    assert first["amount"] == "-25.00" and first["reference"] == "药店" and first["kind"] == "payment"
+    assert (first.amount, first.reference, first.kind) == ("-25.00", "药店", EntryKind.PAYMENT)
     again = ledger.pay_once(session, _payment(session, pid, 2_500, reference="药店"), source="pos", key="a", body=body)
     assert again == first and _balance(session, pid) == 7_500
     with pytest.raises(Conflict):
@@ -218,7 +220,7 @@ def test_pay_once_inside_a_transaction(session: Session) -> None:
     # The entry written is the one answered, with both lines.
     lines = session.execute(
         text("SELECT account_id, amount FROM journal_lines WHERE entry_id = :e ORDER BY amount"),
-        {"e": first["entry_id"]},
+        {"e": first.entry_id},
     ).all()
     assert [amount for _, amount in lines] == [-2_500, 2_500]
     assert lines[0][0] == ledger.member_account(session, pid).id
@@ -268,9 +270,9 @@ def test_pay_once_racing_retries_pay_once_per_key(engine: Engine) -> None:
         key = f"{pid}-{i // (3 * len(pids))}"  # three requests share each key
         if i % 2:  # half through a transaction, half autocommit
             with unit_of_work(engine, principal=system_principal()) as s:
-                return int(ledger.pay_once(s, payment, source="pos", key=key, body={"pid": pid})["entry_id"])
+                return ledger.pay_once(s, payment, source="pos", key=key, body={"pid": pid}).entry_id
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            return int(ledger.pay_once(conn, payment, source="pos", key=key, body={"pid": pid})["entry_id"])
+            return ledger.pay_once(conn, payment, source="pos", key=key, body={"pid": pid}).entry_id
 
     with ThreadPoolExecutor(12) as pool:
         entries = list(pool.map(pay, range(36)))

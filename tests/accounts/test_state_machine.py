@@ -8,6 +8,7 @@ autocommit connection (the hospital path); a withdrawal closes an account for go
 
 from __future__ import annotations
 
+import uuid
 from datetime import date
 from typing import Any
 
@@ -17,14 +18,15 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
 from sqlalchemy import Engine
 
-from tests.factories import new_id
-from yibao.accounts import ledger, service
+from tests.accounts.factories import apply_withdrawal, balance, bind, create_employee, create_relative, pay
+from yibao.accounts import ledger, payments, withdrawals
+from yibao.accounts.insurance import purchase_insurance
 from yibao.accounts.models import Purpose
+from yibao.core import clock
 from yibao.core.auth import system_principal
 from yibao.core.errors import Conflict
 from yibao.core.unit import unit_of_work
 from yibao.people import service as people
-from yibao.people.models import Relation
 
 amounts = st.integers(min_value=1, max_value=200_000)
 keys = st.integers(min_value=0, max_value=5)
@@ -44,23 +46,12 @@ def make_machine(engine: Engine) -> type[RuleBasedStateMachine]:
             self.closed: set[str] = set()
             with unit_of_work(engine, principal=system_principal()) as s:
                 for name in ("甲", "乙"):
-                    idn = new_id(born=date(1970, 1, 1))
-                    people.enrol_employee(
-                        s, id_number=idn, name=name, region="530100", on=date(2020, 1, 1), employer="某公司"
-                    )
-                    self.pid[idn] = service.open_account(s, id_number=idn).owner_id or 0
+                    idn = create_employee(s, name=name, born=date(1970, 1, 1))
+                    self.pid[idn] = people.get_person(s, idn).id
                     self.members.append(idn)
                     self.balance[idn] = 0
-                self.relative = new_id(born=date(1945, 1, 1))
-                people.register_resident(s, id_number=self.relative, name="老人", region="530100", on=date(2022, 9, 1))
-                service.bind(
-                    s,
-                    holder_id_number=self.members[0],
-                    relative_id_number=self.relative,
-                    relation=Relation.PARENT,
-                    commitment_signed=True,
-                    channel="banshitong_app",
-                )
+                self.relative = create_relative(s, name="老人", born=date(1945, 1, 1))
+                bind(s, self.members[0], self.relative)
 
         def _keyed(self, op: str, member: str, key: int, amount: int, run: Any) -> None:
             k = (op, f"{member}-{key}")
@@ -90,7 +81,7 @@ def make_machine(engine: Engine) -> type[RuleBasedStateMachine]:
                 member,
                 key,
                 amount,
-                lambda s, k: service.credit_contribution(
+                lambda s, k: payments.credit_contribution(
                     s, id_number=member, amount=amount, period="2022-09", source="tax", key=k
                 ),
             )
@@ -99,22 +90,15 @@ def make_machine(engine: Engine) -> type[RuleBasedStateMachine]:
         def pay(self, m: int, key: int, amount: int, for_relative: bool) -> None:
             member = self.members[m]
             beneficiary = self.relative if (for_relative and m == 0) else None
-            entry: dict[str, Any] = {}
+            entries: list[int] = []
 
             def run(s: Any, k: str) -> None:
-                entry.update(
-                    service.pay(
-                        s,
-                        service.Payment(member, amount, "designated_pharmacy", "药店", beneficiary),
-                        source="pharmacy",
-                        key=k,
-                    )
-                )
+                entries.append(pay(s, member, amount, beneficiary=beneficiary, key=k).entry_id)
 
             before = dict(self.applied)
             self._keyed("pay", member, key, amount, run)
             if len(self.applied) > len(before):
-                self.payments[int(entry["entry_id"])] = (member, amount)
+                self.payments[entries[-1]] = (member, amount)
 
         @rule(m=st.integers(0, 1), key=keys, amount=amounts)
         def pay_autocommit(self, m: int, key: int, amount: int) -> None:
@@ -143,7 +127,7 @@ def make_machine(engine: Engine) -> type[RuleBasedStateMachine]:
                 return
             self.applied[k] = (member, amount)
             self.balance[member] -= amount
-            self.payments[int(answer["entry_id"])] = (member, amount)
+            self.payments[answer.entry_id] = (member, amount)
 
         @rule(death=st.booleans())
         def withdraw(self, death: bool) -> None:
@@ -153,14 +137,12 @@ def make_machine(engine: Engine) -> type[RuleBasedStateMachine]:
                 return
             try:
                 with unit_of_work(engine, principal=system_principal()) as s:
-                    req = service.apply_withdrawal(
-                        s,
-                        holder_id_number=member,
-                        case="death" if death else "settle_abroad",
-                        documents=["死亡证明", "继承关系证明"] if death else ["身份证", "出国定居证明"],
-                        heir_id_number=heir if death else None,
+                    req = apply_withdrawal(
+                        s, member, "death" if death else "settle_abroad", heir=heir if death else None
                     )
-                    service.decide_withdrawal(s, request_id=req.id, approve=True, clerk="窗口01", note="材料齐全")
+                    withdrawals.decide_withdrawal(
+                        s, request_id=req.request_id, approve=True, clerk="窗口01", note="材料齐全"
+                    )
             except Conflict:
                 assert any(m == member for m, _ in self.holds.values())  # held amounts must settle first
                 return
@@ -218,19 +200,18 @@ def make_machine(engine: Engine) -> type[RuleBasedStateMachine]:
         @rule(m=st.integers(0, 1))
         def insurance(self, m: int) -> None:
             member = self.members[m]
-            from datetime import UTC, datetime
-
             if member in self.closed:
                 return
             try:
                 with unit_of_work(engine, principal=system_principal()) as s:
-                    service.buy_insurance(
+                    purchase_insurance(
                         s,
                         holder_id_number=member,
                         insured_id_number=member,
                         product="jirui_ankang",
                         shares=1,
-                        now=datetime.now(UTC),
+                        key=uuid.uuid4().hex,
+                        now=clock.now(),
                     )
             except ledger.InsufficientBalance:
                 assert self.balance[member] < 50_000 + 100_000
@@ -245,7 +226,7 @@ def make_machine(engine: Engine) -> type[RuleBasedStateMachine]:
                 v = ledger.verify(s)
                 assert v.ok, v.problems
                 for member in self.members:
-                    assert int(service.balance(s, member)["balance"].replace(".", "")) == self.balance[member]
+                    assert int(balance(s, member).replace(".", "")) == self.balance[member]
 
     return Ledger
 

@@ -23,7 +23,7 @@ import pytest
 from sqlalchemy import Engine
 
 from tests.factories import new_id
-from yibao.accounts import service as accounts
+from yibao.accounts import balances, payments, sharing, withdrawals
 from yibao.core.auth import RULES, Role, Scope, system_principal
 from yibao.core.clock import today
 from yibao.core.unit import unit_of_work
@@ -48,7 +48,7 @@ class World:
 
 
 def _build(engine: Engine) -> World:
-    ids, names, receipts, withdrawals = {}, {}, {}, {}
+    ids, names, receipts, pending = {}, {}, {}, {}
     with unit_of_work(engine, principal=system_principal()) as s:
         for key, name, region, kind in (
             ("P", "彭员工", KM, "employee"),
@@ -63,14 +63,14 @@ def _build(engine: Engine) -> World:
                 people.enrol_employee(
                     s, id_number=idn, name=name, region=region, on=date(2022, 1, 1), employer="某公司"
                 )
-                accounts.open_account(s, id_number=idn)
-                accounts.credit_contribution(
+                balances.open_account(s, id_number=idn)
+                payments.credit_contribution(
                     s, id_number=idn, amount=500_000, period="2022-09", source="tax", key=f"seed-{idn}"
                 )
             else:
                 people.register_resident(s, id_number=idn, name=name, region=region, on=date(2022, 9, 1))
         people.declare_relation(s, id_number=ids["P"], relative_id_number=ids["R"], relation=Relation.PARENT)
-        accounts.bind(
+        sharing.bind(
             s,
             holder_id_number=ids["P"],
             relative_id_number=ids["R"],
@@ -94,10 +94,10 @@ def _build(engine: Engine) -> World:
             )
             receipts[key] = r["receipt_no"]
         for key in ("P", "C"):
-            req = accounts.apply_withdrawal(
+            req = withdrawals.apply_withdrawal(
                 s, holder_id_number=ids[key], case="settle_abroad", documents=["身份证", "出国定居证明"]
             )
-            withdrawals[key] = req.id
+            pending[key] = req.request_id
         idents: dict[str, int] = {}
         run = uuid.uuid4().hex[:6]  # the test database is shared: logins unique to this build
         for key in ("P", "R", "S"):
@@ -113,7 +113,7 @@ def _build(engine: Engine) -> World:
 
         for key in ("P", "R", "S"):
             idents[key] = s.scalar(select(Identity.id).where(Identity.kind == "person", Identity.login == ids[key]))
-    return World(ids, names, receipts, withdrawals, idents)
+    return World(ids, names, receipts, pending, idents)
 
 
 def _token(engine: Engine, identity_id: int) -> str:
@@ -430,6 +430,10 @@ SPECS: dict[tuple[str, str], Spec] = {
         ),
     ),
     ("get", "/api/accounts/ledger/verify"): Spec("none", "none", lambda c: ("/api/accounts/ledger/verify", None, {})),
+    ("get", "/api/catalogue"): Spec("none", "none", lambda c: ("/api/catalogue?date=2024-01-01&size=5", None, {})),
+    ("get", "/api/catalogue/{code}"): Spec(
+        "none", "none", lambda c: ("/api/catalogue/XJ01CAA040A001010100001?date=2024-01-01", None, {})
+    ),
     # Last: it ends P's binding with R, which the "relative" cases above rely on.
     ("post", "/api/accounts/{id_number}/unbind"): Spec(
         "employee",
@@ -515,6 +519,8 @@ def test_access_matrix(api_client: Any, engine: Engine) -> None:
         ("premiums.pay", Role.PERSON, Scope.ANY),  # 代他人缴费
         ("accounts.credit", Role.FINANCE, Scope.REGION),
         ("audit.read", Role.AUDITOR, Scope.REGION),
+        ("catalogue.read", Role.INSTITUTION, Scope.ANY),  # hospitals sync the catalogue (1312)
+        ("catalogue.import", Role.ADMIN, Scope.REGION),  # with no subject: the province's staff only
     ],
 )
 def test_key_rules(action: str, role: Role, scope: Scope) -> None:
@@ -530,6 +536,9 @@ def test_key_rules(action: str, role: Role, scope: Scope) -> None:
         ("people.read", Role.ADMIN),  # administrators manage logins, not insured data
         ("audit.read", Role.ADMIN),
         ("accounts.manage", Role.FINANCE),
+        ("catalogue.import", Role.CLERK),  # the catalogue decides what the funds pay: not a counter task
+        ("catalogue.import", Role.INSTITUTION),
+        ("catalogue.read", Role.ANONYMOUS),
     ],
 )
 def test_key_denials(action: str, role: Role) -> None:

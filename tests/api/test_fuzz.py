@@ -25,7 +25,7 @@ from schemathesis.checks import not_a_server_error, response_schema_conformance
 from sqlalchemy import Engine, text
 
 from tests.factories import new_id
-from yibao.accounts import service as accounts
+from yibao.accounts import balances
 from yibao.api.app import create_app
 from yibao.core.auth import system_principal
 from yibao.core.ids import make_id_number
@@ -73,7 +73,7 @@ def _make_callers(engine: Engine) -> dict[str, str]:
         people.enrol_employee(
             s, id_number=idn, name="模糊测试", region="530100", on=date(2022, 1, 1), employer="某公司"
         )
-        accounts.open_account(s, id_number=idn)
+        balances.open_account(s, id_number=idn)
         identity.set_person_password(s, id_number=idn, new_password=PASSWORD)
         for role in ("clerk", "finance"):
             identity.create_staff(

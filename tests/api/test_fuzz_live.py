@@ -21,7 +21,7 @@ from sqlalchemy import Engine
 
 from tests.factories import new_id
 from tests.live import LiveServer, person_token
-from yibao.accounts import service as accounts
+from yibao.accounts import balances
 from yibao.api.app import create_app
 from yibao.core.auth import system_principal
 from yibao.core.db import make_engine
@@ -55,7 +55,7 @@ def _callers(engine: Engine, url: str) -> dict[str, str]:
         people.enrol_employee(
             s, id_number=idn, name="模糊测试", region="530100", on=date(2022, 1, 1), employer="某公司"
         )
-        accounts.open_account(s, id_number=idn)
+        balances.open_account(s, id_number=idn)
         identity.set_person_password(s, id_number=idn, new_password=PASSWORD)
         identity.create_staff(
             s, username=f"yn.clerk.{run}", name="clerk", role="clerk", region="530000", password=PASSWORD

@@ -55,6 +55,7 @@ def test_models_match_the_migrations(engine: Engine) -> None:
     from alembic.migration import MigrationContext
 
     import yibao.accounts.models
+    import yibao.catalogue.models
     import yibao.core.audit
     import yibao.core.idempotency
     import yibao.identity.models

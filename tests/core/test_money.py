@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from decimal import Decimal
 from fractions import Fraction
 
 import pytest
@@ -8,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from yibao.core.errors import ValidationFailed
-from yibao.core.money import div_half_up, format_yuan, mul_ratio, parse_yuan, round_half_up, yuan_to_fen
+from yibao.core.money import div_half_up, format_yuan, mul_ratio, parse_yuan
 
 
 @pytest.mark.parametrize(
@@ -55,13 +54,6 @@ def test_div_half_up(num: int, den: int, out: int) -> None:
     assert div_half_up(num, den) == out
 
 
-def test_round_half_up_matches_decimal() -> None:
-    assert round_half_up(Fraction(5, 2)) == 3
-    assert round_half_up(Decimal("2.5")) == 3
-    assert round_half_up(Decimal("-2.5")) == -3
-    assert round_half_up(4) == 4
-
-
 @given(st.integers(min_value=0, max_value=10**12), st.fractions(min_value=0, max_value=2, max_denominator=1000))
 def test_mul_ratio_is_exact_half_up(fen: int, ratio: Fraction) -> None:
     exact = fen * ratio
@@ -69,14 +61,6 @@ def test_mul_ratio_is_exact_half_up(fen: int, ratio: Fraction) -> None:
     assert abs(Fraction(got) - exact) <= Fraction(1, 2)
     if Fraction(got) - exact == Fraction(-1, 2):
         pytest.fail("half must round up")
-
-
-def test_yuan_to_fen() -> None:
-    assert yuan_to_fen(Decimal("12.34")) == 1234
-    with pytest.raises(ValueError):
-        yuan_to_fen(Decimal("0.001"))
-    with pytest.raises(TypeError):
-        yuan_to_fen(1.5)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("bad", ["１.００", "١٠٠", "1０0.00", "100.0０", "۵", "１２"])

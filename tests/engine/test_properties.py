@@ -357,7 +357,7 @@ def expected_assumptions(claim: dict[str, Any], d: Decision) -> set[str]:
             if b.citation is not None and b.citation.assumed and cost > 0 and before + cost > b.threshold:
                 out.add(f"ncms.inpatient.risk_fund_scale[{format_yuan(b.threshold)}]")
         born = date.fromisoformat(claim["person"]["birth_date"])
-        old = age_on(born, view.day) >= view.get("ncms.inpatient.elderly_age").value
+        old = age_on(born, view.on) >= view.get("ncms.inpatient.elderly_age").value
         if claim["facility"] == "township" and old:
             out.add("ncms.inpatient.elderly_covered_lines")
         return out

@@ -207,3 +207,182 @@ def test_libyaml_and_pure_python_parsers_load_the_same_pack(monkeypatch: pytest.
     monkeypatch.setattr(loader, "_LOADER", yaml.SafeLoader)
     slow = load_pack(overlays=[OVERLAYS_DIR / "demo.yaml"])
     assert fast.parameters == slow.parameters and fast.parameters is not slow.parameters
+
+
+# ---- every defect, each at its own line ------------------------------------------------------------
+
+LIST = """description: 清单
+unit: list
+values:
+  2015-10-01:
+    value:
+      - {code: alpha, name: 甲}
+      - {code: Beta, name: 乙}
+      - {code: gamma}
+    assumed: true
+    note: n
+"""
+
+SCALE = """description: 分段
+unit: CNY
+brackets:
+  2015-10-01:
+    assumed: true
+    note: n
+    scale:
+      - {threshold: 0, rate: 0.5}
+      - {threshold: 100, rate: 0.6}
+      - {threshold: 100, rate: 0.7}
+"""
+
+
+@pytest.mark.parametrize(
+    ("files", "expected"),
+    [
+        # A file with several defects: each is reported at its own line, none hides another.
+        (
+            {"a/b.yaml": GOOD.replace("description: 测试参数\n", "").replace("value: 200", "value: 1,000")},
+            [("a/b.yaml", 1, "needs a Chinese `description`"), ("a/b.yaml", 4, "malformed amount '1,000'")],
+        ),
+        (
+            {"a/t.yaml": TABLE.replace("level1: 200", "level1: 2x0\n      level2: 300\n      colour: 1")},
+            [("a/t.yaml", 8, "malformed amount '2x0'"), ("a/t.yaml", 10, "unknown key 'colour'")],
+        ),
+        (
+            {"a/l.yaml": LIST},
+            [("a/l.yaml", 7, "code 'Beta' must be lower_snake_case"), ("a/l.yaml", 8, "needs `name`")],
+        ),
+        ({"a/s.yaml": SCALE}, [("a/s.yaml", 10, "bracket thresholds must increase strictly")]),
+        (
+            {"a/s.yaml": SCALE.replace("rate: 0.6", "rate: 60%").replace("threshold: 0,", "threshold: '0',")},
+            [
+                ("a/s.yaml", 8, "expected a plain number for unit CNY, got '0'"),
+                ("a/s.yaml", 9, "malformed ratio '60%'"),
+            ],
+        ),
+        (
+            {
+                "a/t.yaml": TABLE.replace("      level1: 200\n", "      level1: 200\n      level2: 3\n").replace(
+                    "  place: [level1, level2]", "  place: a.none"
+                )
+            },
+            [("a/t.yaml", 4, "dimension place refers to 'a.none', which is not a list parameter")],
+        ),
+        (
+            {"a/b.yaml": GOOD.replace("    value: 250\n", "    table: {x: 1}\n")},
+            [("a/b.yaml", 9, "`table` needs `dimensions` declared in the parameter")],
+        ),
+        (
+            {"a/b.yaml": GOOD.replace("values:", "overlay: yes\nvalues:")},
+            [("a/b.yaml", 3, "overlay: must be true or false")],
+        ),
+        (
+            {"a/b.yaml": GOOD.replace("source: 003_df4229da7f582ad6.txt", "source: 某某文件")},
+            [("a/b.yaml", 6, "a public document as source needs its url")],
+        ),
+        ({"a/b.yaml": "- one\n- two\n"}, [("a/b.yaml", 1, "must be a mapping of keys, not list")]),
+        ({"a/B.yaml": GOOD}, [("a/B.yaml", 1, "file and folder names must be lower_snake_case")]),
+        (
+            {"a/_section.yaml": "description: s\nfrom: 2010-02-30\n", "a/b.yaml": GOOD},
+            [("a/_section.yaml", 2, "'2010-02-30' is not a real calendar date")],
+        ),
+    ],
+)
+def test_each_defect_at_its_line(tmp_path: Path, files: dict[str, str], expected: list[tuple[str, int, str]]) -> None:
+    found = defects(tmp_path, files)
+    for file, line, fragment in expected:
+        assert any(d.startswith(f"t/{file}:{line}: ") and fragment in d for d in found), (file, line, fragment, found)
+    assert len(found) == len(expected), found
+
+
+def test_overlay_entry_defects(tmp_path: Path) -> None:
+    root = make_pack(tmp_path, {"a/slot.yaml": SLOT.replace("bounded_by: a.range\n", "")})
+    ov = tmp_path / "ov.yaml"
+    ov.write_text(
+        "overlay: x\nvalues:\n  a.slot:\n    2015-10-01:\n      value: 70%\n    2015-09-01:\n      value: 0.5\n"
+        "      note: n\n      colour: red\n"
+    )
+    with pytest.raises(PackError) as err:
+        load_pack("t", packs_dir=root, overlays=[ov])
+    found = sorted(str(d) for d in err.value.defects)
+    assert any(d.startswith(f"{ov}:5: ") and "malformed ratio '70%'" in d for d in found), found
+    assert any(d.startswith(f"{ov}:5: ") and "needs a `note`" in d for d in found), found
+    assert any(d.startswith(f"{ov}:9: ") and "unknown key 'colour'" in d for d in found), found
+
+
+# ---- reforms ---------------------------------------------------------------------------------------
+
+REFORM = """overlay: r
+reform: true
+title: 测试改革
+values:
+  a.b:
+    2018-01-01:
+      value: 300
+      note: 改革方案
+"""
+
+
+def test_a_reform_changes_a_cited_value_from_its_date_and_says_so(tmp_path: Path) -> None:
+    root = make_pack(tmp_path, {"a/b.yaml": GOOD})
+    ov = tmp_path / "reform.yaml"
+    ov.write_text(REFORM)
+    pack = load_pack("t", packs_dir=root, overlays=[ov])
+    history = pack.parameter("a.b").history
+    # The pack's 2015 value stays until the reform's date; its 2020 value is replaced by the reform.
+    assert [(dv.start, dv.value, dv.citation.reform) for dv in history] == [
+        (date(2015, 10, 1), 20000, None),
+        (date(2018, 1, 1), 30000, "测试改革"),
+    ]
+    reformed = pack.at(date(2021, 1, 1)).get("a.b")
+    assert reformed.value == 30000 and not reformed.citation.is_assumption
+    assert reformed.citation.to_dict()["reform"] == "测试改革" and reformed.citation.overlay == "r"
+    assert [(r.name, r.title) for r in pack.reforms] == [("r", "测试改革")]
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "fragment"),
+    [
+        (REFORM.replace("title: 测试改革\n", ""), 2, "a reform needs a `title`"),
+        (REFORM.replace("reform: true\n", ""), 2, "`title` names a reform"),
+        (REFORM.replace("reform: true\ntitle: 测试改革\n", ""), 3, "may only set `overlay: true` parameters"),
+        (REFORM.replace("      note: 改革方案\n", ""), 7, "needs a `note`"),
+        (REFORM.replace("reform: true", "reform: 1"), 2, "reform: must be true or false"),
+        (REFORM.replace("2018-01-01", "2018-1-1"), 6, "'2018-1-1' is not a date YYYY-MM-DD"),
+        (REFORM.replace("  a.b:", "  a.c:"), 5, "overlay sets 'a.c', which the pack does not declare"),
+    ],
+)
+def test_reform_defects(tmp_path: Path, text: str, line: int, fragment: str) -> None:
+    root = make_pack(tmp_path, {"a/b.yaml": GOOD})
+    ov = tmp_path / "reform.yaml"
+    ov.write_text(text)
+    with pytest.raises(PackError) as err:
+        load_pack("t", packs_dir=root, overlays=[ov])
+    found = [str(d) for d in err.value.defects]
+    assert any(d.startswith(f"{ov}:{line}: ") and fragment in d for d in found), found
+
+
+def test_a_reform_quoting_a_seed_is_held_to_it(tmp_path: Path) -> None:
+    from yibao.policy.service import check
+
+    reform = tmp_path / "reform.yaml"
+    reform.write_text(
+        "overlay: r\nreform: true\ntitle: 限额\nvalues:\n  resident.fund_ceiling:\n    2016-01-01:\n      value: 170000\n"
+        "      note: 改革\n      source: 003_df4229da7f582ad6.txt\n      quote: 年度最高支付限额为17万元\n"
+    )
+    pack, found = check([OVERLAYS_DIR / "demo.yaml", reform])
+    assert pack is not None
+    assert [str(d) for d in found] == [
+        f"{reform}:7: resident.fund_ceiling: quote not found verbatim in 003_df4229da7f582ad6.txt: 年度最高支付限额为17万元…"
+    ]
+
+
+def test_the_documented_reform_example_loads(tmp_path: Path) -> None:
+    doc = (Path(__file__).parents[2] / "docs" / "overlays.md").read_text(encoding="utf-8")
+    example = doc.split("```yaml\n", 1)[1].split("```", 1)[0]
+    reform = tmp_path / "reform.yaml"
+    reform.write_text(example, encoding="utf-8")
+    pack = load_pack(overlays=[OVERLAYS_DIR / "demo.yaml", reform])
+    assert [r.name for r in pack.reforms] == ["deductible_2027"]
+    assert pack.at(date(2027, 1, 1)).money("resident.inpatient.deductible", "level3", "general") == 120_000
+    assert pack.at(date(2026, 12, 31)).money("resident.inpatient.deductible", "level3", "general") == 60_000

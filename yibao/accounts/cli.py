@@ -1,49 +1,33 @@
-"""``yibao accounts``: ledger checks."""
+"""``yibao accounts``: balances, records, credits, payments, bindings, insurance, withdrawals, ledger checks.
+
+Every command prints what the service answers: ``--json`` gives the same JSON as the API, otherwise
+the same fields as aligned lines and tables.
+"""
 
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any
+from collections.abc import Sequence
+from typing import Annotated
 
 import typer
+from pydantic import BaseModel
 from rich.console import Console
+from rich.table import Table
 
-from yibao.accounts import service
-from yibao.cli.common import exits_on_app_error, new_idempotency_key, print_result
+from yibao.accounts import balances, insurance, payments, sharing, withdrawals
+from yibao.accounts.models import Channel
+from yibao.accounts.schemas import RecordKind
+from yibao.cli.common import exits_on_app_error, new_idempotency_key
 from yibao.core import clock
 from yibao.core.auth import system_principal
 from yibao.core.dates import parse_date
-from yibao.core.money import format_yuan, parse_yuan
+from yibao.core.money import parse_yuan
 from yibao.core.unit import unit_of_work
 from yibao.people.models import Relation
 
 app = typer.Typer(help="个人账户 / personal accounts", no_args_is_help=True)
 console = Console()
-
-
-@app.command()
-@exits_on_app_error
-def verify(as_json: Annotated[bool, typer.Option("--json", help="输出 JSON / print JSON")] = False) -> None:
-    """核对账簿：余额等于分录合计、分录借贷平衡、总额为零 / check the ledger."""
-    with unit_of_work(principal=system_principal()) as s:
-        v = service.verify_ledger(s)
-    if as_json:
-        print(
-            json.dumps(
-                {"ok": v.ok, "accounts": v.accounts, "entries": v.entries, "total": v.total, "problems": v.problems},
-                ensure_ascii=False,
-            )
-        )
-    elif v.ok:
-        console.print(
-            f"[green]账簿平衡 / ledger balanced[/green]: {v.accounts} 个账户 accounts, {v.entries} 笔分录 entries"
-        )
-    else:
-        for p in v.problems:
-            console.print(f"[red]{p}[/red]")
-    if not v.ok:
-        raise typer.Exit(6)
-
 
 Json = Annotated[bool, typer.Option("--json", help="输出 JSON / print JSON")]
 Key = Annotated[str, typer.Option("--idempotency-key", help="幂等键 / idempotency key")]
@@ -56,8 +40,69 @@ NewKey = Annotated[
 Source = Annotated[str, typer.Option("--source", help="发起系统 / calling system")]
 
 
-def _out(data: Any, as_json: bool) -> None:
-    print_result(data, as_json, console)
+def _label(model: type[BaseModel], name: str) -> str:
+    title = model.model_fields[name].title
+    return f"{title} {name}" if title else name
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, BaseModel):
+        return " ".join(_cell(v) for v in value.model_dump(mode="json").values())
+    if isinstance(value, list):
+        return "、".join(_cell(v) for v in value)
+    return str(value)
+
+
+def _table(rows: Sequence[BaseModel]) -> None:
+    if not rows:
+        console.print("无记录 / none")
+        return
+    model = type(rows[0])
+    table = Table()
+    for name in model.model_fields:
+        table.add_column(_label(model, name), overflow="fold")
+    for row in rows:
+        table.add_row(*(_cell(getattr(row, name)) for name in model.model_fields))
+    console.print(table)
+
+
+def _show(data: BaseModel | Sequence[BaseModel], as_json: bool) -> None:
+    """Print a service's answer: its JSON form, or its fields (lists of records as tables)."""
+    if as_json:
+        dumped = (
+            data.model_dump(mode="json") if isinstance(data, BaseModel) else [m.model_dump(mode="json") for m in data]
+        )
+        print(json.dumps(dumped, ensure_ascii=False, indent=2))
+    elif not isinstance(data, BaseModel):
+        _table(data)
+    else:
+        for name in type(data).model_fields:
+            value = getattr(data, name)
+            if isinstance(value, list) and value and isinstance(value[0], BaseModel):
+                _table(value)
+            else:
+                console.print(f"{_label(type(data), name):<24} {_cell(value)}")
+
+
+@app.command()
+@exits_on_app_error
+def verify(as_json: Json = False) -> None:
+    """核对账簿：余额等于分录合计、分录借贷平衡、总额为零 / check the ledger."""
+    with unit_of_work(principal=system_principal()) as s:
+        v = balances.verify_ledger(s)
+    if as_json:
+        _show(v, as_json)
+    elif v.ok:
+        console.print(
+            f"[green]账簿平衡 / ledger balanced[/green]: {v.accounts} 个账户 accounts, {v.entries} 笔分录 entries"
+        )
+    else:
+        for p in v.problems:
+            console.print(f"[red]{p}[/red]")
+    if not v.ok:
+        raise typer.Exit(6)
 
 
 @app.command()
@@ -65,14 +110,15 @@ def _out(data: Any, as_json: bool) -> None:
 def balance(id_number: str, as_json: Json = False) -> None:
     """账户余额 / balance."""
     with unit_of_work(principal=system_principal()) as s:
-        _out(service.balance(s, id_number), as_json)
+        answer = balances.balance(s, id_number)
+    _show(answer, as_json)
 
 
 @app.command()
 @exits_on_app_error
 def records(
     id_number: str,
-    kind: Annotated[str, typer.Option(help="all | spending | transfers_in | proxy")] = "all",
+    kind: Annotated[RecordKind, typer.Option(help="记录类型 / which records")] = RecordKind.ALL,
     start: Annotated[str | None, typer.Option(help="起始日期 / from")] = None,
     end: Annotated[str | None, typer.Option(help="截止日期 / to")] = None,
     page: int = 1,
@@ -81,18 +127,16 @@ def records(
 ) -> None:
     """消费、划入、代缴记录 / account records."""
     with unit_of_work(principal=system_principal()) as s:
-        _out(
-            service.statement(
-                s,
-                id_number,
-                kind=kind,
-                start=parse_date(start, field="start") if start else None,
-                end=parse_date(end, field="end") if end else None,
-                page=page,
-                per_page=per_page,
-            ),
-            as_json,
+        page_ = balances.records(
+            s,
+            id_number,
+            kind=kind,
+            start=parse_date(start, field="start") if start else None,
+            end=parse_date(end, field="end") if end else None,
+            page=page,
+            per_page=per_page,
         )
+    _show(page_, as_json)
 
 
 @app.command()
@@ -102,12 +146,10 @@ def credit(
 ) -> None:
     """资金划入 / credit a contribution (AMOUNT in yuan, PERIOD as YYYY-MM)."""
     with unit_of_work(principal=system_principal()) as s:
-        _out(
-            service.credit_contribution(
-                s, id_number=id_number, amount=parse_yuan(amount, field="amount"), period=period, source=source, key=key
-            ),
-            as_json,
+        entry = payments.credit_contribution(
+            s, id_number=id_number, amount=parse_yuan(amount, field="amount"), period=period, source=source, key=key
         )
+    _show(entry, as_json)
 
 
 @app.command()
@@ -124,8 +166,9 @@ def pay(
 ) -> None:
     """个人账户支付 / pay from the account."""
     with unit_of_work(principal=system_principal()) as s:
-        p = service.Payment(id_number, parse_yuan(amount, field="amount"), category, institution, beneficiary)
-        _out(service.pay(s, p, source=source, key=key), as_json)
+        p = payments.Payment(id_number, parse_yuan(amount, field="amount"), category, institution, beneficiary)
+        answer = payments.pay(s, p, source=source, key=key)
+    _show(answer, as_json)
 
 
 @app.command()
@@ -137,12 +180,12 @@ def bind(
     sign_commitment: Annotated[
         bool, typer.Option("--sign-commitment", help="签署承诺书 / sign the commitment")
     ] = False,
-    channel: str = "yunnan_yibao_miniapp",
+    channel: Channel = Channel.YUNNAN_YIBAO_MINIAPP,
     as_json: Json = False,
 ) -> None:
     """共济绑定 / let a close relative use the account."""
     with unit_of_work(principal=system_principal()) as s:
-        service.bind(
+        records_ = sharing.bind(
             s,
             holder_id_number=id_number,
             relative_id_number=relative,
@@ -150,7 +193,7 @@ def bind(
             commitment_signed=sign_commitment,
             channel=channel,
         )
-        _out(service.bindings_of(s, id_number), as_json)
+    _show(records_, as_json)
 
 
 @app.command()
@@ -158,17 +201,17 @@ def bind(
 def unbind(
     id_number: str,
     relative: str,
-    channel: str = "yunnan_yibao_miniapp",
+    channel: Channel = Channel.YUNNAN_YIBAO_MINIAPP,
     clerk: Annotated[str | None, typer.Option(help="经办人（线下）/ clerk at the agency")] = None,
     proof: Annotated[str | None, typer.Option(help="关系证明材料 / proof of relation")] = None,
     as_json: Json = False,
 ) -> None:
     """解除绑定 / end a binding."""
     with unit_of_work(principal=system_principal()) as s:
-        service.unbind(
+        records_ = sharing.unbind(
             s, holder_id_number=id_number, relative_id_number=relative, channel=channel, clerk=clerk, proof=proof
         )
-        _out(service.bindings_of(s, id_number), as_json)
+    _show(records_, as_json)
 
 
 @app.command()
@@ -176,7 +219,8 @@ def unbind(
 def bindings(id_number: str, as_json: Json = False) -> None:
     """共济授权记录 / binding records."""
     with unit_of_work(principal=system_principal()) as s:
-        _out(service.bindings_of(s, id_number), as_json)
+        answer = sharing.bindings_of(s, id_number)
+    _show(answer, as_json)
 
 
 @app.command("cross-region-bindings")
@@ -184,9 +228,9 @@ def bindings(id_number: str, as_json: Json = False) -> None:
 def cross_region_bindings(as_json: Json = False) -> None:
     """列出跨统筹区的有效共济绑定（须解除）/ active bindings across pooling regions (to be ended)."""
     with unit_of_work(principal=system_principal()) as s:
-        rows = service.cross_region_bindings(s)
+        rows = sharing.cross_region_bindings(s)
     if rows or as_json:
-        _out(rows, as_json)
+        _show(rows, as_json)
     else:
         console.print("没有跨统筹区的共济绑定 / no binding crosses pooling regions")
 
@@ -198,18 +242,16 @@ def relative_premium(
 ) -> None:
     """为近亲属缴纳居民医保费 / pay a bound relative's resident premium from the account."""
     with unit_of_work(principal=system_principal()) as s:
-        _out(
-            service.pay_relative_premium(
-                s,
-                holder_id_number=id_number,
-                relative_id_number=relative,
-                relative_name=relative_name,
-                year=year,
-                key=key,
-                now=clock.now(),
-            ),
-            as_json,
+        receipt = payments.pay_relative_premium(
+            s,
+            holder_id_number=id_number,
+            relative_id_number=relative,
+            relative_name=relative_name,
+            year=year,
+            key=key,
+            now=clock.now(),
         )
+    _show(receipt, as_json)
 
 
 @app.command()
@@ -225,19 +267,35 @@ def insure(
     """购买重大疾病商业补充保险 / buy critical-illness insurance shares."""
     key = key or new_idempotency_key()
     with unit_of_work(principal=system_principal()) as s:
-        _out(
-            service.purchase_insurance(
-                s,
-                holder_id_number=id_number,
-                insured_id_number=insured,
-                product=product,
-                shares=shares,
-                key=key,
-                source="cli",
-                now=clock.now(),
-            ),
-            as_json,
+        policy = insurance.purchase_insurance(
+            s,
+            holder_id_number=id_number,
+            insured_id_number=insured,
+            product=product,
+            shares=shares,
+            key=key,
+            source="cli",
+            now=clock.now(),
         )
+    _show(policy, as_json)
+
+
+@app.command("insurance-year")
+@exits_on_app_error
+def insurance_year(policy_id: int, as_json: Json = False) -> None:
+    """缴纳商业保险下一年度保费（余额须保留1000元）/ pay a policy's next yearly premium."""
+    with unit_of_work(principal=system_principal()) as s:
+        answer = insurance.pay_insurance_year(s, policy_id=policy_id, now=clock.now())
+    _show(answer, as_json)
+
+
+@app.command("insurance-mature")
+@exits_on_app_error
+def insurance_mature(policy_id: int, as_json: Json = False) -> None:
+    """商业保险期满返还保费至个人账户 / return a matured policy's premiums to the account."""
+    with unit_of_work(principal=system_principal()) as s:
+        answer = insurance.mature_insurance(s, policy_id=policy_id, now=clock.now())
+    _show(answer, as_json)
 
 
 @app.command()
@@ -251,8 +309,10 @@ def withdraw(
 ) -> None:
     """提取申请 / apply to withdraw in a special case."""
     with unit_of_work(principal=system_principal()) as s:
-        r = service.apply_withdrawal(s, holder_id_number=id_number, case=case, documents=document, heir_id_number=heir)
-        _out({"request_id": r.id, "status": r.status}, as_json)
+        application = withdrawals.apply_withdrawal(
+            s, holder_id_number=id_number, case=case, documents=document, heir_id_number=heir
+        )
+    _show(application, as_json)
 
 
 @app.command()
@@ -266,5 +326,5 @@ def decide(
 ) -> None:
     """审核提取申请 / decide a withdrawal."""
     with unit_of_work(principal=system_principal()) as s:
-        r = service.decide_withdrawal(s, request_id=request_id, approve=approve, clerk=clerk, note=note)
-        _out({"request_id": r.id, "status": r.status, "amount": format_yuan(r.amount or 0)}, as_json)
+        decision = withdrawals.decide_withdrawal(s, request_id=request_id, approve=approve, clerk=clerk, note=note)
+    _show(decision, as_json)

@@ -8,7 +8,6 @@ member, so that many payments do not queue on one row.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,7 +18,17 @@ from sqlalchemy import Connection, func, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from yibao.accounts.models import Hold, JournalEntry, JournalLine, LedgerAccount, Purpose
+from yibao.accounts.models import (
+    AccountStatus,
+    EntryKind,
+    Hold,
+    HoldStatus,
+    JournalEntry,
+    JournalLine,
+    LedgerAccount,
+    Purpose,
+)
+from yibao.accounts.schemas import EntryOut, Verification
 from yibao.core import clock
 from yibao.core.dates import utc_iso
 from yibao.core.errors import AppError, Conflict, NotFound, ValidationFailed
@@ -52,13 +61,18 @@ class AccountClosed(AppError):
 def member_account(session: Session, person_id: int, *, create: bool = False) -> LedgerAccount:
     """The member account of a person (created on request)."""
     acc = session.scalar(
-        select(LedgerAccount).where(LedgerAccount.purpose == Purpose.MEMBER.value, LedgerAccount.owner_id == person_id)
+        select(LedgerAccount).where(LedgerAccount.purpose == Purpose.MEMBER, LedgerAccount.owner_id == person_id)
     )
     if acc is None:
         if not create:
             raise NotFound("该参保人没有个人账户", "the person has no personal account", code="accounts.no_account")
         acc = LedgerAccount(
-            purpose=Purpose.MEMBER.value, owner_id=person_id, shard=0, balance=0, status="open", created_at=clock.now()
+            purpose=Purpose.MEMBER,
+            owner_id=person_id,
+            shard=0,
+            balance=0,
+            status=AccountStatus.OPEN,
+            created_at=clock.now(),
         )
         session.add(acc)
         session.flush()
@@ -70,29 +84,29 @@ class AccountRef:
     """Enough of an account to move money on it: its id and purpose (no row loaded)."""
 
     id: int
-    purpose: str
+    purpose: Purpose
 
 
 # System account ids never change once created: remember them per database, so that a payment
 # does not look its counterpart up again.
-_SYSTEM_IDS: dict[tuple[str, str, int], int] = {}
+_SYSTEM_IDS: dict[tuple[str, Purpose, int], int] = {}
 
 
 def system_account(session: Session, purpose: Purpose, member_id: int) -> AccountRef:
     """The shard of a system counterpart account that serves this member (shards are created by migration)."""
     shard = member_id % SYSTEM_SHARDS
-    cache_key = (str(session.get_bind().engine.url), purpose.value, shard)
+    cache_key = (str(session.get_bind().engine.url), purpose, shard)
     known = _SYSTEM_IDS.get(cache_key)
     if known is None:
         known = session.scalar(
             select(LedgerAccount.id).where(
-                LedgerAccount.purpose == purpose.value, LedgerAccount.owner_id.is_(None), LedgerAccount.shard == shard
+                LedgerAccount.purpose == purpose, LedgerAccount.owner_id.is_(None), LedgerAccount.shard == shard
             )
         )
         if known is None:
-            raise RuntimeError(f"system account {purpose.value}/{shard} is missing: run `yibao db upgrade`")
+            raise RuntimeError(f"system account {purpose}/{shard} is missing: run `yibao db upgrade`")
         _SYSTEM_IDS[cache_key] = known
-    return AccountRef(known, purpose.value)
+    return AccountRef(known, purpose)
 
 
 def _apply(session: Session, account: LedgerAccount | AccountRef, amount: int, keep: int = 0) -> None:
@@ -102,8 +116,8 @@ def _apply(session: Session, account: LedgerAccount | AccountRef, amount: int, k
     insurance may not be bought).
     """
     stmt = update(LedgerAccount).where(LedgerAccount.id == account.id)
-    if amount < 0 and account.purpose == Purpose.MEMBER.value:
-        stmt = stmt.where(LedgerAccount.balance >= -amount + keep, LedgerAccount.status == "open")
+    if amount < 0 and account.purpose == Purpose.MEMBER:
+        stmt = stmt.where(LedgerAccount.balance >= -amount + keep, LedgerAccount.status == AccountStatus.OPEN)
     result = session.execute(
         stmt.values(balance=LedgerAccount.balance + amount).execution_options(synchronize_session=False)
     )
@@ -118,8 +132,8 @@ def _refuse_debit(session: Session, account: LedgerAccount | AccountRef, amount:
     _refuse_status(session.scalar(select(LedgerAccount.status).where(LedgerAccount.id == account.id)), -amount, keep)
 
 
-def _refuse_status(status: str | None, amount: int, keep: int) -> NoReturn:
-    if status != "open":
+def _refuse_status(status: AccountStatus | None, amount: int, keep: int) -> NoReturn:
+    if status != AccountStatus.OPEN:
         raise AccountClosed("个人账户已注销", "the personal account is closed")
     need = amount + keep
     raise InsufficientBalance(
@@ -144,7 +158,7 @@ class Leg:
 def post_entry(
     session: Session,
     *,
-    kind: str,
+    kind: EntryKind,
     legs: list[Leg],
     member_id: int | None = None,
     category: str | None = None,
@@ -178,6 +192,8 @@ def post_entry(
     return entry
 
 
+# In the statements below, 'member' is Purpose.MEMBER and 'open' AccountStatus.OPEN.
+#
 # After the guarded debit ``d`` of a one-statement movement: the credit, the entry and its two lines,
 # each step only if the one before it changed a row, so a refused debit writes nothing and leaves the
 # transaction usable. Shared by every movement PostgreSQL makes in one round trip.
@@ -237,7 +253,7 @@ def _post_pair_in_one_statement(session: Session, legs: list[Leg], values: dict[
 def transfer(
     session: Session,
     *,
-    kind: str,
+    kind: EntryKind,
     source: LedgerAccount | AccountRef,
     target: LedgerAccount | AccountRef,
     amount: int,
@@ -278,7 +294,7 @@ def reverse(session: Session, entry_id: int, *, reason: str) -> JournalEntry:
         with session.begin_nested():
             return post_entry(
                 session,
-                kind="reversal",
+                kind=EntryKind.REVERSAL,
                 legs=legs,
                 member_id=original.member_id,
                 category=original.category,
@@ -295,27 +311,31 @@ def hold(session: Session, *, member_id: int, amount: int, reference: str | None
     acc = member_account(session, member_id)
     entry = transfer(
         session,
-        kind="hold",
+        kind=EntryKind.HOLD,
         source=acc,
         target=system_account(session, Purpose.HOLDS, member_id),
         amount=amount,
         member_id=member_id,
         reference=reference,
     )
-    h = Hold(member_id=member_id, amount=amount, status="held", hold_entry_id=entry.id, reference=reference)
+    h = Hold(member_id=member_id, amount=amount, status=HoldStatus.HELD, hold_entry_id=entry.id, reference=reference)
     session.add(h)
     session.flush()
     return h
 
 
-def _close_hold(session: Session, hold_id: int, to: str) -> Hold:
+# The entry that closes a hold, by how it is closed.
+_CLOSING_KIND = {HoldStatus.POSTED: EntryKind.HOLD_POSTED, HoldStatus.VOIDED: EntryKind.HOLD_VOIDED}
+
+
+def _close_hold(session: Session, hold_id: int, to: HoldStatus) -> Hold:
     h = session.get(Hold, hold_id)
     if h is None:
         raise NotFound("没有该预扣", "no such hold", code="accounts.no_hold")
     # Claim the hold in one guarded statement: a second post or void finds it no longer held.
     claimed = session.execute(
         update(Hold)
-        .where(Hold.id == hold_id, Hold.status == "held")
+        .where(Hold.id == hold_id, Hold.status == HoldStatus.HELD)
         .values(status=to)
         .execution_options(synchronize_session=False)
     )
@@ -324,12 +344,12 @@ def _close_hold(session: Session, hold_id: int, to: str) -> Hold:
     holds = system_account(session, Purpose.HOLDS, h.member_id)
     target = (
         system_account(session, Purpose.SETTLEMENTS, h.member_id)
-        if to == "posted"
+        if to == HoldStatus.POSTED
         else member_account(session, h.member_id)
     )
     entry = transfer(
         session,
-        kind=f"hold_{to}",
+        kind=_CLOSING_KIND[to],
         source=holds,
         target=target,
         amount=h.amount,
@@ -348,12 +368,12 @@ def _close_hold(session: Session, hold_id: int, to: str) -> Hold:
 
 def post_hold(session: Session, hold_id: int) -> Hold:
     """Settle a hold: the held amount goes to the institution's settlement account."""
-    return _close_hold(session, hold_id, "posted")
+    return _close_hold(session, hold_id, HoldStatus.POSTED)
 
 
 def void_hold(session: Session, hold_id: int) -> Hold:
     """Release a hold: the held amount returns to the member."""
-    return _close_hold(session, hold_id, "voided")
+    return _close_hold(session, hold_id, HoldStatus.VOIDED)
 
 
 def _check_key(source: str, key: str) -> None:
@@ -363,11 +383,12 @@ def _check_key(source: str, key: str) -> None:
 
 
 def idempotent(
-    session: Session, *, source: str, key: str, body: dict[str, Any], run: Callable[[], dict[str, Any]]
-) -> dict[str, Any]:
+    session: Session, *, source: str, key: str, body: dict[str, Any], run: Callable[[], EntryOut]
+) -> EntryOut:
     """Run a money-moving request once per (source, key); a retry with the same body gets the first answer."""
     _check_key(source, key)
-    return once(session, space=source, key=key, body=body, run=run)
+    answer = once(session, space=source, key=key, body=body, run=lambda: run().model_dump(mode="json"))
+    return EntryOut.model_validate(answer)
 
 
 # ---- one payment, one statement ------------------------------------------------------------------
@@ -423,34 +444,34 @@ class MemberPayment:
     member_id: int
     target: AccountRef
     amount: int  # fen, positive
-    kind: str = "payment"
+    kind: EntryKind = EntryKind.PAYMENT
     category: str | None = None
     beneficiary_id: int | None = None
     reference: str | None = None
     keep: int = 0  # what must stay in the account afterwards
 
-    def answer(self, entry_id: int, at: datetime) -> dict[str, Any]:
+    def answer(self, entry_id: int, at: datetime) -> EntryOut:
         """What the payment answers (and a retry with the same key gets again)."""
         return entry_view(entry_id, self.kind, self.category, -self.amount, self.reference, at)
 
 
 def entry_view(
-    entry_id: int, kind: str, category: str | None, amount: int, reference: str | None, at: datetime
-) -> dict[str, Any]:
+    entry_id: int, kind: EntryKind, category: str | None, amount: int, reference: str | None, at: datetime
+) -> EntryOut:
     """An entry as a member sees it: ``amount`` is what it added to (or, negative, took from) their account."""
-    return {
-        "entry_id": entry_id,
-        "kind": kind,
-        "category": category,
-        "amount": format_yuan(amount),
-        "reference": reference,
-        "at": utc_iso(at),
-    }
+    return EntryOut(
+        entry_id=entry_id,
+        kind=kind,
+        category=category,
+        amount=format_yuan(amount),
+        reference=reference,
+        at=utc_iso(at),
+    )
 
 
 def pay_once(
     bind: Session | Connection, payment: MemberPayment, *, source: str, key: str, body: dict[str, Any]
-) -> dict[str, Any]:
+) -> EntryOut:
     """Make ``payment`` once per (source, key): the same key and body get the first answer, another body is refused.
 
     ``bind`` is a session or connection inside a transaction (the payment joins it, behind a
@@ -470,7 +491,7 @@ def pay_once(
         "source": source,
         "key": key,
         "request_hash": digest,
-        "answer": json.dumps(payment.answer(0, now), ensure_ascii=False),
+        "answer": payment.answer(0, now).model_dump_json(),
         "member_id": payment.member_id,
         "credit_id": payment.target.id,
         "amount": payment.amount,
@@ -492,8 +513,7 @@ def pay_once(
     outcome, prior_hash, response = rows[0]
     if outcome == "prior" and prior_hash != digest:
         raise key_reused()
-    result: dict[str, Any] = json.loads(response)
-    return result
+    return EntryOut.model_validate_json(response)
 
 
 def _run_pay_once(bind: Session | Connection, params: dict[str, Any]) -> list[Any]:
@@ -529,7 +549,7 @@ def _run_pay_once(bind: Session | Connection, params: dict[str, Any]) -> list[An
 
 def _pay_once_general(
     bind: Session | Connection, payment: MemberPayment, *, source: str, key: str, body: dict[str, Any], now: datetime
-) -> dict[str, Any]:
+) -> EntryOut:
     if isinstance(bind, Connection):
         with Session(bind=bind) as session:
             if bind.in_transaction():
@@ -537,7 +557,7 @@ def _pay_once_general(
             with session.begin():
                 return _pay_once_general(session, payment, source=source, key=key, body=body, now=now)
 
-    def run() -> dict[str, Any]:
+    def run() -> EntryOut:
         entry = transfer(
             bind,
             kind=payment.kind,
@@ -559,27 +579,12 @@ def _refuse_member_debit(bind: Session | Connection, member_id: int, amount: int
     """Say why a payment from a member account moved nothing."""
     row = bind.execute(
         select(LedgerAccount.id, LedgerAccount.status).where(
-            LedgerAccount.purpose == Purpose.MEMBER.value, LedgerAccount.owner_id == member_id
+            LedgerAccount.purpose == Purpose.MEMBER, LedgerAccount.owner_id == member_id
         )
     ).first()
     if row is None:
         raise NotFound("该参保人没有个人账户", "the person has no personal account", code="accounts.no_account")
     _refuse_status(row.status, amount, keep)
-
-
-@dataclass(frozen=True, slots=True)
-class Verification:
-    """Result of checking the ledger."""
-
-    accounts: int
-    entries: int
-    total: int
-    problems: list[str]
-
-    @property
-    def ok(self) -> bool:
-        """True when every balance equals its journal, every entry balances and nothing is negative."""
-        return not self.problems
 
 
 def verify(session: Session) -> Verification:
@@ -598,7 +603,7 @@ def verify(session: Session) -> Verification:
             problems.append(
                 f"account {acc.id} ({acc.purpose}): balance {acc.balance} != journal {sums.get(acc.id) or 0}"
             )
-        if acc.purpose == Purpose.MEMBER.value and acc.balance < 0:
+        if acc.purpose == Purpose.MEMBER and acc.balance < 0:
             problems.append(f"member account {acc.id} is negative")
     unbalanced = session.execute(
         select(JournalLine.entry_id).group_by(JournalLine.entry_id).having(func.sum(JournalLine.amount) != 0)
@@ -607,4 +612,4 @@ def verify(session: Session) -> Verification:
     if total != 0:
         problems.append(f"all balances sum to {total}, not 0: money was created or lost")
     entries = int(session.scalar(select(func.count()).select_from(JournalEntry)) or 0)
-    return Verification(len(accounts), entries, total, problems)
+    return Verification(ok=not problems, accounts=len(accounts), entries=entries, total=total, problems=problems)

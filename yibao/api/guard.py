@@ -17,6 +17,9 @@ from urllib.parse import unquote_to_bytes
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from yibao.api.errors import RequestTooLarge, error_info, json_response
+from yibao.core.errors import AppError, ValidationFailed
+
 # Operational limit (assumed): the largest legitimate request is a claim with its bill lines, far below this.
 MAX_BODY_BYTES = 1_048_576
 # Operational limit (assumed): legitimate bodies (a claim with its bill lines) nest a few levels, far below this.
@@ -25,13 +28,6 @@ MAX_DEPTH = 32
 _ESCAPE = re.compile(rb"\\.", re.DOTALL)
 _STEP = bytes.maketrans(b"[{]}", b"\x01\x01\xff\xff")
 _NOT_BRACKET = bytes(b for b in range(256) if b not in b"[]{}")
-
-
-def _error(status: int, code: str, zh: str, en: str, field: str | None = None) -> bytes:
-    body: dict[str, Any] = {"code": code, "message": zh, "message_zh": zh, "message_en": en}
-    if field:
-        body["details"] = {"field": field}
-    return json.dumps(body, ensure_ascii=False).encode()
 
 
 # Characters no text in this domain carries, in any field: C0/C1 controls other than tab and line breaks,
@@ -103,70 +99,13 @@ class InputGuard:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        raw_path = scope.get("raw_path") or scope["path"].encode("utf-8", "surrogateescape")
-        for part, name in ((raw_path, "path"), (scope.get("query_string", b""), "query")):
-            decoded = unquote_to_bytes(part)
-            if b"\x00" in decoded:
-                await self._reject(
-                    send, 422, "validation_failed", f"{name}：含有非法字符", f"{name}: NUL character", name
-                )
-                return
-            try:
-                decoded.decode("utf-8")
-            except UnicodeDecodeError:
-                await self._reject(send, 422, "validation_failed", f"{name}：编码无效", f"{name}: invalid UTF-8", name)
-                return
-        headers = dict(scope.get("headers") or [])
-        length = headers.get(b"content-length")
-        if length is not None and (not length.isdigit() or int(length) > self.max_body):
-            await self._too_large(send)
+        try:
+            body = await self._checked_body(scope, receive)
+        except AppError as refused:
+            await json_response(error_info(refused))(scope, receive, send)
             return
-        body = b""
-        more = True
-        while more:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return
-            body += message.get("body", b"")
-            more = message.get("more_body", False)
-            if len(body) > self.max_body:
-                await self._too_large(send)
-                return
-        content_type = headers.get(b"content-type", b"")
-        # FastAPI reads a body without a content type as JSON too.
-        if body and (b"json" in content_type or not content_type) and too_deep(body):
-            await self._reject(
-                send,
-                422,
-                "validation_failed",
-                f"body：嵌套层次过深（上限 {MAX_DEPTH} 层）",
-                f"body: nested too deeply (limit {MAX_DEPTH} levels)",
-                "body",
-            )
-            return
-        if body and b"json" in content_type:
-            try:
-                text = body.decode("utf-8")
-            except UnicodeDecodeError:
-                await self._reject(send, 422, "validation_failed", "body：编码无效", "body: invalid UTF-8", "body")
-                return
-            try:
-                parsed = json.loads(text)
-            except ValueError:
-                parsed = None  # FastAPI answers malformed JSON with 422 itself
-            bad = _find_bad(parsed, "") if parsed is not None else None
-            if bad:
-                field, ch = bad
-                code = f"U+{ord(ch):04X}"
-                await self._reject(
-                    send,
-                    422,
-                    "validation_failed",
-                    f"{field}：含有不可见或控制字符 {code}（如换行、零宽字符、文字方向控制符）",
-                    f"{field}: contains an invisible or control character {code} (NUL, zero-width, bidi override...)",
-                    field,
-                )
-                return
+        if body is None:
+            return  # the client went away
         sent = False
 
         async def replay() -> Message:
@@ -178,23 +117,57 @@ class InputGuard:
 
         await self.app(scope, replay, send)
 
-    async def _too_large(self, send: Send) -> None:
-        await self._reject(
-            send,
-            413,
-            "request_too_large",
-            f"请求内容过大（上限 {self.max_body // 1024} KB）",
-            f"request body too large (limit {self.max_body // 1024} KB)",
-        )
+    async def _checked_body(self, scope: Scope, receive: Receive) -> bytes | None:
+        """The whole body once path, query and body pass every check; an AppError naming the first defect."""
+        raw_path = scope.get("raw_path") or scope["path"].encode("utf-8", "surrogateescape")
+        for part, name in ((raw_path, "path"), (scope.get("query_string", b""), "query")):
+            decoded = unquote_to_bytes(part)
+            if b"\x00" in decoded:
+                raise ValidationFailed(name, "含有非法字符", "NUL character")
+            try:
+                decoded.decode("utf-8")
+            except UnicodeDecodeError:
+                raise ValidationFailed(name, "编码无效", "invalid UTF-8") from None
+        headers = dict(scope.get("headers") or [])
+        length = headers.get(b"content-length")
+        if length is not None and (not length.isdigit() or int(length) > self.max_body):
+            raise self._too_large()
+        body = b""
+        more = True
+        while more:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return None
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+            if len(body) > self.max_body:
+                raise self._too_large()
+        content_type = headers.get(b"content-type", b"")
+        # FastAPI reads a body without a content type as JSON too.
+        if body and (b"json" in content_type or not content_type) and too_deep(body):
+            raise ValidationFailed(
+                "body", f"嵌套层次过深（上限 {MAX_DEPTH} 层）", f"nested too deeply (limit {MAX_DEPTH} levels)"
+            )
+        if body and b"json" in content_type:
+            try:
+                text = body.decode("utf-8")
+            except UnicodeDecodeError:
+                raise ValidationFailed("body", "编码无效", "invalid UTF-8") from None
+            try:
+                parsed = json.loads(text)
+            except ValueError:
+                parsed = None  # FastAPI answers malformed JSON with 422 itself
+            bad = _find_bad(parsed, "") if parsed is not None else None
+            if bad:
+                field, ch = bad
+                code = f"U+{ord(ch):04X}"
+                raise ValidationFailed(
+                    field,
+                    f"含有不可见或控制字符 {code}（如换行、零宽字符、文字方向控制符）",
+                    f"contains an invisible or control character {code} (NUL, zero-width, bidi override...)",
+                )
+        return body
 
-    @staticmethod
-    async def _reject(send: Send, status: int, code: str, zh: str, en: str, field: str | None = None) -> None:
-        payload = _error(status, code, zh, en, field)
-        await send(
-            {
-                "type": "http.response.start",
-                "status": status,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())],
-            }
-        )
-        await send({"type": "http.response.body", "body": payload})
+    def _too_large(self) -> RequestTooLarge:
+        limit = self.max_body // 1024
+        return RequestTooLarge(f"请求内容过大（上限 {limit} KB）", f"request body too large (limit {limit} KB)")

@@ -24,6 +24,11 @@ def seed() -> None:
     with unit_of_work(principal=system_principal()) as s:
         ids = demo.seed(s)
         key = s.info.get("demo_institution_key")
+        catalogue = s.info["demo_catalogue"]
+    console.print(
+        f"演示医保目录 / demo catalogue: {catalogue.rows} 行 rows, 新增 added {catalogue.added}, "
+        f"未变 unchanged {catalogue.unchanged}"
+    )
     if not ids:
         console.print("演示数据已存在 / demo data already present")
         return

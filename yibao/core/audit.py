@@ -12,7 +12,7 @@ import json
 from datetime import date, datetime
 from typing import Any, cast
 
-from sqlalchemy import Boolean, DateTime, Engine, Integer, String, Table, Text, insert, select
+from sqlalchemy import Boolean, DateTime, Engine, Integer, String, Table, Text, insert, or_, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from yibao.core import auth
@@ -94,14 +94,12 @@ def search(
     per_page: int = 50,
 ) -> dict[str, Any]:
     """Audit events, newest first, limited to the auditor's region (the province sees all)."""
-    p = auth.principal_of(session)
-    scope = auth.Subject(regions=frozenset({p.region})) if p is not None and p.region else None
-    who = auth.authorize(session, AUDIT_READ, scope, reading="audit_log")
+    visible = auth.authorize_list(session, AUDIT_READ, reading="audit_log")
     if not 1 <= per_page <= 200 or page < 1:
         raise ValidationFailed("per_page", "每页1至200条", "per_page must be 1 to 200")
     q = select(AuditEvent)
-    if who.region and who.region != auth.PROVINCE and who.role is not auth.Role.SYSTEM:
-        q = q.where(AuditEvent.subject_regions.contains(who.region))
+    if visible.regions is not None:
+        q = q.where(or_(*(AuditEvent.subject_regions.contains(r) for r in sorted(visible.regions))))
     if actor:
         q = q.where(AuditEvent.actor == mask_ids_in(actor))
     if subject_id_number:

@@ -7,19 +7,26 @@ token, the command line as the local system operator. A session without a princi
 nothing, so a forgotten entry point fails closed.
 
 Each domain declares its actions with :func:`rule` next to its services; together they form one
-table (:data:`RULES`), which the API's matrix test walks for every endpoint and role.
+table (:data:`RULES`), which the API's matrix test walks for every endpoint and role. Each domain also
+says, in its ``access`` module, how a scope is resolved for its subjects
+(:func:`register_scope_resolver`): whether a person is the caller's own, bound to the caller, insured in
+the caller's region. Core knows no domain's tables; the application loads the access modules when it
+assembles (:mod:`yibao.assembly`).
+
+Lists (queues, searches, reports) are authorised with :func:`authorize_list`, which answers which
+regions the caller may see.
 """
 
 from __future__ import annotations
 
 import getpass
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from yibao.core import clock
@@ -134,11 +141,46 @@ def rule(
 
 @dataclass(slots=True)
 class Subject:
-    """The person an action is about (or the region, before the person exists)."""
+    """What an action is about: a person (or the region, before the person exists).
+
+    ``kind`` names whose resolvers decide the scopes for it (``person``: the people domain's, with the
+    accounts domain's sharing bindings for ``bound``; ``region``: nothing but its regions); ``regions``
+    are the pooling regions it lies in, when the caller already knows them.
+    """
 
     person_id: int | None = None
     id_number: str | None = None
     regions: frozenset[str] = field(default_factory=frozenset)
+    kind: str = "person"
+
+
+# Whether a caller's scope covers a subject: (session, caller, subject) -> bool.
+ScopeResolver = Callable[[Session, Principal, Subject], bool]
+_RESOLVERS: dict[tuple[str, Scope], list[ScopeResolver]] = {}
+
+
+def register_scope_resolver(kind: str, scope: Scope, resolver: ScopeResolver) -> None:
+    """Say how ``scope`` is resolved for subjects of ``kind`` (any resolver that answers yes allows).
+
+    Called by each domain's ``access`` module: ``own`` and ``region`` for persons by the people domain,
+    ``bound`` by the accounts domain, whose sharing bindings make a relative's data the caller's too.
+    """
+    if scope in (Scope.PUBLIC, Scope.ANY):
+        raise ValueError(f"scope {scope} needs no resolver")
+    found = _RESOLVERS.setdefault((kind, scope), [])
+    if resolver not in found:
+        found.append(resolver)
+
+
+@dataclass(frozen=True, slots=True)
+class Visible:
+    """The regions whose subjects a caller may list (``regions`` None: every region)."""
+
+    regions: frozenset[str] | None
+
+    def covers(self, *regions: str | None) -> bool:
+        """Whether a subject lying in any of ``regions`` may be listed."""
+        return self.regions is None or any(r in self.regions for r in regions if r is not None)
 
 
 def principal_of(session: Session) -> Principal | None:
@@ -154,6 +196,19 @@ def act_as(session: Session, principal: Principal, **request: Any) -> Session:
     return session
 
 
+def _rule(action: str) -> Rule:
+    r = RULES.get(action)
+    if r is None:
+        raise RuntimeError(f"no rule for action {action!r}")  # a programming error: every action has a rule
+    return r
+
+
+def _refuse(principal: Principal | None, r: Rule) -> Exception:
+    if principal is None or principal.role is Role.ANONYMOUS:
+        return Unauthenticated("请先登录", "please log in first")
+    return Forbidden("无权办理该业务或查看该信息", f"not allowed: {r.title}", code="auth.forbidden")
+
+
 def authorize(session: Session, action: str, subject: Subject | None = None, **detail: Any) -> Principal:
     """Allow the session's caller to perform ``action`` on ``subject``, or raise; either way it is audited.
 
@@ -161,19 +216,57 @@ def authorize(session: Session, action: str, subject: Subject | None = None, **d
     :class:`Forbidden` otherwise. The decision (and, when the unit of work ends, its outcome) goes
     to the audit log for every action that is not public.
     """
-    r = RULES.get(action)
-    if r is None:
-        raise RuntimeError(f"no rule for action {action!r}")  # a programming error: every action has a rule
+    r = _rule(action)
     principal = principal_of(session)
     allowed = principal is not None and _allowed(session, principal, r, subject)
     if r.audited and not r.public:
         note_decision(session, principal, r, subject, allowed, detail)
-    if allowed:
-        assert principal is not None
-        return principal
-    if principal is None or principal.role is Role.ANONYMOUS:
+    if not allowed:
+        raise _refuse(principal, r)
+    assert principal is not None
+    return principal
+
+
+def authorize_list(session: Session, action: str, *, region: str | None = None, **detail: Any) -> Visible:
+    """Allow the caller to list the subjects of ``action`` (in ``region`` when given): the regions they may see.
+
+    Staff with ``region`` scope see their own region (the province's staff every region); roles allowed
+    ``any`` or ``public`` see everything; ``own`` and ``bound`` concern one person, never a list. Audited
+    like :func:`authorize`, with the region asked for (else the caller's) as the subject.
+    """
+    r = _rule(action)
+    principal = principal_of(session)
+    visible = _visible(principal, r)
+    if visible is not None and region is not None:
+        visible = Visible(frozenset({region})) if visible.covers(region) else None
+    if r.audited and not r.public:
+        about = region or (principal.region if principal is not None else None)
+        subject = Subject(regions=frozenset({about}), kind="region") if about else None
+        note_decision(session, principal, r, subject, visible is not None, detail)
+    if visible is None:
+        raise _refuse(principal, r)
+    return visible
+
+
+def _visible(p: Principal | None, r: Rule) -> Visible | None:
+    if p is None:
+        return None
+    if p.role is Role.SYSTEM:
+        return Visible(None)
+    scope = r.allow.get(p.role)
+    if scope in (Scope.PUBLIC, Scope.ANY):
+        return Visible(None)
+    if scope is Scope.REGION and p.region is not None:
+        return Visible(None) if p.region == PROVINCE else Visible(frozenset({p.region}))
+    return None
+
+
+def require_caller(session: Session) -> Principal:
+    """The session's caller; a session acting for nobody may do nothing (never the operator by default)."""
+    p = principal_of(session)
+    if p is None:
         raise Unauthenticated("请先登录", "please log in first")
-    raise Forbidden("无权办理该业务或查看该信息", f"not allowed: {r.title}", code="auth.forbidden")
+    return p
 
 
 def _allowed(session: Session, p: Principal, r: Rule, subject: Subject | None) -> bool:
@@ -185,28 +278,23 @@ def _allowed(session: Session, p: Principal, r: Rule, subject: Subject | None) -
     if scope in (Scope.PUBLIC, Scope.ANY):
         return True
     if subject is None:
-        # An action about nobody in particular (a list, a check of the books): staff of the whole
-        # province only, since it spans every region.
+        # An action about nobody in particular (a check of the books): staff of the whole province only,
+        # since it spans every region. Lists a region's staff may see go through authorize_list.
         return scope is Scope.REGION and p.region == PROVINCE
-    if scope is Scope.REGION:
-        return p.region == PROVINCE or (p.region is not None and p.region in subject.regions)
-    if p.person_id is None or subject.person_id is None:
-        return False
-    if subject.person_id == p.person_id:
+    if scope is Scope.REGION and p.region is not None and (p.region == PROVINCE or p.region in subject.regions):
         return True
-    return scope is Scope.BOUND and _bound(session, p.person_id, subject.person_id)
+    return _resolved(session, p, scope, subject)
 
 
-def _bound(session: Session, a: int, b: int) -> bool:
-    # The accounts domain owns sharing bindings; read the one table here rather than import it.
-    found = session.execute(
-        text(
-            "SELECT 1 FROM sharing_bindings WHERE status = 'active' AND "
-            "((holder_id = :a AND relative_id = :b) OR (holder_id = :b AND relative_id = :a))"
-        ),
-        {"a": a, "b": b},
-    ).first()
-    return found is not None
+def _resolved(session: Session, p: Principal, scope: Scope, subject: Subject) -> bool:
+    """Ask the subject's domain: ``bound`` covers ``own`` too."""
+    if subject.kind == "region":
+        return False  # a region alone (before the person exists): decided by its regions above
+    if not any(kind == subject.kind for kind, _ in _RESOLVERS):
+        # Failing closed would hide a wiring mistake behind 403s: say which domain's rules are missing.
+        raise RuntimeError(f"no scope resolvers for {subject.kind} subjects: load yibao.assembly.load_access()")
+    scopes = (Scope.OWN, Scope.BOUND) if scope is Scope.BOUND else (scope,)
+    return any(resolve(session, p, subject) for s in scopes for resolve in _RESOLVERS.get((subject.kind, s), ()))
 
 
 FULL_ID_ROLES = frozenset({Role.CLERK, Role.APPRAISER})

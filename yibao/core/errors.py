@@ -1,12 +1,48 @@
 """One error type for everything a user can get wrong, rendered the same way everywhere.
 
 An ``AppError`` has a stable machine code, an HTTP status and a message in Chinese and English.
-The API renders it as JSON through one handler; the CLI prints it and exits with ``exit_code``.
+Every interface renders an error from its :class:`ErrorInfo` (status, code, messages, the field it
+names): the REST API as JSON (:mod:`yibao.api.errors`), the CLI as text and the error's ``exit_code``.
 """
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Mapping
 from typing import Any
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ErrorInfo:
+    """What every interface says about an error: status, stable code, messages and the field at fault.
+
+    ``field`` names the input at fault (as the validation errors name fields: ``person.birth_date``,
+    ``documents[1]``), so that a form can show the message next to it; ``details`` carries the rest
+    (a remedy, the errors of each field, the defects of a policy pack).
+    """
+
+    status: int
+    code: str
+    message_zh: str
+    message_en: str
+    field: str | None = None
+    details: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    headers: Mapping[str, str] = dataclasses.field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        """The one JSON shape of an error: ``{code, message, message_zh, message_en[, details]}``."""
+        body: dict[str, Any] = {
+            "code": self.code,
+            "message": self.message_zh,
+            "message_zh": self.message_zh,
+            "message_en": self.message_en,
+        }
+        details = dict(self.details)
+        if self.field is not None:
+            details = {"field": self.field, **details}
+        if details:
+            body["details"] = details
+        return body
 
 
 class AppError(Exception):
@@ -32,21 +68,23 @@ class AppError(Exception):
             self.code = code
         self.details = details or {}
 
-    def headers(self) -> dict[str, str]:
-        """HTTP headers that go with this error (``Retry-After`` for a refusal to try again yet)."""
-        return {"Retry-After": str(self.retry_after)} if self.retry_after else {}
+    def info(self) -> ErrorInfo:
+        """This error as every interface renders it (``Retry-After`` for a refusal to try again yet)."""
+        details = {k: v for k, v in self.details.items() if k != "field"}
+        found = self.details.get("field")
+        return ErrorInfo(
+            status=self.http_status,
+            code=self.code,
+            message_zh=self.message_zh,
+            message_en=self.message_en,
+            field=str(found) if found is not None else None,
+            details=details,
+            headers={"Retry-After": str(self.retry_after)} if self.retry_after else {},
+        )
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON body of this error."""
-        body: dict[str, Any] = {
-            "code": self.code,
-            "message": self.message_zh,
-            "message_zh": self.message_zh,
-            "message_en": self.message_en,
-        }
-        if self.details:
-            body["details"] = self.details
-        return body
+        """JSON body of this error (as the API sends it; ``yibao calc`` prints it too)."""
+        return self.info().to_json()
 
 
 class ValidationFailed(AppError):

@@ -8,7 +8,6 @@ float cannot hold 0.1 yuan exactly, and a fund must never lose or create a fen t
 from __future__ import annotations
 
 import re
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from fractions import Fraction
 
 from yibao.core.errors import ValidationFailed
@@ -52,28 +51,6 @@ def format_yuan(fen: Fen) -> str:
     sign = "-" if fen < 0 else ""
     q, r = divmod(abs(fen), 100)
     return f"{sign}{q}.{r:02d}"
-
-
-def yuan_to_fen(value: Decimal | int | str) -> Fen:
-    """Convert an exact yuan value (Decimal, int or str) to fen; refuses sub-fen precision."""
-    if isinstance(value, float):
-        raise TypeError("floats are not money")
-    try:
-        d = Decimal(value) * 100
-    except InvalidOperation as exc:
-        raise ValueError(f"not a number: {value!r}") from exc
-    if d != d.to_integral_value():
-        raise ValueError(f"{value!r} yuan is not a whole number of fen")
-    return int(d)
-
-
-def round_half_up(value: Fraction | Decimal | int) -> int:
-    """Round an exact number to the nearest integer, halves away from zero (四舍五入)."""
-    if isinstance(value, int):
-        return value
-    if isinstance(value, Fraction):
-        return div_half_up(value.numerator, value.denominator)
-    return int(Decimal(value).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
 def mul_ratio(fen: Fen, ratio: Fraction) -> Fen:

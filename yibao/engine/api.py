@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Body
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from yibao.core.auth import needs, public_rule
 from yibao.engine import decide_json
@@ -63,7 +63,9 @@ _EXAMPLE_GENERAL: dict[str, Any] = {
 
 
 class ParamCitation(BaseModel):
-    """A parameter a step used, with its source."""
+    """A parameter a step used, with its source (and ``assumed``, ``overlay``, ``reform``, ``note`` when so)."""
+
+    model_config = ConfigDict(extra="allow")
 
     path: str
     value: Any
@@ -90,8 +92,16 @@ class RefusalOut(BaseModel):
     message_en: str
 
 
+class ReformOut(BaseModel):
+    """A reform whose values the decision used."""
+
+    reform: str
+    title: str
+    params: list[str]
+
+
 class DecisionOut(BaseModel):
-    """The decision: amounts as yuan strings with two decimals, the steps and the assumptions used."""
+    """The decision: amounts as yuan strings with two decimals, the steps, the assumptions and reforms used."""
 
     fund_pay: str = Field(examples=["6020.00"])
     catastrophic_pay: str = Field(examples=["0.00"])
@@ -99,6 +109,7 @@ class DecisionOut(BaseModel):
     refused: RefusalOut | None
     steps: list[StepOut]
     assumptions: list[dict[str, Any]]
+    reforms: list[ReformOut] = []
     ytd_after: dict[str, str]
 
 

@@ -13,11 +13,15 @@ per-benefit-year cumulative sums, so no claim waits for the one before it:
 Every parameter is read from the pack at each claim's date of service: values change only on
 effective dates, so claims are mapped to policy periods with ``np.searchsorted`` and parameters are
 gathered per period. There is no Python loop per claim.
+
+Under a reform overlay, each claim says which reforms gave values it used (the ``reforms`` bit mask,
+bit i for ``pack.reforms[i]``), read on the same path as the scalar engine reads them: a decision lists
+exactly the reforms the scalar engine's ``reforms`` names.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
 from itertools import pairwise
@@ -37,7 +41,7 @@ from yibao.engine.running import (
     starts_of,
 )
 from yibao.engine.scale import CompiledScale, compile_scale
-from yibao.policy.model import Pack
+from yibao.policy.model import Pack, PolicyView
 
 I64 = npt.NDArray[np.int64]
 Bool = npt.NDArray[np.bool_]
@@ -97,6 +101,9 @@ POLICY_PATHS = (
     "resident.special_outpatient.ratio",
     "resident.late_claims_refused",
 )
+# Read by the scalar engine for off-site stays; the batch takes their outcome as the ``filed`` and
+# ``on_time`` flags, but a decision still rests on them (and on their reforms).
+_FLAG_PATHS = ("resident.offsite.emergency_filing_days", "resident.offsite.application_deadline_months")
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,44 +130,56 @@ class _Periods:
     sp_den: I64
     late_offsite: I64  # 1 when a late off-site application is refused (an assumed reading)
     scales: tuple[CompiledScale | None, ...]
+    reform: dict[str, I64]  # path -> index into pack.reforms of the reform that set it, -1 when none
 
 
-def _frac(x: Any) -> tuple[int, int]:
-    f = Fraction(x)
-    return f.numerator, f.denominator
+def _frac(x: Fraction) -> tuple[int, int]:
+    return x.numerator, x.denominator
+
+
+def _period(v: PolicyView) -> dict[str, Any]:
+    """One policy period's parameters, as the arrays below take them."""
+    codes = v.codes("resident.special_outpatient.diseases")
+    threshold = v.money("resident.catastrophic.threshold")
+    return {
+        "ceiling": v.money("resident.fund_ceiling"),
+        "child_age": v.whole("resident.child_age_limit"),
+        "deductible": [
+            [v.money("resident.inpatient.deductible", p, g) for g in ("general", "student_child")] for p in PLACES
+        ],
+        "ratio": [_frac(v.ratio("resident.inpatient.fund_ratio", p)) for p in PLACES],
+        "cb": _frac(v.ratio("resident.inpatient.class_b_prepay_ratio")),
+        "cat_threshold": threshold,
+        "scale": compile_scale(v.scale("resident.catastrophic.scale"), threshold),
+        "go": _frac(v.ratio("resident.general_outpatient.ratio")),
+        "go_visit": v.money("resident.general_outpatient.per_visit_cap"),
+        "go_cap": v.money("resident.general_outpatient.yearly_cap"),
+        "go_cap_elderly": v.money("resident.general_outpatient.yearly_cap_elderly"),
+        "elderly_age": [v.whole("resident.general_outpatient.elderly_age", s) for s in ("M", "F")],
+        "sp_limit": [v.money("resident.special_outpatient.monthly_limit", c) for c in codes],
+        "sp": [_frac(v.ratio("resident.special_outpatient.ratio", c)) for c in codes],
+        "late_offsite": int("offsite" in v.codes("resident.late_claims_refused")),
+    }
+
+
+def _reform_of(pack: Pack, view: PolicyView, path: str) -> int:
+    """Index into ``pack.reforms`` of the reform whose value of ``path`` is in force, -1 when none."""
+    if not view.has(path):
+        return -1
+    c = view.get(path).citation
+    return next((i for i, r in enumerate(pack.reforms) if (r.name, r.title) == (c.overlay, c.reform)), -1)
 
 
 def _periods(pack: Pack) -> _Periods:
-    starts = sorted({dv.start for p in POLICY_PATHS for dv in pack.parameter(p).history})
+    starts = sorted({dv.start for p in (*POLICY_PATHS, *_FLAG_PATHS) for dv in pack.parameter(p).history})
     rows: list[dict[str, Any]] = []
     for s in starts:
         view = pack.at(s)
-        if not all(view.has(p) for p in POLICY_PATHS):
-            rows.append({})
-            continue
-        v = {p: view.get(p).value for p in POLICY_PATHS}
-        codes = [d.code for d in v["resident.special_outpatient.diseases"]]
-        ded = v["resident.inpatient.deductible"]
-        ratio = v["resident.inpatient.fund_ratio"]
-        rows.append(
-            {
-                "ceiling": v["resident.fund_ceiling"],
-                "child_age": v["resident.child_age_limit"],
-                "deductible": [[ded[p]["general"], ded[p]["student_child"]] for p in PLACES],
-                "ratio": [_frac(ratio[p]) for p in PLACES],
-                "cb": _frac(v["resident.inpatient.class_b_prepay_ratio"]),
-                "cat_threshold": v["resident.catastrophic.threshold"],
-                "scale": compile_scale(v["resident.catastrophic.scale"], v["resident.catastrophic.threshold"]),
-                "go": _frac(v["resident.general_outpatient.ratio"]),
-                "go_visit": v["resident.general_outpatient.per_visit_cap"],
-                "go_cap": v["resident.general_outpatient.yearly_cap"],
-                "go_cap_elderly": v["resident.general_outpatient.yearly_cap_elderly"],
-                "elderly_age": [v["resident.general_outpatient.elderly_age"][s] for s in ("M", "F")],
-                "sp_limit": [v["resident.special_outpatient.monthly_limit"][c] for c in codes],
-                "sp": [_frac(v["resident.special_outpatient.ratio"][c]) for c in codes],
-                "late_offsite": int(any(k.code == "offsite" for k in v["resident.late_claims_refused"])),
-            }
-        )
+        rows.append(_period(view) if all(view.has(p) for p in POLICY_PATHS) else {})
+    reform = {
+        p: np.array([_reform_of(pack, pack.at(s), p) for s in starts], dtype=np.int64)
+        for p in (*POLICY_PATHS, *_FLAG_PATHS)
+    }
     ok = [r for r in rows if r]
     if not ok:
         raise ValidationFailed("date", "没有有效的居民医保政策期", "no resident policy period is complete")
@@ -198,13 +217,8 @@ def _periods(pack: Pack) -> _Periods:
         ),
         late_offsite=col("late_offsite", 0),
         scales=tuple(r.get("scale") for r in rows),
+        reform=reform,
     )
-
-
-def _mul_ratio(x: I64, num: I64 | int, den: I64 | int) -> I64:
-    """x * num / den rounded half up, for x >= 0 (the scalar engine's mul_ratio)."""
-    out: I64 = (2 * x * num + den) // (2 * den)
-    return out
 
 
 def ages_on(birth: I64, on: I64) -> I64:
@@ -333,6 +347,7 @@ OUTPUTS: dict[str, str] = {
     "refused": "int8",  # index into REFUSALS
     "fund_paid_after": "int64",  # the year's fund paid after this claim
     "catastrophic_base_after": "int64",  # the year's in-scope personal burden after this claim
+    "reforms": "int64",  # bit i set: the decision used a value of pack.reforms[i]
 }
 
 
@@ -375,7 +390,7 @@ def settle_batch(
     for lo, hi in person_chunks(c["person_id"], chunk_rows):
         chunk = {k: v[lo:hi] for k, v in c.items()}
         _check_amounts(chunk)
-        _settle(chunk, {k: v[lo:hi] for k, v in out.items()}, per, rates, cal, before)
+        _settle(chunk, {k: v[lo:hi] for k, v in out.items()}, per, rates, cal, before, bool(pack.reforms))
         before = int(chunk["person_id"][-1])
     return out
 
@@ -409,6 +424,7 @@ def _settle(
     rates: _Rates,
     cal: _Calendar,
     before: int | None,
+    marks: bool,
 ) -> None:
     """Settle one chunk of whole persons into the zeroed output slices ``o`` (``before``: the last chunk's last person)."""
     n = len(c["kind"])
@@ -458,6 +474,11 @@ def _settle(
         gap: npt.NDArray[np.int32] = cal.ymd[di[rows]] - cal.birth_ymd[birth[rows] - cal.birth_lo]
         return gap
 
+    def elderly_at(rows: I64) -> Bool:
+        """Whether each claim at ``rows`` is a man of 60 or more, or a woman of 55 or more, that day."""
+        out: Bool = ymd_gap(rows) >= at(per.elderly_age, rows, c["sex"][rows].astype(np.intp)) * 10000
+        return out
+
     # General outpatient: 50%, per-visit cap, then the yearly cap (higher from the 60th/55th birthday).
     # Every row gets its visit amount (cheaper than gathering the visits), kept where it is a paid visit.
     gen_ok = is_gen & ok
@@ -470,8 +491,7 @@ def _settle(
         rows, _ = group_rows(starts, n, over)
         gi = rows[gen_ok[rows]]
         g_starts = starts_of(person[gi]) if year is None else starts_of(person[gi], year[gi])
-        elderly = ymd_gap(gi) >= at(per.elderly_age, gi, c["sex"][gi].astype(np.intp)) * 10000
-        cap = np.where(elderly, at(per.go_cap_elderly, gi), at(per.go_cap, gi))
+        cap = np.where(elderly_at(gi), at(per.go_cap_elderly, gi), at(per.go_cap, gi))
         raw[gi] = increments(capped_running(raw[gi], cap, g_starts), g_starts)
 
     # Inpatient: class B prepay, deductible by place and group, fund ratio.
@@ -518,6 +538,59 @@ def _settle(
             catastrophic[rows] = (2 * diff + scale.denominator) // (2 * scale.denominator)
     np.subtract(c["total"], fund, out=o["personal_pay"])
     o["personal_pay"] -= catastrophic
+    if marks:
+        _mark_reforms(c, o["reforms"], per, pi, p_lo, ok, local, gen_ok, elderly_at)
+
+
+def _mark_reforms(
+    c: Mapping[str, npt.NDArray[Any]],
+    reforms: I64,
+    per: _Periods,
+    pi: npt.NDArray[np.int16] | None,
+    p0: int,
+    ok: Bool,
+    local: Bool,
+    gen: Bool,
+    elderly_at: Callable[[I64], Bool],
+) -> None:
+    """Set bit i of each claim whose decision used a value of ``pack.reforms[i]``, as the scalar engine reads them."""
+    kind = c["kind"]
+    is_inp, is_sp = kind == KIND_INPATIENT, kind == KIND_SPECIAL
+    inp, off_filed = is_inp & ok, is_inp & ~local & c["filed"]
+    elderly = np.zeros(len(kind), dtype=bool)
+    cap_paths = ("resident.general_outpatient.yearly_cap", "resident.general_outpatient.yearly_cap_elderly")
+    if any((per.reform[p] >= 0).any() for p in cap_paths):  # which cap a visit read: only asked when it matters
+        gi = np.flatnonzero(gen)
+        elderly[gi] = elderly_at(gi)
+    reads = {
+        "resident.fund_ceiling": ok,
+        "resident.inpatient.class_b_prepay_ratio": inp & (c["class_b"] > 0),
+        "resident.child_age_limit": inp & (c["group"] == 0),
+        "resident.inpatient.deductible": inp,
+        "resident.inpatient.fund_ratio": inp,
+        "resident.catastrophic.threshold": inp,
+        "resident.catastrophic.scale": inp,
+        "resident.general_outpatient.ratio": gen,
+        "resident.general_outpatient.per_visit_cap": gen,
+        "resident.general_outpatient.elderly_age": gen,
+        "resident.general_outpatient.yearly_cap_elderly": gen & elderly,
+        "resident.general_outpatient.yearly_cap": gen & ~elderly,
+        "resident.special_outpatient.diseases": is_sp,
+        "resident.special_outpatient.monthly_limit": is_sp & ok,
+        "resident.special_outpatient.ratio": is_sp & ok,
+        "resident.offsite.emergency_filing_days": is_inp & (c["offsite"] == OFFSITE.index("emergency")),
+        "resident.offsite.application_deadline_months": off_filed,
+        "resident.late_claims_refused": off_filed & ~c["on_time"],
+    }
+    for path, read in reads.items():
+        if pi is None:
+            index = int(per.reform[path][p0])
+            if index >= 0:
+                reforms[read] |= 1 << index
+        else:
+            per_claim = per.reform[path][pi]
+            hit = read & (per_claim >= 0)
+            reforms[hit] |= np.left_shift(1, per_claim[hit])
 
 
 def _monthly_counted(
@@ -540,6 +613,11 @@ def _monthly_counted(
         groups = starts_of(run, disease[order])
         counted[order] = increments(capped_running(x[order], limit[order], groups), groups)
     return counted
+
+
+def reform_names(pack: Pack, mask: int) -> tuple[str, ...]:
+    """The names of the reforms a batch decision's ``reforms`` bit mask stands for."""
+    return tuple(r.name for i, r in enumerate(pack.reforms) if mask >> i & 1)
 
 
 def _scaled(scale: CompiledScale, x: I64) -> I64:

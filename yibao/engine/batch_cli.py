@@ -16,9 +16,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from yibao.cli.common import exits_on_app_error
 from yibao.core.errors import ValidationFailed
 from yibao.core.money import parse_yuan
-from yibao.engine.batch import COLUMNS, KINDS, OFFSITE, REFUSALS, person_chunks, settle_batch
+from yibao.engine.batch import COLUMNS, KINDS, OFFSITE, REFUSALS, person_chunks, reform_names, settle_batch
 from yibao.engine.synthetic import generate_claims
 from yibao.policy.loader import get_pack
+from yibao.policy.model import Pack
 
 app = typer.Typer(help="批量结算 / batch settlement of claim files", no_args_is_help=True)
 console = Console(stderr=True)
@@ -53,7 +54,7 @@ def _column(table: pa.Table, name: str, dtype: str, diseases: tuple[str, ...]) -
     return np.asarray(arr).astype(dtype)
 
 
-def read_claims(path: Path) -> tuple[dict[str, npt.NDArray[Any]], pa.Table]:
+def read_claims(path: Path, pack: Pack | None = None) -> tuple[dict[str, npt.NDArray[Any]], pa.Table]:
     """Read a claims Parquet file into the batch's columns (labels and yuan strings accepted)."""
     try:
         table = pq.read_table(path)
@@ -64,11 +65,11 @@ def read_claims(path: Path) -> tuple[dict[str, npt.NDArray[Any]], pa.Table]:
     missing = [c for c in COLUMNS if c not in table.column_names]
     if missing:
         raise ValidationFailed(missing[0], f"缺少列：{', '.join(missing)}", f"missing columns: {', '.join(missing)}")
-    pack = get_pack()
+    pack = pack or get_pack()
     first = table.column("date")[0].as_py() if table.num_rows else None
     diseases: tuple[str, ...] = ()
     if first is not None:
-        diseases = tuple(d.code for d in pack.at(first).get("resident.special_outpatient.diseases").value)
+        diseases = pack.codes("resident.special_outpatient.diseases", first)
     return {name: _column(table, name, dt, diseases) for name, dt in COLUMNS.items()}, table
 
 
@@ -80,10 +81,17 @@ def settle(
     ],
     out: Annotated[Path, typer.Option("--out", help="结算结果 Parquet 文件 / decisions file")],
     chunk: Annotated[int, typer.Option(help="每批行数 / rows per chunk")] = 1_000_000,
+    overlay: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--overlay",
+            help="在部署覆盖之后再叠加的覆盖文件（如改革方案）/ overlay applied after the deployment's (a reform)",
+        ),
+    ] = None,
 ) -> None:
     """批量结算一个年度的理赔 / settle a year of claims at once."""
-    cols, table = read_claims(claims)
-    pack = get_pack()
+    pack = get_pack(extra=overlay or ())
+    cols, table = read_claims(claims, pack)
     parts: dict[str, list[npt.NDArray[Any]]] = {}
     ranges = person_chunks(cols["person_id"], chunk)
     with Progress(
@@ -97,9 +105,13 @@ def settle(
             progress.advance(task, hi - lo)
     result = {k: np.concatenate(v) if v else np.array([], dtype=np.int64) for k, v in parts.items()}
     refused = result.pop("refused")
+    reforms = result.pop("reforms")
     for k, v in result.items():
         table = table.append_column(k, pa.array(v, type=pa.int64()))
     table = table.append_column("refused", pa.array([REFUSALS[i] or None for i in refused.tolist()], type=pa.string()))
+    if pack.reforms:  # which reforms each decision used, by name (comma-separated)
+        names = [",".join(reform_names(pack, m)) or None for m in reforms.tolist()]
+        table = table.append_column("reforms", pa.array(names, type=pa.string()))
     pq.write_table(table, out)
     fund = int(result["fund_pay"].sum()) if len(refused) else 0
     cat = int(result["catastrophic_pay"].sum()) if len(refused) else 0

@@ -22,7 +22,7 @@ START_MONTH = "resident.benefit_year_start_month"
 def benefit_year_start(day: date, pack: Pack) -> date:
     """First day of the benefit year containing ``day``."""
     pv = pack.at(day).get(START_MONTH)
-    month: int = pv.value
+    month = pv.whole()
     year = day.year if day.month >= month else day.year - 1
     start = date(year, month, 1)
     # A new rule starts a new year on its own effective date (2023-01-01 closes the short 2022 year).
@@ -75,7 +75,7 @@ def benefit_year_keys(days: npt.NDArray[np.datetime64], pack: Pack) -> I64:
     """Vectorized: each day's benefit-year start as days since 1970-01-01 (a sortable group key)."""
     param = pack.parameter(START_MONTH)
     starts = np.array([dv.start for dv in param.history], dtype="datetime64[D]").astype(np.int64)
-    months = np.array([dv.value for dv in param.history], dtype=np.int64)
+    months = np.array([pack.whole(START_MONTH, dv.start) for dv in param.history], dtype=np.int64)
     d = days.astype("datetime64[D]").astype(np.int64)
     if len(d) > 4096:
         lo, hi = int(d.min()), int(d.max())

@@ -11,6 +11,7 @@ import typer
 
 from yibao.core.errors import AppError, ValidationFailed
 from yibao.engine import decide, parse_claim
+from yibao.policy.loader import get_pack
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -48,11 +49,19 @@ def calc(
     explain: Annotated[
         bool, typer.Option("--explain", help="在标准错误输出中打印计算步骤表 / print the steps as a table")
     ] = False,
+    overlay: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--overlay",
+            help="在部署覆盖之后再叠加的覆盖文件（如改革方案）/ overlay applied after the deployment's (a reform)",
+        ),
+    ] = None,
 ) -> None:
     """计算一笔待遇（JSON 输入，JSON 输出）/ Decide one claim: JSON in, JSON decision out."""
     try:
+        pack = get_pack(extra=overlay or ())
         claim = parse_claim(_read(file))
-        decision = decide(claim)
+        decision = decide(claim, pack)
     except AppError as exc:
         print(json.dumps({"error": exc.to_dict()}, ensure_ascii=False, indent=2))
         _err().print(f"[red]{exc.message_zh}[/red]\n{exc.message_en}")

@@ -59,7 +59,7 @@ def coverage_refusal(
         return None
     start = person.enrolment_date
     if congenital:
-        window, use = t.param("resident.newborn.enrolment_window_months")
+        window, use = t.whole("resident.newborn.enrolment_window_months")
         deadline = add_months(person.birth_date, window)
         if benefit_start(person.birth_date, person.enrolment_date, window) == person.birth_date:
             start = person.birth_date
@@ -106,7 +106,7 @@ def is_child(t: Trace, person: Person, on: date) -> bool:
     if person.group is Group.STUDENT_CHILD:
         t.step("resident.population_group", "参保人群为在校学生、少年儿童", None)
         return True
-    limit, use = t.param("resident.child_age_limit")
+    limit, use = t.whole("resident.child_age_limit")
     age = age_on(person.birth_date, on)
     if age <= limit:
         t.step(
@@ -131,7 +131,7 @@ def is_child(t: Trace, person: Person, on: date) -> bool:
 
 def apply_ceiling(t: Trace, amount: int, fund_paid: int) -> int:
     """Limit a fund payment by what is left of the yearly ceiling shared by inpatient and outpatient care."""
-    ceiling, use = t.param("resident.fund_ceiling")
+    ceiling, use = t.money("resident.fund_ceiling")
     left = max(0, ceiling - fund_paid)
     paid: int = min(amount, left)
     t.step(

@@ -3,17 +3,19 @@
 Every amount the engine produces is a step: the rule it applies, a Chinese sentence saying what
 was done, the amount, and the parameters it read (path, value, effective date, source, quote).
 Steps are recorded as light tuples while computing and rendered to JSON only when asked, so that
-explaining a decision costs little on the hospital-counter path.
+explaining a decision costs little on the hospital-counter path. A decision lists the assumed and
+deployment values it rests on (``assumptions``) and the reformed values it used (``reforms``).
 """
 
 from __future__ import annotations
 
 import string
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import Any
 
 from yibao.core.money import format_yuan
-from yibao.policy.model import Bracket, ParamValue, PolicyView, Unit
+from yibao.policy.model import Bracket, ListItem, ParamValue, PolicyView, Unit
 from yibao.policy.render import percent_text, render_value
 
 ParamUse = tuple[ParamValue, tuple[str, ...]]
@@ -78,19 +80,36 @@ class Trace:
     view: PolicyView
     steps: list[Step] = field(default_factory=list)
 
-    def param(self, path: str, *key: str) -> tuple[Any, ParamUse]:
-        """Read a parameter (optionally one cell of a table) and return it with its use record."""
+    def money(self, path: str, *key: str) -> tuple[int, ParamUse]:
+        """An amount in fen (optionally one cell of a table), with its use record."""
         pv = self.view.get(path)
-        value = pv.value
-        for k in key:
-            value = value[k]
-        return value, (pv, key)
+        return pv.money(*key), (pv, key)
+
+    def ratio(self, path: str, *key: str) -> tuple[Fraction, ParamUse]:
+        """A ratio (optionally one cell of a table), with its use record."""
+        pv = self.view.get(path)
+        return pv.ratio(*key), (pv, key)
+
+    def whole(self, path: str, *key: str) -> tuple[int, ParamUse]:
+        """A whole number of days, months or years (optionally one cell of a table), with its use record."""
+        pv = self.view.get(path)
+        return pv.whole(*key), (pv, key)
+
+    def items(self, path: str) -> tuple[tuple[ListItem, ...], ParamUse]:
+        """A list parameter's entries, with its use record."""
+        pv = self.view.get(path)
+        return pv.items(), (pv, ())
+
+    def scale(self, path: str) -> tuple[tuple[Bracket, ...], ParamUse]:
+        """A marginal rate scale, with its use record."""
+        pv = self.view.get(path)
+        return pv.scale(), (pv, ())
 
     def bands_used(self, use: ParamUse, before: int, after: int, offset: int = 0) -> tuple[ParamUse, ...]:
         """The bands of a scale with their own citation (an assumed band) that moving from ``before`` to
         ``after`` reached, each as a use of its own: a band the amount never reached cannot change it."""
         pv, _ = use
-        brackets: tuple[Bracket, ...] = pv.value
+        brackets = pv.scale()
         out: list[ParamUse] = []
         for i, b in enumerate(brackets):
             if b.citation is None:
@@ -127,7 +146,7 @@ class Decision:
         return self.total - self.fund_pay - self.catastrophic_pay
 
     def assumptions(self) -> list[dict[str, Any]]:
-        """Assumed and overlay values this decision rests on (each once)."""
+        """Assumed and deployment-overlay values this decision rests on (each once)."""
         seen: set[str] = set()
         out: list[dict[str, Any]] = []
         for s in self.steps:
@@ -142,6 +161,20 @@ class Decision:
                 out.append(d)
         return out
 
+    def reforms(self) -> list[dict[str, Any]]:
+        """The reforms whose values this decision used: each reform once, with the parameters it changed."""
+        found: dict[tuple[str, str], list[str]] = {}
+        for s in self.steps:
+            for pv, key in s.params:
+                c = pv.citation
+                if c.reform is None or c.overlay is None:
+                    continue
+                paths = found.setdefault((c.overlay, c.reform), [])
+                path = pv.path + "".join(f"[{k}]" for k in key)
+                if path not in paths:
+                    paths.append(path)
+        return [{"reform": name, "title": title, "params": paths} for (name, title), paths in found.items()]
+
     def to_dict(self) -> dict[str, Any]:
         """The CLI / API contract: money as two-decimal strings."""
         return {
@@ -151,5 +184,6 @@ class Decision:
             "refused": None if self.refused is None else self.refused.to_dict(),
             "steps": [s.to_dict() for s in self.steps],
             "assumptions": self.assumptions(),
+            "reforms": self.reforms(),
             "ytd_after": {k: format_yuan(v) for k, v in self.ytd_after.items()},
         }

@@ -39,7 +39,7 @@ def _refusal(t: Trace, c: ResidentInpatient) -> tuple[str, str, str] | None:
         if found:
             return found
     if c.congenital and c.discharge_date and c.application_date:
-        days, use = t.param("resident.newborn.congenital_claim_days")
+        days, use = t.whole("resident.newborn.congenital_claim_days")
         deadline = c.discharge_date + timedelta(days=days)
         t.step(
             "resident.newborn.congenital_claim_days",
@@ -58,7 +58,7 @@ def _refusal(t: Trace, c: ResidentInpatient) -> tuple[str, str, str] | None:
 
 def late_claim_refused(t: Trace, kind: str) -> bool:
     """Whether a late claim of this kind is refused: the seeds give the deadline, not the consequence (assumed)."""
-    kinds, use = t.param("resident.late_claims_refused")
+    kinds, use = t.items("resident.late_claims_refused")
     refused = any(k.code == kind for k in kinds)
     t.step(
         "resident.late_claims_refused",
@@ -72,7 +72,7 @@ def late_claim_refused(t: Trace, kind: str) -> bool:
 def _offsite_refusal(t: Trace, c: ResidentInpatient) -> tuple[str, str, str] | None:
     filed = c.filed
     if c.offsite is Offsite.EMERGENCY:
-        days, use = t.param("resident.offsite.emergency_filing_days")
+        days, use = t.whole("resident.offsite.emergency_filing_days")
         if c.filing_date is not None:
             limit = c.date + timedelta(days=days)
             filed = c.filing_date <= limit
@@ -102,7 +102,7 @@ def _offsite_refusal(t: Trace, c: ResidentInpatient) -> tuple[str, str, str] | N
             "异地转院未经三级定点医院签署意见并报医保经办机构审核备案",
             "off-site referral without an approved referral form filed with the agency",
         )
-    months, use = t.param("resident.offsite.application_deadline_months")
+    months, use = t.whole("resident.offsite.application_deadline_months")
     if c.discharge_date is None or c.application_date is None:
         # Without both dates the deadline cannot be checked here; the agency checks it on application.
         t.step(
@@ -141,7 +141,7 @@ def settle_inpatient(c: ResidentInpatient, t: Trace) -> Decision:
     t.step("resident.inpatient.out_of_scope", "医保范围外费用 {x:y} 元由个人负担", out_of_scope, x=out_of_scope)
 
     if c.class_b:
-        ratio_b, use_b = t.param("resident.inpatient.class_b_prepay_ratio")
+        ratio_b, use_b = t.ratio("resident.inpatient.class_b_prepay_ratio")
         prepay = mul_ratio(c.class_b, ratio_b)
         t.step(
             "resident.inpatient.class_b_prepay_ratio",
@@ -159,7 +159,7 @@ def settle_inpatient(c: ResidentInpatient, t: Trace) -> Decision:
 
     child = is_child(t, c.person, c.date)
     place = "offsite" if c.offsite is not Offsite.NONE or c.hospital_level is None else _PLACES[c.hospital_level]
-    deductible, use_d = t.param("resident.inpatient.deductible", place, "student_child" if child else "general")
+    deductible, use_d = t.money("resident.inpatient.deductible", place, "student_child" if child else "general")
     t.step(
         "resident.inpatient.deductible",
         "{where}{who}起付标准 {x:y} 元",
@@ -179,7 +179,7 @@ def settle_inpatient(c: ResidentInpatient, t: Trace) -> Decision:
         d=deductible,
         x=base,
     )
-    ratio, use_r = t.param("resident.inpatient.fund_ratio", place)
+    ratio, use_r = t.ratio("resident.inpatient.fund_ratio", place)
     fund_raw = mul_ratio(base, ratio)
     t.step(
         "resident.inpatient.fund_ratio",
@@ -203,8 +203,8 @@ def settle_inpatient(c: ResidentInpatient, t: Trace) -> Decision:
 
 def catastrophic_pay(t: Trace, base_before: int, burden: int) -> tuple[int, int]:
     """Catastrophic cover for one stay: scale(new cumulative burden) - scale(previous), rounded once."""
-    threshold, use_t = t.param("resident.catastrophic.threshold")
-    brackets, use_s = t.param("resident.catastrophic.scale")
+    threshold, use_t = t.money("resident.catastrophic.threshold")
+    brackets, use_s = t.scale("resident.catastrophic.scale")
     scale = compile_scale(brackets, threshold)
     after = base_before + burden
     pay = scale.pay(base_before, after)

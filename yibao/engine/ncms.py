@@ -22,10 +22,10 @@ def settle_ncms_outpatient(c: NcmsOutpatient, t: Trace) -> Decision:
     """Counted drugs, exams/surgery and TCM doses times the facility's ratio, within the yearly cap."""
     where = _FACILITY_ZH[c.facility]
     if c.facility == "village_clinic" and c.iv_prescription:
-        drug_cap, use_d = t.param("ncms.outpatient.iv_drug_cap")
+        drug_cap, use_d = t.money("ncms.outpatient.iv_drug_cap")
         drug_rule = "卫生院医生临时补液处方药费限额"
     else:
-        drug_cap, use_d = t.param("ncms.outpatient.drug_cap", c.facility)
+        drug_cap, use_d = t.money("ncms.outpatient.drug_cap", c.facility)
         drug_rule = f"{where}每次处方药费限额"
     drugs = min(c.drugs, drug_cap)
     t.step(
@@ -39,7 +39,7 @@ def settle_ncms_outpatient(c: NcmsOutpatient, t: Trace) -> Decision:
         # The article sets exam and surgery limits only for township and higher facilities.
         t.step("ncms.outpatient.exam_surgery_cap", "村卫生室检查费、手术费不在门诊补偿范围", 0)
     else:
-        cap, use_e = t.param("ncms.outpatient.exam_surgery_cap", c.facility)
+        cap, use_e = t.money("ncms.outpatient.exam_surgery_cap", c.facility)
         exams = min(c.exams + c.surgery, cap)
         t.step(
             "ncms.outpatient.exam_surgery_cap",
@@ -49,7 +49,7 @@ def settle_ncms_outpatient(c: NcmsOutpatient, t: Trace) -> Decision:
         )
     tcm = 0
     if c.tcm_cost:
-        per_dose, use_t = t.param("ncms.outpatient.tcm_per_dose_cap")
+        per_dose, use_t = t.money("ncms.outpatient.tcm_per_dose_cap")
         tcm = min(c.tcm_cost, per_dose * c.tcm_doses) if c.tcm_prescription else 0
         t.step(
             "ncms.outpatient.tcm_per_dose_cap",
@@ -59,7 +59,7 @@ def settle_ncms_outpatient(c: NcmsOutpatient, t: Trace) -> Decision:
             use_t,
         )
     counted = drugs + exams + tcm
-    ratio, use_r = t.param("ncms.outpatient.ratio", c.facility)
+    ratio, use_r = t.ratio("ncms.outpatient.ratio", c.facility)
     raw = mul_ratio(counted, ratio)
     t.step(
         "ncms.outpatient.ratio",
@@ -68,11 +68,11 @@ def settle_ncms_outpatient(c: NcmsOutpatient, t: Trace) -> Decision:
         use_r,
     )
     if c.dialysis_or_tumour:
-        cap, use_c = t.param("ncms.yearly_cap")
+        cap, use_c = t.money("ncms.yearly_cap")
         used = c.ytd.fund_paid
         label = "住院及尿毒症门诊血透、肿瘤门诊放疗和化疗补偿年限额"
     else:
-        cap, use_c = t.param("ncms.outpatient.yearly_cap")
+        cap, use_c = t.money("ncms.outpatient.yearly_cap")
         used = c.ytd.outpatient_paid
         label = "门诊补偿年限额"
     left = max(0, cap - used)
@@ -91,9 +91,9 @@ def settle_ncms_outpatient(c: NcmsOutpatient, t: Trace) -> Decision:
 def _elderly_pay(c: NcmsInpatient, t: Trace, age_limit: int, use_a: ParamUse) -> int:
     """「治疗费和护理费每天补偿10元，限额200元」: it compensates treatment and nursing costs, so it never
     exceeds the claim's lines that carry them (which lines: an assumed reading in the pack)."""
-    daily, use_d = t.param("ncms.inpatient.elderly_daily")
-    cap, use_c = t.param("ncms.inpatient.elderly_cap")
-    lines, use_l = t.param("ncms.inpatient.elderly_covered_lines")
+    daily, use_d = t.money("ncms.inpatient.elderly_daily")
+    cap, use_c = t.money("ncms.inpatient.elderly_cap")
+    lines, use_l = t.items("ncms.inpatient.elderly_covered_lines")
     amounts = {"drugs": c.drugs, "exams": c.exams, "surgery": c.surgery, "others": c.others}
     covered: int = sum(amounts[item.code] for item in lines)
     names = "、".join(item.name for item in lines)
@@ -116,8 +116,8 @@ def _elderly_pay(c: NcmsInpatient, t: Trace, age_limit: int, use_a: ParamUse) ->
 def settle_ncms_inpatient(c: NcmsInpatient, t: Trace) -> Decision:
     """Reimbursable cost on the year's cumulative scale (level ratio, then risk-fund segments), within the cap."""
     where = _FACILITY_ZH[c.facility]
-    exam_cap, use_e = t.param("ncms.inpatient.exam_cap")
-    surgery_cap, use_s = t.param("ncms.inpatient.surgery_cap")
+    exam_cap, use_e = t.money("ncms.inpatient.exam_cap")
+    surgery_cap, use_s = t.money("ncms.inpatient.surgery_cap")
     exams = min(c.exams, exam_cap)
     surgery = min(c.surgery, surgery_cap)
     t.step(
@@ -139,8 +139,8 @@ def settle_ncms_inpatient(c: NcmsInpatient, t: Trace) -> Decision:
         f"（其他费用 {format_yuan(c.others)} 元不按比例报销）",
         reimbursable,
     )
-    ratio, use_r = t.param("ncms.inpatient.ratio", c.facility)
-    segments, use_seg = t.param("ncms.inpatient.risk_fund_scale")
+    ratio, use_r = t.ratio("ncms.inpatient.ratio", c.facility)
+    segments, use_seg = t.scale("ncms.inpatient.risk_fund_scale")
     scale = compile_scale((Bracket(0, ratio), *segments))
     before = c.ytd.inpatient_cost
     after = before + reimbursable
@@ -157,11 +157,11 @@ def settle_ncms_inpatient(c: NcmsInpatient, t: Trace) -> Decision:
     )
     elderly_pay = 0
     if c.facility == "township":
-        age_limit, use_a = t.param("ncms.inpatient.elderly_age")
+        age_limit, use_a = t.whole("ncms.inpatient.elderly_age")
         age = age_on(c.person.birth_date, c.date)
         if age >= age_limit:
             elderly_pay = _elderly_pay(c, t, age_limit, use_a)
-    cap, use_y = t.param("ncms.yearly_cap")
+    cap, use_y = t.money("ncms.yearly_cap")
     left = max(0, cap - c.ytd.fund_paid)
     fund = min(pay + elderly_pay, left)
     t.step(

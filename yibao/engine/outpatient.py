@@ -25,7 +25,7 @@ def settle_general_outpatient(c: ResidentGeneralOutpatient, t: Trace) -> Decisio
             "general outpatient benefit applies only at community health service centres",
             ytd=dict(c.ytd),
         )
-    ratio, use_r = t.param("resident.general_outpatient.ratio")
+    ratio, use_r = t.ratio("resident.general_outpatient.ratio")
     raw = mul_ratio(c.in_scope, ratio)
     t.step(
         "resident.general_outpatient.ratio",
@@ -36,7 +36,7 @@ def settle_general_outpatient(c: ResidentGeneralOutpatient, t: Trace) -> Decisio
         r=ratio,
         x=raw,
     )
-    per_visit, use_v = t.param("resident.general_outpatient.per_visit_cap")
+    per_visit, use_v = t.money("resident.general_outpatient.per_visit_cap")
     visit = min(raw, per_visit)
     t.step(
         "resident.general_outpatient.per_visit_cap",
@@ -46,15 +46,15 @@ def settle_general_outpatient(c: ResidentGeneralOutpatient, t: Trace) -> Decisio
         cap=per_visit,
         x=visit,
     )
-    elderly_age, use_a = t.param("resident.general_outpatient.elderly_age", c.person.sex.value)
+    elderly_age, use_a = t.whole("resident.general_outpatient.elderly_age", c.person.sex.value)
     age = age_on(c.person.birth_date, c.date)
     if age >= elderly_age:
-        cap, use_c = t.param("resident.general_outpatient.yearly_cap_elderly")
+        cap, use_c = t.money("resident.general_outpatient.yearly_cap_elderly")
         who = (
             "男满 {limit} 周岁（现 {age} 周岁）" if c.person.sex.value == "M" else "女满 {limit} 周岁（现 {age} 周岁）"
         )
     else:
-        cap, use_c = t.param("resident.general_outpatient.yearly_cap")
+        cap, use_c = t.money("resident.general_outpatient.yearly_cap")
         who = "{age} 周岁"
     left = max(0, cap - c.ytd.general_outpatient_paid)
     amount = min(visit, left)
@@ -86,7 +86,7 @@ def settle_general_outpatient(c: ResidentGeneralOutpatient, t: Trace) -> Decisio
 
 def settle_special_outpatient(c: ResidentSpecialOutpatient, t: Trace) -> Decision:
     """With a special-disease card: in-scope cost within the monthly limit, times the disease's ratio."""
-    diseases, use_l = t.param("resident.special_outpatient.diseases")
+    diseases, use_l = t.items("resident.special_outpatient.diseases")
     names = {d.code: d.name for d in diseases}
     by_name = {d.name: d.code for d in diseases}
     code = c.disease if c.disease in names else by_name.get(c.disease)
@@ -109,8 +109,8 @@ def settle_special_outpatient(c: ResidentSpecialOutpatient, t: Trace) -> Decisio
             "no special-disease card: the disease must be confirmed by expert appraisal first",
             ytd=dict(c.ytd),
         )
-    limit, use_m = t.param("resident.special_outpatient.monthly_limit", code)
-    ratio, use_r = t.param("resident.special_outpatient.ratio", code)
+    limit, use_m = t.money("resident.special_outpatient.monthly_limit", code)
+    ratio, use_r = t.ratio("resident.special_outpatient.ratio", code)
     left = max(0, limit - c.ytd.month_used)
     counted = min(c.in_scope, left)
     t.step(

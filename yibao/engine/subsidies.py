@@ -73,7 +73,7 @@ def settle_maternity(c: ResidentMaternity, t: Trace) -> Decision:
             "documents incomplete: ID, birth permit, birth certificate, invoice, fee list and discharge summary",
             personal=personal,
         )
-    months, use_m = t.param("resident.maternity.application_deadline_months")
+    months, use_m = t.whole("resident.maternity.application_deadline_months")
     deadline = add_months(c.discharge_date, months)
     t.step(
         "resident.maternity.application_deadline_months",
@@ -90,7 +90,7 @@ def settle_maternity(c: ResidentMaternity, t: Trace) -> Decision:
             f"applied on {c.date.isoformat()}, after the deadline {deadline.isoformat()}",
             personal=personal,
         )
-    amount, use_a = t.param("resident.maternity.subsidy", c.delivery)
+    amount, use_a = t.money("resident.maternity.subsidy", c.delivery)
     kind = "顺产（含助娩产）" if c.delivery == "natural" else "剖宫产"
     t.step("resident.maternity.subsidy", f"{kind}补助 {format_yuan(amount)} 元", amount, use_a)
     return _subsidy(t, amount, c.total)
@@ -121,7 +121,7 @@ def settle_disability_aid(c: ResidentDisabilityAid, t: Trace) -> Decision:
             personal=personal,
         )
     if c.device == "hearing_aid":
-        limit, use_l = t.param("resident.disability_aid.hearing_aid_age_limit")
+        limit, use_l = t.whole("resident.disability_aid.hearing_aid_age_limit")
         age = age_on(c.person.birth_date, c.date)
         t.step(
             "resident.disability_aid.hearing_aid_age_limit",
@@ -140,7 +140,7 @@ def settle_disability_aid(c: ResidentDisabilityAid, t: Trace) -> Decision:
                 personal=personal,
             )
     else:
-        years, use_y = t.param("resident.disability_aid.interval_years")
+        years, use_y = t.whole("resident.disability_aid.interval_years")
         if c.last_subsidy_date is not None:
             next_ok = add_years(c.last_subsidy_date, years)
             t.step(
@@ -160,7 +160,7 @@ def settle_disability_aid(c: ResidentDisabilityAid, t: Trace) -> Decision:
                 )
         else:
             t.step("resident.disability_aid.interval_years", f"每 {years} 年补助一次：此前未领取过", None, use_y)
-    each, use_a = t.param("resident.disability_aid.subsidy", c.device)
+    each, use_a = t.money("resident.disability_aid.subsidy", c.device)
     amount = each * c.quantity
     t.step(
         "resident.disability_aid.subsidy",

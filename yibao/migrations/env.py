@@ -6,6 +6,7 @@ from alembic import context
 
 # Importing the models registers their tables on Base.metadata for autogenerate.
 import yibao.accounts.models
+import yibao.catalogue.models
 import yibao.core.audit
 import yibao.core.meta
 import yibao.identity.models

@@ -173,14 +173,14 @@ def effective_date(session: Session, on: date, *, pack: Pack | None = None, fiel
             f"登记日期 {on} 早于本系统政策参数的起始日期",
             f"the enrolment date {on} is before any policy in force",
         )
-    caller = auth.principal_of(session)
-    if caller is None or caller.role is Role.SYSTEM:
+    caller = auth.require_caller(session)
+    if caller.role is Role.SYSTEM:
         return on
     if caller.role is Role.PERSON:
         if on != now:
             raise ValidationFailed(field, "参保人本人登记的登记日期为当天", "a person's own enrolment is dated today")
         return on
-    days = pack.at(now).get(BACKDATE_DAYS).value
+    days = pack.whole(BACKDATE_DAYS, now)
     if on < now - timedelta(days=days):
         raise ValidationFailed(
             field,

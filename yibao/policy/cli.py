@@ -59,7 +59,13 @@ def _print_one(p: dict[str, Any]) -> None:
     )
     table = Table("自 from", "取值 value", "出处 source", "原文 quote / 说明 note")
     for h in p["history"]:
-        flag = "（假定 assumed）" if h.get("assumed") else ("（覆盖 overlay）" if h.get("overlay") else "")
+        flag = (
+            "（假定 assumed）"
+            if h.get("assumed")
+            else "（改革 reform）"
+            if h.get("reform")
+            else ("（覆盖 overlay）" if h.get("overlay") else "")
+        )
         table.add_row(
             h["from"], _text(h["value"]), (h.get("source") or "") + flag, h.get("quote") or h.get("note") or ""
         )
@@ -80,6 +86,8 @@ def _print_tree(items: list[dict[str, Any]], day: date) -> None:
         flag = ""
         if p["citation"] and p["citation"].get("assumed"):
             flag = " [yellow]（假定）[/yellow]"
+        elif p["citation"] and p["citation"].get("reform"):
+            flag = " [magenta]（改革）[/magenta]"
         elif p["citation"] and p["citation"].get("overlay"):
             flag = " [cyan]（覆盖）[/cyan]"
         parent.add(f"{parts[-1]} = [green]{_text(p['value'])}[/green]{flag}  [dim]{p['description']}[/dim]")
@@ -89,20 +97,32 @@ def _print_tree(items: list[dict[str, Any]], day: date) -> None:
 @app.command()
 def check(
     overlay: Annotated[
-        list[Path] | None, typer.Option("--overlay", help="部署覆盖文件，可多次指定 / deployment overlay file(s)")
+        list[Path] | None,
+        typer.Option(
+            "--overlay", help="覆盖文件（部署或改革方案），可多次指定，按顺序叠加 / overlay file(s), applied in order"
+        ),
     ] = None,
 ) -> None:
-    """校验参数包：格式、日期、出处原文 / validate the pack: format, dates, verbatim quotes."""
+    """校验参数包：格式、日期、出处原文 / validate the pack: format, dates, verbatim quotes.
+
+    Every defect is printed as ``file:line: message``, one a line.
+    """
     pack, defects = service.check(overlay)
     if defects:
         for d in defects:
-            console.print(f"[red]{d}[/red]")
-        console.print(f"[red]{len(defects)} 处错误 / defect(s)[/red]")
+            # Plain lines (no wrapping, no markup): editors and CI jump to file:line.
+            console.print(str(d), style="red", markup=False, highlight=False, soft_wrap=True)
+        console.print(f"{len(defects)} 处错误 / defect(s)", style="red")
         raise typer.Exit(2)
     assert pack is not None
-    cited = sum(1 for p in pack.parameters.values() for h in p.history if not h.citation.is_assumption)
-    assumed = sum(1 for p in pack.parameters.values() for h in p.history if h.citation.assumed)
+    values = [h.citation for p in pack.parameters.values() for h in p.history]
+    cited = sum(1 for c in values if not c.assumed and c.overlay is None)
+    assumed = sum(1 for c in values if c.assumed)
+    reforms = "; ".join(f"{r.name}（{r.title}）" for r in pack.reforms) or "—"
     console.print(
         f"[green]参数包 {pack.name} 校验通过 / pack is valid[/green]: {len(pack.parameters)} 个参数 parameters, "
-        f"{cited} 条有出处 cited, {assumed} 条假定 assumed, 覆盖 overlays: {', '.join(pack.overlays) or '—'}"
+        f"{cited} 条有出处 cited, {assumed} 条假定 assumed, 覆盖 overlays: {', '.join(pack.overlays) or '—'}, "
+        f"改革 reforms: {reforms}",
+        markup=True,
+        highlight=False,
     )

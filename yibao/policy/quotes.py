@@ -93,7 +93,7 @@ def verify_quotes(pack: Pack, sources_dir: Path = SOURCES_DIR) -> list[Defect]:
     for param in pack.parameters.values():
         for dv in param.history:
             c = dv.citation
-            if c.overlay or c.assumed or not c.source or not c.quote:
+            if c.assumed or not c.source or not c.quote:  # overlay values verify too, when they quote a source
                 continue
             where = (c.file or param.file, c.line)
             if c.source.endswith(".txt"):

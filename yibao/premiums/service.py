@@ -94,7 +94,7 @@ def contribution_year(year: int, pack: Pack | None = None) -> ContributionYear:
     closes = view.get("resident.premium.collection_closes")
     if amount.start != start or opens.start != start:
         raise NotFound(f"没有 {year} 年度的缴费标准", f"no contribution standard for {year}", code="premium.no_year")
-    return ContributionYear(year, amount.value, opens.value, closes.value, amount.citation, opens.citation)
+    return ContributionYear(year, amount.money(), opens.day(), closes.day(), amount.citation, opens.citation)
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,7 +118,7 @@ class PaymentRequest:
 
 
 def _channels(pack: Pack, on: date) -> dict[str, str]:
-    return {i.code: i.name for i in pack.at(on).get("resident.premium.channels").value}
+    return {i.code: i.name for i in pack.items("resident.premium.channels", on)}
 
 
 def _channel_names(pack: Pack, on: date) -> dict[str, str]:

@@ -74,7 +74,7 @@ def _sources(report: dict[str, Any]) -> str:
         if p["overlay"]:
             tags.append(f'<span class="tag">覆盖 overlay: {escape(p["overlay"])}</span>')
         if p["reform"]:
-            tags.append('<span class="tag reform">改革测算 reform</span>')
+            tags.append(f'<span class="tag reform">改革 reform: {escape(p["reform"])}</span>')
         rows.append(
             f"<tr><td>{escape(p['path'])}</td><td>{escape(str(p['source']))}</td><td>{' '.join(tags)}</td></tr>"
         )
@@ -95,6 +95,7 @@ def _sources(report: dict[str, Any]) -> str:
 def report_page(report: dict[str, Any], svgs: dict[str, str]) -> str:
     """The HTML page of one scenario's report."""
     sc = report["scenario"]
+    money_columns = [*MONEY_COLUMNS, *([("reformed", "用到改革值 reformed")] if sc["reforms"] else [])]
     o = report["overview"]
     oop = report["out_of_pocket"]
     cat = report["catastrophic"]
@@ -102,7 +103,7 @@ def report_page(report: dict[str, Any], svgs: dict[str, str]) -> str:
     year = report["benefit_year"]
     intro = (
         f"<p>方案 scenario：<b>{escape(sc['name'])}</b>"
-        + (' <span class="tag reform">改革测算 reform</span>' if sc["reform"] else "")
+        + (' <span class="tag reform">改革测算 reform</span>' if sc["reforms"] else "")
         + f"；待遇年度 benefit year {escape(year['start'])} – {escape(year['end'])}；"
         f"理赔 {report['data']['claims']:,} 笔 claims；随机种子 seed {report['data']['seed']}。</p>"
         f"<p class=note>{escape(report['data']['note'])}</p>"
@@ -113,7 +114,7 @@ def report_page(report: dict[str, Any], svgs: dict[str, str]) -> str:
             ("insured_residents", "参保居民 insured residents"),
             ("insured_employees", "参保职工 insured employees"),
             ("persons_with_claims", "就医人数 persons with claims"),
-            *MONEY_COLUMNS,
+            *money_columns,
             ("fund_per_insured", "人均基金支出 funds per insured"),
         ],
     )
@@ -122,17 +123,17 @@ def report_page(report: dict[str, Any], svgs: dict[str, str]) -> str:
     sections = [
         intro,
         f"<h2>概览 Overview</h2>{overview}",
-        f"<h2>按待遇 By benefit</h2>{table(report['by_benefit'], MONEY_COLUMNS)}{_figure(svgs.get('by_benefit'))}",
+        f"<h2>按待遇 By benefit</h2>{table(report['by_benefit'], money_columns)}{_figure(svgs.get('by_benefit'))}",
         "<h2>资金来源 Who pays</h2>"
         + table(report["by_fund"], [("amount", "金额 amount"), ("share_of_total", "占总费用 share of total")]),
         "<h2>按州（市） By prefecture</h2>"
-        + table(report["by_prefecture"], [*INSURED_COLUMNS, *MONEY_COLUMNS])
+        + table(report["by_prefecture"], [*INSURED_COLUMNS, *money_columns])
         + _figure(svgs.get("by_prefecture")),
-        f"<h2>按月 By month</h2>{table(report['by_month'], MONEY_COLUMNS)}{_figure(svgs.get('by_month'))}",
+        f"<h2>按月 By month</h2>{table(report['by_month'], money_columns)}{_figure(svgs.get('by_month'))}",
         "<h2>按年龄段（待遇年度开始时） By age band</h2>"
-        + table(report["by_age_band"], [*INSURED_COLUMNS, *MONEY_COLUMNS])
+        + table(report["by_age_band"], [*INSURED_COLUMNS, *money_columns])
         + _figure(svgs.get("by_age_band")),
-        f"<h2>按人群 By group</h2>{table(report['by_group'], [*INSURED_COLUMNS, *MONEY_COLUMNS])}",
+        f"<h2>按人群 By group</h2>{table(report['by_group'], [*INSURED_COLUMNS, *money_columns])}",
         "<h2>个人负担分布 Own payments per person and year</h2>"
         f"<p>有就医记录者 {oop['persons_with_claims']:,} 人，人均 {escape(str(oop['mean']))} 元，最高 {escape(str(oop['max']))} 元。"
         f"年度政策范围内个人负担超过大病保险起付线（{escape(cat['threshold'])} 元）者 {over['persons']:,} 人，"

@@ -35,7 +35,7 @@ STREAM_POPULATION = 1
 
 def disease_codes(pack: Pack, on: date, shape: Shape) -> tuple[str, ...]:
     """The pack's special diseases on ``on``; the shape must weigh exactly these."""
-    codes = tuple(d.code for d in pack.at(on).get("resident.special_outpatient.diseases").value)
+    codes = pack.at(on).codes("resident.special_outpatient.diseases")
     given = set(shape.parameters.special_diseases.value)
     if given != set(codes):
         missing, extra = sorted(set(codes) - given), sorted(given - set(codes))

@@ -59,7 +59,13 @@ def percent(num: int, den: int, digits: int = 2) -> str | None:
 def _row(key: str, label: str, v: I64) -> dict[str, Any]:
     """One table line from a vector of MEASURES."""
     m = {name: int(x) for name, x in zip(MEASURES, v, strict=True)}
-    row: dict[str, Any] = {"key": key, "label": label, "claims": m["claims"], "refused": m["refused"]}
+    row: dict[str, Any] = {
+        "key": key,
+        "label": label,
+        "claims": m["claims"],
+        "refused": m["refused"],
+        "reformed": m["reformed"],
+    }
     row.update({k: format_yuan(m[k]) for k in MONEY})
     # 实际报销比：基金与大病保险支付之和占医保范围内费用的比例 / share of in-scope cost paid by the funds.
     row["paid_share_of_in_scope"] = percent(m["fund_pay"] + m["catastrophic_pay"], m["in_scope"])
@@ -173,7 +179,7 @@ def _ceiling(t: Tally, pack: Pack, end: date) -> dict[str, Any]:
     at = t.persons[PERSON_MEASURES.index("at_ceiling")]
     persons = int(t.persons[0].sum())
     return {
-        "ceiling": format_yuan(pack.at(end).get("resident.fund_ceiling").value),
+        "ceiling": format_yuan(pack.at(end).money("resident.fund_ceiling")),
         "persons": int(at.sum()),
         "share_of_persons_with_claims": percent(int(at.sum()), persons),
         "by_prefecture": {c: int(at[i].sum()) for i, c in enumerate(PREFECTURES)},
@@ -194,7 +200,7 @@ def policy_sources(pack: Pack, on: date) -> list[dict[str, Any]]:
                 "assumed": c.assumed,
                 "overlay": c.overlay,
                 "example": c.example,
-                "reform": bool(getattr(c, "reform", False)),
+                "reform": c.reform,
             }
         )
     return out
@@ -212,7 +218,7 @@ def build_report(outcome: Outcome, i: int, shape: Shape | None) -> dict[str, Any
     """The report of scenario ``i`` of a settled year, JSON-ready."""
     sc: Scenario = outcome.scenarios[i]
     t = outcome.tallies[i]
-    pack = sc.pack()
+    pack = sc.pack
     frame = outcome.frame
     insured = np.array(outcome.manifest["insured"]["residents"], dtype=np.int64)
     employees = int(np.sum(outcome.manifest["insured"]["employees"]))
@@ -228,7 +234,12 @@ def build_report(outcome: Outcome, i: int, shape: Shape | None) -> dict[str, Any
     )
     report: dict[str, Any] = {
         "title": "云南省城乡居民医保基金年度测算 / Yunnan resident medical insurance: a simulated year",
-        "scenario": {"name": sc.name, "reform": sc.reform, "overlays": list(pack.overlays)},
+        "scenario": {
+            "name": sc.name,
+            "overlay": sc.reform,
+            "overlays": list(pack.overlays),
+            "reforms": [{"name": r.name, "title": r.title} for r in pack.reforms],
+        },
         "benefit_year": frame.to_dict(),
         "data": {
             "claims": outcome.rows,

@@ -119,7 +119,7 @@ def settle_claims(
     else:
         items = [(str(claims / p.file), scenarios, frame, dirs, p.index) for p in parts]
         results = map_partitions(client, settle_partition, items, "结算 settling", quiet=quiet)
-    bands = [len(scale_of(s.pack(), frame.end)[0].thresholds) for s in scenarios]
+    bands = [len(scale_of(s.pack, frame.end)[0].thresholds) for s in scenarios]
     tallies = [empty_tally(frame, b) for b in bands]
     diffs = [empty_diff() for _ in scenarios[1:]]
     for r in sorted(results, key=lambda r: r.index):

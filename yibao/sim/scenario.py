@@ -1,12 +1,11 @@
-"""A scenario: the deployment's pack, or the pack with a reform overlay on top, named for the report."""
+"""A scenario: the deployment's policy, or it with a reform overlay on top, named for the report."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
-from yibao.policy.loader import default_overlays, load_pack
+from yibao.policy.loader import get_pack
 from yibao.policy.model import Pack
 
 BASELINE = "现行政策 current policy"
@@ -14,28 +13,22 @@ BASELINE = "现行政策 current policy"
 
 @dataclass(frozen=True, slots=True)
 class Scenario:
-    """What a run settles under: the deployment overlays, then the reform overlay if any."""
+    """What a run settles under. The pack travels with it (it pickles), so workers need no policy files."""
 
     name: str
-    overlays: tuple[str, ...]
-    reform: str | None = None
-
-    def pack(self) -> Pack:
-        """The scenario's pack, loaded (and validated) once per process."""
-        return _load(self.overlays)
+    pack: Pack
+    reform: str | None = None  # the overlay file laid over the deployment's overlays
 
 
-@lru_cache(maxsize=16)
-def _load(overlays: tuple[str, ...]) -> Pack:
-    return load_pack("yunnan", overlays=[Path(p) for p in overlays])
+def scenario(overlay: Path | None = None) -> Scenario:
+    """The deployment's policy, or it with ``overlay`` applied: loaded and validated now, before any work.
 
-
-def scenario(reform: Path | None = None) -> Scenario:
-    """The deployment's policy, or it with ``reform`` applied (validated now, so errors come before any work)."""
-    base = tuple(str(p.resolve()) for p in default_overlays())
-    if reform is None:
-        s = Scenario(BASELINE, base)
-    else:
-        s = Scenario(reform.stem, (*base, str(reform.resolve())), str(reform))
-    s.pack()
-    return s
+    The overlay is read like any other (``docs/overlays.md``): a reform (``reform: true`` and a ``title``) may
+    change cited values; an overlay that is not one may set only the deployment's ``overlay: true`` values.
+    """
+    if overlay is None:
+        return Scenario(BASELINE, get_pack())
+    pack = get_pack(extra=[overlay.resolve()])
+    mine = [r for r in pack.reforms if Path(r.file).resolve() == overlay.resolve()]
+    name = mine[0].title if mine else overlay.stem
+    return Scenario(name, pack, str(overlay))

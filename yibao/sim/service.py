@@ -163,11 +163,14 @@ def compare_years(
     scenarios: list[Scenario] = [scenario(p) for p in overlays]
     if len(scenarios) == 1:
         scenarios.insert(0, scenario(None))  # one reform: against the current policy
-    names = [s.name for s in scenarios]
-    if len(set(names)) != len(names):
-        raise ValidationFailed("overlay", "各方案的文件名须不同", "each scenario's file needs its own name")
+    files = [Path(s.reform).resolve() if s.reform else None for s in scenarios]
+    if len(set(files)) != len(files):
+        raise ValidationFailed("overlay", "同一方案文件给了两次", "the same scenario file is given twice")
     _prepare_report(out)
-    folders = [out / "scenarios" / f"{i}-{_slug(s.name)}" for i, s in enumerate(scenarios)]
+    folders = [
+        out / "scenarios" / f"{i}-{_slug(Path(s.reform).stem if s.reform else 'current')}"
+        for i, s in enumerate(scenarios)
+    ]
     t1 = time.perf_counter()
     with open_client(where.cluster, where.scheduler) as client:
         outcome = settle_claims(claims, scenarios, [f / "persons" for f in folders], client=client, quiet=quiet)

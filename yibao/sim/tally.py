@@ -30,7 +30,8 @@ from yibao.sim.store import read_columns, write_table
 I64 = npt.NDArray[np.int64]
 
 # Claim measures of the cube; money in fen.
-MEASURES = ("claims", "total", "in_scope", "fund_pay", "catastrophic_pay", "personal_pay", "refused")
+# ``reformed``: claims whose decision used a value a reform overlay set (the batch's ``reforms`` marks).
+MEASURES = ("claims", "total", "in_scope", "fund_pay", "catastrophic_pay", "personal_pay", "refused", "reformed")
 # Person-year measures, by prefecture, age band and group.
 PERSON_MEASURES = ("persons", "over_threshold", "at_ceiling", "with_catastrophic")
 _CODES = np.array([int(c) for c in PREFECTURES], dtype=np.int32)  # ascending, as GB/T 2260 lists them
@@ -90,8 +91,8 @@ def _sum_by(cell: I64, x: npt.NDArray[Any], cells: int) -> I64:
 def scale_of(pack: Pack, day: date) -> tuple[CompiledScale, int]:
     """The catastrophic scale and threshold in force on ``day``."""
     view = pack.at(day)
-    threshold: int = view.get("resident.catastrophic.threshold").value
-    return compile_scale(view.get("resident.catastrophic.scale").value, threshold), threshold
+    threshold = view.money("resident.catastrophic.threshold")
+    return compile_scale(view.scale("resident.catastrophic.scale"), threshold), threshold
 
 
 def _bands(burden: I64, scale: CompiledScale) -> tuple[I64, I64, I64]:
@@ -134,6 +135,7 @@ def _tally(
             catastrophic,
             total - fund - catastrophic,  # each claim's own payment is its total less both funds' payments
             np.bincount(cell[bad], minlength=cells).astype(np.int64),
+            np.bincount(cell[np.flatnonzero(res["reforms"])], minlength=cells).astype(np.int64),
         ]
     ).reshape(len(MEASURES), n_k, n_m, n_r, n_a, n_g)
     # Refusals are few: count and sum them alone; what is left was paid.
@@ -147,7 +149,7 @@ def _tally(
     personal = group_totals(res["personal_pay"], starts)
     burden = res["catastrophic_base_after"][ends]
     scale, threshold = scale_of(pack, frame.end)
-    ceiling = pack.at(frame.end).get("resident.fund_ceiling").value
+    ceiling = pack.at(frame.end).money("resident.fund_ceiling")
     pcell = dims["person_cell"]
     pcells = n_r * n_a * n_g
     caught = np.zeros(len(starts), dtype=bool)
@@ -240,7 +242,7 @@ def settle_columns(
     diffs: list[Diff] = []
     reference: I64 | None = None
     for scenario, out in zip(scenarios, persons_files, strict=True):
-        pack = scenario.pack()
+        pack = scenario.pack
         res = settle_batch(c, pack)
         tally, personal = _tally(c, res, pack, frame, dims, starts)
         tallies.append(tally)
