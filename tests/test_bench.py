@@ -55,7 +55,9 @@ def test_http_benchmark(tmp_path: Path, pg_url: str) -> None:
 
 
 def test_sim_benchmark(tmp_path: Path) -> None:
-    figures = _run("sim.py", tmp_path / "sim.json", "--persons", "2000", "--partition-persons", "1000", "--workers", "2")
+    figures = _run(
+        "sim.py", tmp_path / "sim.json", "--persons", "2000", "--partition-persons", "1000", "--workers", "2"
+    )
     assert figures["dask_report_equals_local"] is True and figures["dask_made_the_same_claims"] is True
     size = figures["size"]
     assert isinstance(size, dict) and size["claims"] > 0 and size["partitions"] == 2
