@@ -100,7 +100,8 @@ def claims_partition(
     place = rng.choice(len(PLACES), n, p=np.array([places[x] for x in PLACES]))
     offsite_kind = np.where(rng.random(n) < p.offsite_referral_share.value, 1, 2)
     offsite = np.where(is_inp & (place == 3), offsite_kind, 0).astype(np.int8)
-    level = np.where(place == 3, rng.integers(2, 4, n), place + 1).astype(np.int8)
+    # The engine reads no hospital level for an off-site stay (one deductible and ratio for all): 3 stands there.
+    level = np.where(place == 3, 3, place + 1).astype(np.int8)
 
     disease = people["disease"][who]
     ic, gc = p.inpatient_cost.value, p.general_cost.value

@@ -89,11 +89,13 @@ def population_partition(
     ages = _ages(rng, n, shape)
     birth = _births(rng, ages, as_of)
     emp = p.employee_share.value
-    employee_p = np.where((ages >= 18) & (ages < 60), emp.working, np.where(ages >= 60, emp.retired, 0.0))
+    working = (ages >= emp.working_from_age) & (ages < emp.retirement_age)
+    employee_p = np.where(working, emp.working, np.where(ages >= emp.retirement_age, emp.retired, 0.0))
     scheme = (rng.random(n) < employee_p).astype(np.int8)
     resident = scheme == 0
-    student = (ages >= 18) & (ages <= 24) & (rng.random(n) < p.university_student_share.value)
-    group = (resident & ((ages < 18) | student)).astype(np.int8)
+    st = p.university_students.value
+    student = (ages >= st.from_age) & (ages <= st.to_age) & (rng.random(n) < st.share)
+    group = (resident & ((ages < st.from_age) | student)).astype(np.int8)
     band = np.searchsorted(np.array([15, 60]), ages, side="right")
     prevalence = np.array([p.special_card_prevalence.value[b] for b in AGE_BANDS])[band]
     holder = resident & (rng.random(n) < prevalence)

@@ -115,10 +115,20 @@ class AgeWithin(_Strict):
 
 
 class Employees(_Strict):
-    """Employee-scheme shares of working-age and retired insured persons."""
+    """Employee-scheme shares of working-age and retired insured persons, and where those ages begin."""
 
     working: float = Field(ge=0, le=1)
     retired: float = Field(ge=0, le=1)
+    working_from_age: int = Field(ge=14, le=30)
+    retirement_age: int = Field(ge=45, le=70)
+
+
+class Students(_Strict):
+    """Residents of university age insured in the student/child group."""
+
+    share: float = Field(ge=0, le=1)
+    from_age: int = Field(ge=15, le=30)
+    to_age: int = Field(ge=15, le=40)
 
 
 class Disease(_Strict):
@@ -152,7 +162,7 @@ class Parameters(_Strict):
     age_structure: Param[dict[str, int]]
     age_within_band: Param[AgeWithin]
     employee_share: Param[Employees]
-    university_student_share: Param[float]
+    university_students: Param[Students]
     inpatient_rate: Param[dict[str, float]]
     inpatient_place: Param[dict[str, float]]
     offsite_referral_share: Param[float]
@@ -201,7 +211,6 @@ class Parameters(_Strict):
         if len(self.month_weights.value) != 12 or min(self.month_weights.value) <= 0:
             problems.append("month_weights must give 12 positive weights")
         for name in (
-            "university_student_share",
             "offsite_referral_share",
             "general_community_share",
             "special_without_card_share",
