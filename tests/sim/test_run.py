@@ -115,5 +115,6 @@ def test_outputs_for_people_and_machines(report: tuple[Path, dict]) -> None:  # 
     page = (out / "report.html").read_text(encoding="utf-8")
     assert page.count("<svg") == 6 and "按州（市） By prefecture" in page and "昆明市" in page
     assert not re.search(r"""(src|href)=["']?(https?:|//)""", page)  # self-contained
-    assert format_yuan(_fen(r["overview"]["fund_pay"])) in page
+    whole, cents = format_yuan(_fen(r["overview"]["fund_pay"])).split(".")
+    assert f"{int(whole):,}.{cents}" in page  # grouped by thousands for reading
     assert any(p["overlay"] == "demo" for p in r["policy"])  # the demo overlay's values are named as such

@@ -62,6 +62,14 @@ def _wan(text: str) -> float:
     return parse_yuan(text, field="amount", allow_negative=True) / 1_000_000
 
 
+def _unit(texts: list[str], zh: bool) -> tuple[float, str]:
+    """A divisor of 万元 and its label, so that the largest amount reads in a few digits (万元 or 亿元)."""
+    largest = max((abs(_wan(t)) for t in texts), default=0.0)
+    if largest >= 100_000:
+        return 10_000.0, _t(zh, "亿元", "100 million yuan")
+    return 1.0, _t(zh, "万元", "10k yuan")
+
+
 def _yuan(text: str | None) -> float:
     return 0.0 if text is None else parse_yuan(text, field="amount", allow_negative=True) / 100
 
@@ -128,6 +136,7 @@ def report_charts(report: dict[str, Any], personal: I64) -> dict[str, _Canvas]:
 
     def by_benefit(ax: Any, zh: bool) -> None:
         rows = report["by_benefit"]
+        div, unit = _unit([r["total"] for r in rows], zh)
         x = np.arange(len(rows))
         bottom = np.zeros(len(rows))
         for colour, (key, name) in zip(
@@ -139,11 +148,11 @@ def report_charts(report: dict[str, Any], personal: I64) -> dict[str, _Canvas]:
             ),
             strict=False,
         ):
-            v = np.array([_wan(r[key]) for r in rows])
+            v = np.array([_wan(r[key]) / div for r in rows])
             ax.bar(x, v, bottom=bottom, color=colour, label=_label(name, zh))
             bottom += v
         ax.set_xticks(x, [_label(r["label"], zh).replace(" ", "\n", 1) for r in rows])
-        ax.set_ylabel(_t(zh, "万元", "10k yuan"))
+        ax.set_ylabel(unit)
         ax.set_title(_t(zh, "各类待遇的费用由谁支付", "who pays, by benefit"))
         ax.legend(frameon=False)
 
@@ -156,22 +165,23 @@ def report_charts(report: dict[str, Any], personal: I64) -> dict[str, _Canvas]:
 
     def by_month(ax: Any, zh: bool) -> None:
         rows = report["by_month"]
+        div, unit = _unit([r["fund_pay"] for r in rows], zh)
         x = [r["key"][2:] for r in rows]
         ax.plot(
             x,
-            [_wan(r["fund_pay"]) for r in rows],
+            [_wan(r["fund_pay"]) / div for r in rows],
             marker="o",
             color=_COLOURS[0],
             label=_label("统筹基金 pooled fund", zh),
         )
         ax.plot(
             x,
-            [_wan(r["catastrophic_pay"]) for r in rows],
+            [_wan(r["catastrophic_pay"]) / div for r in rows],
             marker="o",
             color=_COLOURS[1],
             label=_label("大病保险 catastrophic", zh),
         )
-        ax.set_ylabel(_t(zh, "万元", "10k yuan"))
+        ax.set_ylabel(unit)
         ax.set_title(_t(zh, "按月基金支出", "funds paid by month"))
         ax.legend(frameon=False)
 
@@ -195,12 +205,13 @@ def report_charts(report: dict[str, Any], personal: I64) -> dict[str, _Canvas]:
 
     def bands(ax: Any, zh: bool) -> None:
         rows = report["catastrophic"]["bands"]
+        div, unit = _unit([r["pay"] for r in rows], zh)
         x = np.arange(len(rows))
-        ax.bar(x, [_wan(r["pay"]) for r in rows], color=_COLOURS[1])
+        ax.bar(x, [_wan(r["pay"]) / div for r in rows], color=_COLOURS[1])
         ax.set_xticks(x, [f"{r['band']}\n{r['rate']}" for r in rows], fontsize=8)
         for i, r in enumerate(rows):
-            ax.annotate(f"{r['persons_reaching']:,}", (i, _wan(r["pay"])), ha="center", va="bottom", fontsize=8)
-        ax.set_ylabel(_t(zh, "万元", "10k yuan"))
+            ax.annotate(f"{r['persons_reaching']:,}", (i, _wan(r["pay"]) / div), ha="center", va="bottom", fontsize=8)
+        ax.set_ylabel(unit)
         ax.set_title(
             _t(zh, "大病保险分段支付（柱上为达到该段的人数）", "catastrophic pay by band (persons reaching it)")
         )
@@ -234,12 +245,13 @@ def comparison_charts(comparison: dict[str, Any]) -> dict[str, _Canvas]:
                 if ln["table"] == "by_prefecture" and ln["measure"] in ("fund_pay", "catastrophic_pay")
             ]
             keys = list(dict.fromkeys(ln["key"] for ln in lines))
-            change = {k: sum(_wan(ln["difference"]) for ln in lines if ln["key"] == k) for k in keys}
+            div, unit = _unit([ln["difference"] for ln in lines], zh)
+            change = {k: sum(_wan(ln["difference"]) for ln in lines if ln["key"] == k) / div for k in keys}
             labels = {ln["key"]: ln["label"] for ln in lines}
             names = [labels[k] if zh else PREFECTURES_EN[k] for k in keys]
             ax.barh(names[::-1], [change[k] for k in keys][::-1], color=_COLOURS[4])
             ax.axvline(0, color="black", linewidth=0.8)
-            ax.set_xlabel(_t(zh, "基金支出变化（万元）", "change in funds paid (10k yuan)"))
+            ax.set_xlabel(f"{_t(zh, '基金支出变化', 'change in funds paid')} ({unit})")
             ax.set_title(_t(zh, "各州（市）基金支出变化", "change in funds paid, by prefecture"))
 
         def gainers(ax: Any, zh: bool, comp: dict[str, Any] = comp) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from html import escape
 from typing import Any
@@ -10,7 +11,7 @@ _STYLE = """
 body{font-family:"Noto Sans CJK SC","Source Han Sans SC","PingFang SC","Microsoft YaHei",sans-serif;
 margin:2em auto;max-width:1100px;color:#1d2733;line-height:1.5}
 h1{font-size:1.6em}h2{margin-top:2em;border-bottom:2px solid #1f5fa8;padding-bottom:.2em}
-table{border-collapse:collapse;margin:1em 0;font-size:.9em}
+table{border-collapse:collapse;margin:1em 0;font-size:.85em;display:block;overflow-x:auto;max-width:100%}
 th,td{border:1px solid #d0d7de;padding:.3em .6em;text-align:right}th{background:#eef3f8}
 td:first-child,th:first-child{text-align:left;white-space:nowrap}.note{color:#57606a;font-size:.9em}
 .tag{display:inline-block;padding:0 .4em;border-radius:3px;font-size:.8em;background:#fff4d6}
@@ -34,6 +35,9 @@ INSURED_COLUMNS: list[tuple[str, str]] = [
 ]
 
 
+_YUAN = re.compile(r"^-?\d+\.\d{2}$")
+
+
 def _cell(v: Any) -> str:
     if v is None:
         return "—"
@@ -41,7 +45,12 @@ def _cell(v: Any) -> str:
         return "是 yes" if v else "否 no"
     if isinstance(v, int):
         return f"{v:,}"
-    return escape(str(v))
+    text = str(v)
+    if _YUAN.match(text):  # yuan, grouped by thousands for reading (the JSON and CSV keep plain digits)
+        whole, cents = text.split(".")
+        sign = "-" if whole.startswith("-") else ""
+        return f"{sign}{int(whole.lstrip('-')):,}.{cents}"
+    return escape(text)
 
 
 def table(rows: Sequence[dict[str, Any]], columns: Sequence[tuple[str, str]], first: str = "label") -> str:
