@@ -15,11 +15,14 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-## run: create the venv, install, migrate the SQLite database in var/, seed the demo population, serve on :8000
+# The demo's data lives in the 2023 collection period: the demo server's clock starts there (YIBAO_CLOCK).
+DEMO_CLOCK ?= 2022-11-15T10:00:00+08:00
+
+## run: create the venv, install, migrate the SQLite database in var/, seed the demo population, serve the portal on :8000
 run: $(STAMP)
 	$(BIN)/yibao db upgrade
 	$(BIN)/yibao demo seed
-	$(BIN)/yibao serve
+	YIBAO_CLOCK=$${YIBAO_CLOCK-$(DEMO_CLOCK)} $(BIN)/yibao serve
 
 ## test: lint, types and the whole test suite (SQLite and PostgreSQL)
 test: $(STAMP)

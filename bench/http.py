@@ -52,8 +52,8 @@ def setup(db_url: str, payers: int, readers: int) -> tuple[list[str], list[str],
     from yibao.core.auth import system_principal
     from yibao.core.db import make_engine
     from yibao.core.unit import unit_of_work
-    from yibao.identity import service as identity
-    from yibao.people import service as people
+    from yibao.identity import logins
+    from yibao.people import enrolment, persons
 
     migrate.upgrade(db_url)
     engine = make_engine(db_url)
@@ -61,8 +61,10 @@ def setup(db_url: str, payers: int, readers: int) -> tuple[list[str], list[str],
     person_ids: list[int] = []
     with unit_of_work(engine, principal=system_principal()) as s:
         for idn in fresh_id_numbers(payers):
-            people.enrol_employee(s, id_number=idn, name="压测", region=REGION, on=date(2022, 1, 1), employer="某公司")
-            person = people.get_person(s, idn)
+            enrolment.enrol_employee(
+                s, id_number=idn, name="压测", region=REGION, on=date(2022, 1, 1), employer="某公司"
+            )
+            person = persons.get_person(s, idn)
             ledger.transfer(
                 s,
                 kind=EntryKind.CREDIT,
@@ -74,7 +76,7 @@ def setup(db_url: str, payers: int, readers: int) -> tuple[list[str], list[str],
             ids.append(idn)
             person_ids.append(person.id)
         for idn in ids[:readers]:
-            identity.set_person_password(s, id_number=idn, new_password=PASSWORD)
+            logins.set_person_password(s, id_number=idn, new_password=PASSWORD)
     key = institution_key(engine, "BENCH01")
     engine.dispose()
     return ids, ids[:readers], key, person_ids

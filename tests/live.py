@@ -44,12 +44,12 @@ def fresh_id_numbers(count: int) -> list[str]:
 def seed_employees(engine: Engine, count: int, *, balance_fen: int) -> list[str]:
     """``count`` Kunming employees, each with a personal account holding ``balance_fen``; their ID numbers."""
     from yibao.accounts import payments
-    from yibao.people import service as people
+    from yibao.people import enrolment
 
     ids: list[str] = []
     with unit_of_work(engine, principal=system_principal()) as s:
         for idn in fresh_id_numbers(count):
-            people.enrol_employee(
+            enrolment.enrol_employee(
                 s, id_number=idn, name="压测职工", region=REGION, on=date(2022, 1, 1), employer="某公司"
             )
             payments.credit_contribution(
@@ -61,20 +61,19 @@ def seed_employees(engine: Engine, count: int, *, balance_fen: int) -> list[str]
 
 def institution_key(engine: Engine, code: str) -> str:
     """A Kunming designated institution login; its API key."""
-    from yibao.identity import service as identity
+    from yibao.identity import logins
 
     with unit_of_work(engine, principal=system_principal()) as s:
-        _, key = identity.create_client(s, kind="institution", code=code, name=f"昆明{code}", region=REGION)
-    return key
+        return logins.create_client(s, kind="institution", code=code, name=f"昆明{code}", region=REGION).api_key
 
 
 def staff_token(engine: Engine, base_url: str, username: str, role: str = "clerk") -> str:
     """A Kunming staff login, logged in over HTTP; its bearer token."""
-    from yibao.identity import service as identity
+    from yibao.identity import logins
 
     password = f"pw-{username}-2024"
     with unit_of_work(engine, principal=system_principal()) as s:
-        identity.create_staff(s, username=username, name="压测", role=role, region=REGION, password=password)
+        logins.create_staff(s, username=username, name="压测", role=role, region=REGION, password=password)
     r = httpx.post(f"{base_url}/api/auth/login", json={"kind": "staff", "login": username, "password": password})
     r.raise_for_status()
     return str(r.json()["token"])
@@ -111,10 +110,14 @@ class LiveServer:
         self.proc: subprocess.Popen[bytes] | None = None
 
     def __enter__(self) -> LiveServer:
+        from yibao.institutions import secrets
+
         env = {
             **os.environ,
             "YIBAO_DATABASE_URL": self.database_url,
             "YIBAO_VAR_DIR": tempfile.mkdtemp(prefix="yibao-live-var-"),
+            # The server opens the institutions' secrets sealed by this process: the same key.
+            "YIBAO_SECRET_KEY": secrets.key_hex(),
             **self.extra_env,
         }
         yibao = Path(sys.executable).with_name("yibao")

@@ -54,6 +54,31 @@ def test_http_benchmark(tmp_path: Path, pg_url: str) -> None:
     assert float(figures["payments_per_second"]) > 0 and float(figures["reads_per_second"]) > 0  # type: ignore[arg-type]
 
 
+@pytest.mark.pg
+def test_gateway_benchmark(tmp_path: Path, pg_url: str) -> None:
+    figures = _run(
+        "gateway.py", tmp_path / "gateway.json", "--seconds", "1", "--repeat", "1", "--clients", "2", "--persons", "20"
+    )
+    assert float(figures["person_info_1101_per_second"]) > 0  # type: ignore[arg-type]
+    assert float(figures["healthz_per_second"]) > 0  # type: ignore[arg-type]
+    assert set(figures["runs"]["1101"][0]["answers"]) == {"ok"}  # type: ignore[index]
+
+
+def test_settlement_benchmark(tmp_path: Path, pg_url: str) -> None:
+    figures = _run(
+        "settlement.py",
+        tmp_path / "settlement.json",
+        *("--seconds", "1", "--repeat", "1", "--clients", "2", "--persons", "30", "--stays", "10"),
+    )
+    assert figures["ledger_verified"] is True
+    runs: dict[str, list[dict[str, object]]] = figures["runs"]  # type: ignore[assignment]
+    assert runs["settle"][0]["refused"] == 0 and runs["flow"][0]["refused"] == 0
+    assert float(figures["settlements_2304_per_second"]) > 0  # type: ignore[arg-type]
+    assert float(figures["inpatient_flows_per_second"]) > 0  # type: ignore[arg-type]
+    assert float(figures["in_process_pay_once_per_second"]) > 0  # type: ignore[arg-type]
+    assert "inpatient_settle" in (tmp_path / "settlement_profile.txt").read_text(encoding="utf-8")
+
+
 def test_sim_benchmark(tmp_path: Path) -> None:
     figures = _run(
         "sim.py", tmp_path / "sim.json", "--persons", "2000", "--partition-persons", "1000", "--workers", "2"

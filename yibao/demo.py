@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from yibao.catalogue import service as catalogue
@@ -19,9 +20,11 @@ from yibao.catalogue.schemas import ImportReport
 from yibao.core import clock
 from yibao.core.ids import make_id_number
 from yibao.core.meta import get_meta, set_meta
-from yibao.people import service as people
+from yibao.people import enrolment, records
 from yibao.people.models import Relation
-from yibao.premiums import service as premiums
+from yibao.people.relations import declare_relation
+from yibao.premiums import payments
+from yibao.premiums.contributions import contribution_year
 
 SEEDED = "demo_seeded"
 # A fictional medical catalogue, labelled as demo data in the file and in the README beside it.
@@ -101,19 +104,31 @@ DEMO_STAFF = (
     ("yn.auditor", "省级稽核", "auditor", "530000"),
 )
 DEMO_INSTITUTION = ("H53010000001", "昆明市示例定点医院", "530100")
+# Designated institutions (fictional) for trying the national interface: (code, name, kind, level, region).
+# The first is DEMO_INSTITUTION, whose login also holds the API key printed by the seed.
+DEMO_INSTITUTIONS: tuple[tuple[str, str, str, int | None, str], ...] = (
+    ("H53010000001", "昆明市示例定点医院", "hospital", 3, "530100"),
+    ("H53010000002", "昆明市示例第二人民医院", "hospital", 2, "530100"),
+    ("H53010000003", "昆明市示例乡镇卫生院", "hospital", 1, "530100"),
+    ("C53010000001", "昆明市示例社区卫生服务中心", "community_health_center", None, "530100"),
+    ("P53010000001", "昆明市示例大药房", "pharmacy", None, "530100"),
+    ("H53290000001", "大理州示例人民医院", "hospital", 3, "532900"),
+)
+DEMO_DESIGNATED_FROM = date(2015, 1, 1)
+# A social-security card number on one demo person's record, for 1101 with mdtrt_cert_type 03 (fictional).
+DEMO_CARD = ("zhang_wei", "K53010000001")
 
 
 def seed_logins(session: Session, ids: dict[str, str]) -> str:
     """Staff logins, a password for every demo person, and an institution; returns the institution's API key."""
-    from yibao.identity import service as identity
+    from yibao.identity import logins
 
     for username, name, role, region in DEMO_STAFF:
-        identity.create_staff(session, username=username, name=name, role=role, region=region, password=DEMO_PASSWORD)
+        logins.create_staff(session, username=username, name=name, role=role, region=region, password=DEMO_PASSWORD)
     for id_number in ids.values():
-        identity.set_person_password(session, id_number=id_number, new_password=DEMO_PASSWORD)
+        logins.set_person_password(session, id_number=id_number, new_password=DEMO_PASSWORD)
     code, name, region = DEMO_INSTITUTION
-    _, key = identity.create_client(session, kind="institution", code=code, name=name, region=region)
-    return key
+    return logins.create_client(session, kind="institution", code=code, name=name, region=region).api_key
 
 
 def seed_catalogue(session: Session) -> ImportReport:
@@ -139,20 +154,20 @@ def seed(session: Session) -> dict[str, str]:
             names[m.key] = m.name
             on = date(2022, 9, 1)
             if m.role == "employee":
-                people.enrol_employee(
+                enrolment.enrol_employee(
                     session, id_number=ids[m.key], name=m.name, region=region, on=on, employer="云南示例有限公司"
                 )
             elif m.role == "flexible":
-                people.enrol_employee(
+                enrolment.enrol_employee(
                     session, id_number=ids[m.key], name=m.name, region=region, on=on, employer=None, flexible=True
                 )
             elif m.role == "student":
-                people.register_student(
+                enrolment.register_student(
                     session, id_number=ids[m.key], name=m.name, school="云南大学", commitment_accepted=True, on=on
                 )
             elif m.role == "newborn":
                 guardian = ids[members[0].key]
-                people.register_newborn(
+                enrolment.register_newborn(
                     session,
                     id_number=ids[m.key],
                     name=m.name,
@@ -161,26 +176,28 @@ def seed(session: Session) -> dict[str, str]:
                     on=date(2022, 9, 20),
                 )
             else:
-                people.register_resident(session, id_number=ids[m.key], name=m.name, region=region, on=on)
+                enrolment.register_resident(session, id_number=ids[m.key], name=m.name, region=region, on=on)
         head = members[0].key
         for key, rel in relations.items():
-            people.declare_relation(session, id_number=ids[head], relative_id_number=ids[key], relation=rel)
+            declare_relation(session, id_number=ids[head], relative_id_number=ids[key], relation=rel)
     for key, payer in PAID_2023.items():
         region = next(r for _, r, ms, _ in FAMILIES if any(m.key == key for m in ms))
-        req = premiums.PaymentRequest(
+        req = payments.PaymentRequest(
             insured_id_number=ids[key],
             insured_name=names[key],
             year=2023,
-            amount=premiums.contribution_year(2023).amount,
+            amount=contribution_year(2023).amount,
             channel="tax_bureau_app" if payer else "banshitong_app",
             region=region,
             idempotency_key=f"demo-2023-{key}",
             payer_id_number=ids[payer] if payer else None,
             payer_name=names[payer] if payer else None,
         )
-        premiums.pay_premium(session, req, now=datetime(2022, 10, 15, 2, 0, tzinfo=UTC))
+        payments.pay_premium(session, req, now=datetime(2022, 10, 15, 2, 0, tzinfo=UTC))
     _seed_accounts(session, ids, names)
     session.info["demo_institution_key"] = seed_logins(session, ids)
+    key, card = DEMO_CARD
+    records.record_card(session, id_number=ids[key], card_no=card)
     set_meta(session, SEEDED, clock.now().isoformat())
     return ids
 
@@ -224,3 +241,39 @@ def _seed_accounts(session: Session, ids: dict[str, str], names: dict[str, str])
         source="pharmacy",
         key="demo-yang-min-pharmacy",
     )
+
+
+@dataclass(frozen=True, slots=True)
+class InstitutionCredentials:
+    """A demo institution's code, name, app account and secret (for the national interface)."""
+
+    code: str
+    name: str
+    region: str
+    paasid: str
+    secret: str
+
+
+def seed_institutions(session: Session) -> list[InstitutionCredentials]:
+    """Register the demo institutions that are missing; every demo institution's credentials (secrets re-read)."""
+    from yibao.institutions import secrets as sealed
+    from yibao.institutions import service as institutions
+    from yibao.institutions.models import Institution
+
+    out = []
+    for code, name, kind, level, region in DEMO_INSTITUTIONS:
+        row = session.scalar(select(Institution).where(Institution.code == code))
+        if row is None:
+            row, secret = institutions.add(
+                session,
+                code=code,
+                name=name,
+                kind=kind,
+                level=level,
+                region=region,
+                designated_from=DEMO_DESIGNATED_FROM,
+            )
+        else:
+            secret = sealed.unseal(row.secret_sealed, row.code)
+        out.append(InstitutionCredentials(row.code, row.name, row.region, row.paasid, secret))
+    return out

@@ -13,11 +13,12 @@ from sqlalchemy.orm import Session
 from tests.factories import create_resident, new_id
 from yibao.accounts import balances, payments, sharing, withdrawals
 from yibao.accounts.models import Channel
-from yibao.accounts.schemas import BindingOut, EntryOut, PremiumReceipt, WithdrawalOut
-from yibao.people import service as people
+from yibao.accounts.schemas import BindingOut, EntryOut, WithdrawalOut
+from yibao.people import enrolment
 from yibao.people.models import Relation
 from yibao.policy.loader import get_pack
 from yibao.policy.model import ListItem, Pack
+from yibao.premiums.schemas import Receipt
 
 # 2022-10-08 10:00 in Kunming: inside the 2023 resident collection period.
 NOW = datetime(2022, 10, 8, 2, 0, tzinfo=UTC)
@@ -40,7 +41,7 @@ def create_employee(
 ) -> str:
     """An employee of a Kunming company (or a flexible worker) with an open account holding ``funded`` fen."""
     idn = new_id(born=born)
-    people.enrol_employee(
+    enrolment.enrol_employee(
         session,
         id_number=idn,
         name=name,
@@ -108,7 +109,7 @@ def pay(
 
 def pay_relative_premium(
     session: Session, holder: str, relative: str, *, name: str = "母亲", key: str = "k", now: datetime = NOW
-) -> PremiumReceipt:
+) -> Receipt:
     """The relative's 2023 resident premium from the holder's account."""
     return payments.pay_relative_premium(
         session,

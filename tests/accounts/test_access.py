@@ -13,7 +13,7 @@ from tests.factories import create_resident
 from yibao.accounts import sharing
 from yibao.core.auth import PROVINCE, Principal, Role, act_as, system_principal
 from yibao.core.errors import Forbidden
-from yibao.people import service as people
+from yibao.people import records
 from yibao.people.models import Person, Scheme
 
 KM, DALI, HONGHE = "530100", "532900", "532500"
@@ -43,7 +43,7 @@ def test_a_bound_relative_reads_the_account_and_a_stranger_does_not(session: Ses
 def test_cross_region_bindings_are_listed_to_the_staff_of_the_regions_they_touch(session: Session) -> None:
     holder = create_employee(session)
     father = create_relative(session, holder, name="父亲", born=date(1948, 5, 5), sex="M")
-    people.move_agency(session, id_number=father, scheme=Scheme.RESIDENT, region=DALI, reason="迁居", actor="c")
+    records.move_agency(session, id_number=father, scheme=Scheme.RESIDENT, region=DALI, reason="迁居", actor="c")
     mine = {b.binding_id for b in sharing.cross_region_bindings(session)}
     assert len(mine) == 1
 

@@ -13,7 +13,7 @@ from yibao.accounts.access import UseRefused
 from yibao.accounts.insurance import mature_insurance, pay_insurance_year, purchase_insurance
 from yibao.accounts.schemas import InsurancePolicyOut
 from yibao.core.errors import Conflict, ValidationFailed
-from yibao.people import service as people
+from yibao.people import relations
 from yibao.people.models import Relation
 
 
@@ -33,7 +33,7 @@ def _buy(session: Session, holder: str, insured: str, product: str, shares: int,
 def test_commercial_insurance_only_above_1000(session: Session) -> None:
     holder = create_employee(session, funded=250_000)  # 2,500.00
     child = create_relative(session, name="孩子", born=date(2015, 1, 1), sex="M")
-    people.declare_relation(session, id_number=holder, relative_id_number=child, relation=Relation.CHILD)
+    relations.declare_relation(session, id_number=holder, relative_id_number=child, relation=Relation.CHILD)
     with pytest.raises(UseRefused) as err:
         _buy(session, holder, child, "jirui_ankang", 1)
     assert err.value.code == "accounts.wrong_product"
@@ -95,7 +95,7 @@ def test_a_retried_purchase_charges_once(session: Session) -> None:
 def test_insurance_only_for_direct_relatives(session: Session) -> None:
     holder = create_employee(session, funded=500_000)
     brother = create_relative(session, name="兄弟", born=date(1980, 1, 1), sex="M")
-    people.declare_relation(session, id_number=holder, relative_id_number=brother, relation=Relation.SIBLING)
+    relations.declare_relation(session, id_number=holder, relative_id_number=brother, relation=Relation.SIBLING)
     with pytest.raises(UseRefused) as err:
         _buy(session, holder, brother, "jirui_ankang", 1)
     assert err.value.code == "accounts.not_direct_relative"

@@ -17,7 +17,7 @@ from yibao.accounts.schemas import EntryOut
 from yibao.core.auth import system_principal
 from yibao.core.errors import Conflict, NotFound
 from yibao.core.unit import unit_of_work
-from yibao.people.service import get_person
+from yibao.people.persons import get_person
 
 
 def _member(session: Session, funded: int = 0) -> int:

@@ -25,10 +25,10 @@ from yibao.core.auth import Principal, Role, act_as, system_principal
 from yibao.core.clock import today
 from yibao.core.errors import Forbidden, ValidationFailed
 from yibao.core.money import format_yuan
-from yibao.people import service as people
+from yibao.people import records
 from yibao.people.models import Relation, Scheme, Status
 from yibao.policy.loader import get_pack
-from yibao.premiums import service as premiums
+from yibao.premiums import payments as premiums
 
 
 def _credit(session: Session, idn: str, amount: int, period: str, key: str) -> object:
@@ -117,8 +117,8 @@ def test_relative_premium_from_the_account(session: Session) -> None:
     assert pay_relative_premium(session, holder, mother, key="k1") == receipt  # a retry pays nothing more
     assert receipt.channel_name == "医保账户支付" and receipt.proxy and receipt.amount == "350.00"
     assert balance(session, holder) == "150.00"
-    assert premiums.payments_for_insured(session, mother)[0]["receipt_no"] == receipt.receipt_no
-    assert premiums.payments_by_payer(session, holder)[0]["receipt_no"] == receipt.receipt_no
+    assert premiums.payments_for_insured(session, mother)[0].receipt_no == receipt.receipt_no
+    assert premiums.payments_by_payer(session, holder)[0].receipt_no == receipt.receipt_no
     proxy = balances.records(session, holder, kind="proxy").items
     assert [(i.amount, i.reference) for i in proxy] == [("-350.00", receipt.receipt_no)]
 
@@ -243,7 +243,7 @@ def test_an_institution_pays_only_in_its_own_name(session: Session) -> None:
 
 def test_a_suspended_employee_cannot_pay(session: Session) -> None:
     idn = create_employee(session, funded=10_000)
-    people.change_status(session, id_number=idn, scheme=Scheme.EMPLOYEE, to=Status.SUSPENDED, reason="停保", actor="c")
+    records.change_status(session, id_number=idn, scheme=Scheme.EMPLOYEE, to=Status.SUSPENDED, reason="停保", actor="c")
     with pytest.raises(UseRefused) as err:
         pay(session, idn, 100)
     assert err.value.code == "accounts.not_normal"

@@ -13,7 +13,7 @@ from yibao.accounts import sharing
 from yibao.accounts.access import UseRefused
 from yibao.accounts.models import BindingStatus, Channel
 from yibao.core.errors import Conflict, NotFound, ValidationFailed
-from yibao.people import service as people
+from yibao.people import records, relations
 from yibao.people.models import Relation, Scheme, Status
 
 
@@ -37,7 +37,7 @@ def test_binding_rules(session: Session) -> None:
     with pytest.raises(ValidationFailed) as err:
         _bind(session, holder, holder)
     assert err.value.field == "relative_id_number"
-    people.change_status(
+    records.change_status(
         session, id_number=friend, scheme=Scheme.RESIDENT, to=Status.SUSPENDED, reason="停保", actor="c"
     )
     with pytest.raises(UseRefused) as err:
@@ -50,7 +50,7 @@ def test_a_binding_declares_the_relation_and_is_seen_by_both_sides(session: Sess
     holder = create_employee(session, name="张伟")
     mother = create_relative(session)
     records = bind(session, holder, mother)
-    assert people.relation_between(session, holder, mother) is Relation.PARENT
+    assert relations.relation_between(session, holder, mother) is Relation.PARENT
     (record,) = records
     assert (record.holder.name, record.user.name, record.relation, record.status) == (
         "张伟",
@@ -129,11 +129,11 @@ def test_binding_only_within_one_pooling_region(session: Session) -> None:
     assert err.value.code == "accounts.cross_region"
     assert "不支持跨统筹区" in err.value.message_zh
     assert sharing.bindings_of(session, holder) == []
-    assert people.relation_between(session, holder, dali) is None  # nothing half-written
+    assert relations.relation_between(session, holder, dali) is None  # nothing half-written
     kunming = create_relative(session, holder, name="昆明父亲", born=date(1948, 5, 5), sex="M")
     assert sharing.cross_region_bindings(session) == []
     # The father moves to Dali: the binding is now across regions; it is listed and cannot be used.
-    people.move_agency(session, id_number=kunming, scheme=Scheme.RESIDENT, region="532900", reason="迁居", actor="c")
+    records.move_agency(session, id_number=kunming, scheme=Scheme.RESIDENT, region="532900", reason="迁居", actor="c")
     (listed,) = sharing.cross_region_bindings(session)
     assert (listed.holder_region, listed.user_regions, listed.user.name) == ("530100", ["532900"], "昆明父亲")
     with pytest.raises(UseRefused) as err:

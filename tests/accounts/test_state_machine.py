@@ -26,7 +26,7 @@ from yibao.core import clock
 from yibao.core.auth import system_principal
 from yibao.core.errors import Conflict
 from yibao.core.unit import unit_of_work
-from yibao.people import service as people
+from yibao.people import persons
 
 amounts = st.integers(min_value=1, max_value=200_000)
 keys = st.integers(min_value=0, max_value=5)
@@ -47,7 +47,7 @@ def make_machine(engine: Engine) -> type[RuleBasedStateMachine]:
             with unit_of_work(engine, principal=system_principal()) as s:
                 for name in ("甲", "乙"):
                     idn = create_employee(s, name=name, born=date(1970, 1, 1))
-                    self.pid[idn] = people.get_person(s, idn).id
+                    self.pid[idn] = persons.get_person(s, idn).id
                     self.members.append(idn)
                     self.balance[idn] = 0
                 self.relative = create_relative(s, name="老人", born=date(1945, 1, 1))

@@ -21,7 +21,7 @@ from yibao.accounts.models import AccountStatus, WithdrawalStatus
 from yibao.accounts.schemas import WithdrawalDecisionOut, WithdrawalOut
 from yibao.core.clock import today
 from yibao.core.errors import Conflict, ValidationFailed
-from yibao.people import service as people
+from yibao.people import persons
 from yibao.policy.loader import get_pack
 
 
@@ -90,7 +90,7 @@ def test_a_rejected_application_moves_nothing(session: Session) -> None:
 
 def test_withdrawal_waits_for_pending_holds(session: Session) -> None:
     holder = create_employee(session, funded=50_000)
-    h = ledger.hold(session, member_id=people.get_person(session, holder).id, amount=10_000)
+    h = ledger.hold(session, member_id=persons.get_person(session, holder).id, amount=10_000)
     req = apply_withdrawal(session, holder)
     with pytest.raises(Conflict) as err, session.begin_nested():
         _decide(session, req.request_id)

@@ -2,48 +2,28 @@
 
 from __future__ import annotations
 
-import secrets
-import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import date
 from typing import Any
 
 import pytest
 from sqlalchemy import Engine, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from tests.factories import new_id
+from tests.factories import create_resident, create_staff_login
 from yibao.core.audit import AuditEvent
 from yibao.core.auth import system_principal
 from yibao.core.unit import unit_of_work
-from yibao.identity import service as identity
-from yibao.identity.models import AuthToken
-from yibao.people import service as people
-
-PW = "Audit2023pw"
 
 
 def _staff(engine: Engine, role: str, region: str) -> tuple[str, str]:
-    name = f"{role}.{uuid.uuid4().hex[:8]}"
     with unit_of_work(engine, principal=system_principal()) as s:
-        ident = identity.create_staff(s, username=name, name=role, role=role, region=region, password=PW)
-        token = secrets.token_urlsafe(24)
-        s.add(
-            AuthToken(
-                token_hash=identity.token_hash(token),
-                identity_id=ident.id,
-                purpose="session",
-                issued_at=datetime.now(UTC),
-                expires_at=datetime.now(UTC) + timedelta(hours=1),
-            )
-        )
-    return name, token
+        login = create_staff_login(s, role=role, region=region)
+    return login.login, login.token
 
 
 def _resident(engine: Engine, region: str) -> str:
-    idn = new_id()
     with unit_of_work(engine, principal=system_principal()) as s:
-        people.register_resident(s, id_number=idn, name="被查人", region=region, on=date(2022, 9, 1))
-    return idn
+        return create_resident(s, name="被查人", region=region, on=date(2022, 9, 1))
 
 
 def _events(engine: Engine, actor: str) -> list[AuditEvent]:

@@ -9,24 +9,23 @@ import pytest
 from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session
 
-from tests.factories import new_id
+from tests.factories import create_client_login, create_payment, create_person_login, create_resident, new_id
 from yibao.core.audit import AuditEvent
 from yibao.core.auth import ANONYMOUS, Role, act_as, system_principal
 from yibao.core.errors import Forbidden, Unauthenticated, ValidationFailed
 from yibao.core.ids import mask_id
 from yibao.core.unit import unit_of_work
-from yibao.identity import service
+from yibao.identity import logins, tokens
 from yibao.identity.models import AuthToken, Identity
-from yibao.people import service as people
+from yibao.people import enrolment, persons
 
 PW = "Secret2023x"
 
 
 def _person(engine: Engine, password: str = PW) -> str:
-    idn = new_id(born=date(1980, 2, 2))
     with unit_of_work(engine, principal=system_principal()) as s:
-        people.register_resident(s, id_number=idn, name="登录人", region="530100", on=date(2022, 9, 1))
-        service.set_person_password(s, id_number=idn, new_password=password)
+        idn = create_resident(s, name="登录人", born=date(1980, 2, 2))
+        create_person_login(s, idn, password=password)
     return idn
 
 
@@ -35,9 +34,8 @@ def _login(client: Any, login: str, password: str, kind: str = "person") -> Any:
 
 
 def test_password_is_stored_as_argon2id(session: Session) -> None:
-    idn = new_id()
-    people.register_resident(session, id_number=idn, name="甲", region="530100", on=date(2022, 9, 1))
-    service.set_person_password(session, id_number=idn, new_password=PW)
+    idn = create_resident(session)
+    logins.set_person_password(session, id_number=idn, new_password=PW)
     ident = session.scalar(select(Identity).where(Identity.login == idn))
     assert ident is not None and ident.password_hash is not None
     assert ident.password_hash.startswith("$argon2id$") and PW not in ident.password_hash
@@ -45,10 +43,11 @@ def test_password_is_stored_as_argon2id(session: Session) -> None:
 
 @pytest.mark.parametrize("bad", ["short1", "lettersonly", "1234567890", "x" * 129 + "1"])
 def test_password_rules(session: Session, bad: str) -> None:
-    idn = new_id()
-    people.register_resident(session, id_number=idn, name="甲", region="530100", on=date(2022, 9, 1))
-    with pytest.raises(ValidationFailed):
-        service.set_person_password(session, id_number=idn, new_password=bad)
+    idn = create_resident(session)
+    with pytest.raises(ValidationFailed) as err:
+        logins.set_person_password(session, id_number=idn, new_password=bad)
+    assert err.value.field == "password"
+    assert session.scalar(select(Identity).where(Identity.login == idn)) is None
 
 
 def test_login_me_logout(api_client: Any, engine: Engine) -> None:
@@ -76,7 +75,7 @@ def test_wrong_login_and_wrong_password_look_the_same(api_client: Any, engine: E
 
 def test_lockout_after_five_failures(api_client: Any, engine: Engine) -> None:
     idn = _person(engine)
-    for _ in range(service.MAX_FAILURES):
+    for _ in range(logins.MAX_FAILURES):
         assert _login(api_client, idn, "Wrong2023x").status_code == 401
     locked = _login(api_client, idn, PW)  # even the right password, while locked
     assert locked.status_code == 429 and locked.json()["code"] == "auth.locked"
@@ -90,10 +89,10 @@ def test_lockout_after_five_failures(api_client: Any, engine: Engine) -> None:
 
 def test_a_success_resets_the_count(api_client: Any, engine: Engine) -> None:
     idn = _person(engine)
-    for _ in range(service.MAX_FAILURES - 1):
+    for _ in range(logins.MAX_FAILURES - 1):
         _login(api_client, idn, "Wrong2023x")
     assert _login(api_client, idn, PW).status_code == 200
-    for _ in range(service.MAX_FAILURES - 1):
+    for _ in range(logins.MAX_FAILURES - 1):
         _login(api_client, idn, "Wrong2023x")
     assert _login(api_client, idn, PW).status_code == 200
 
@@ -104,7 +103,7 @@ def test_expired_and_malformed_tokens(api_client: Any, engine: Engine) -> None:
     with unit_of_work(engine, principal=system_principal()) as s:
         s.execute(
             update(AuthToken)
-            .where(AuthToken.token_hash == service.token_hash(token))
+            .where(AuthToken.token_hash == tokens.token_hash(token))
             .values(expires_at=datetime.now(UTC) - timedelta(seconds=1))
         )
     assert api_client.get("/api/auth/me", headers={"Authorization": f"Bearer {token}"}).status_code == 401
@@ -118,12 +117,12 @@ def test_tokens_are_stored_hashed(api_client: Any, engine: Engine) -> None:
     token = _login(api_client, idn, PW).json()["token"]
     with unit_of_work(engine, principal=system_principal()) as s:
         stored = list(s.scalars(select(AuthToken.token_hash)))
-    assert token not in stored and service.token_hash(token) in stored
+    assert token not in stored and tokens.token_hash(token) in stored
 
 
 def test_staff_login_and_region(api_client: Any, engine: Engine) -> None:
     with unit_of_work(engine, principal=system_principal()) as s:
-        service.create_staff(s, username="dl.clerk", name="大理经办", role="clerk", region="532900", password=PW)
+        logins.create_staff(s, username="dl.clerk", name="大理经办", role="clerk", region="532900", password=PW)
     token = _login(api_client, "dl.clerk", PW, kind="staff").json()["token"]
     h = {"Authorization": f"Bearer {token}"}
     kunming = _person(engine)
@@ -142,32 +141,44 @@ def test_staff_login_and_region(api_client: Any, engine: Engine) -> None:
 def test_admin_creates_staff_only_in_own_region(session: Session) -> None:
     act_as(
         session,
-        service.principal_for(
+        tokens.principal_for(
             Identity(id=0, kind="staff", login="km.admin", name="管理员", role="admin", region="530100", person_id=None)
         ),
     )
-    service.create_staff(session, username="km.new", name="新", role="clerk", region="530100", password=PW)
+    created = logins.create_staff(session, username="km.new", name="新", role="clerk", region="530100", password=PW)
+    assert (created.username, created.role, created.region) == ("km.new", Role.CLERK, "530100")
     with pytest.raises(Forbidden):
-        service.create_staff(session, username="dl.new", name="新", role="clerk", region="532900", password=PW)
-    with pytest.raises(ValidationFailed):
-        service.create_staff(session, username="km.bad", name="新", role="superuser", region="530100", password=PW)
+        logins.create_staff(session, username="dl.new", name="新", role="clerk", region="532900", password=PW)
+    with pytest.raises(ValidationFailed) as err:
+        logins.create_staff(session, username="km.bad", name="新", role="superuser", region="530100", password=PW)
+    assert err.value.field == "role"
+    made = session.scalars(select(Identity.login).where(Identity.login.in_(("km.new", "dl.new", "km.bad"))))
+    assert list(made) == ["km.new"]
 
 
 def test_client_keys_and_no_system_tokens(api_client: Any, engine: Engine) -> None:
     with unit_of_work(engine, principal=system_principal()) as s:
-        ident, key = service.create_client(s, kind="institution", code="H1001", name="某医院", region="530100")
-        ident.role = Role.SYSTEM.value  # as if someone edited the row: the operator's rights never come by token
-    r = api_client.get("/api/auth/me", headers={"Authorization": f"Bearer {key}"})
+        client = create_client_login(s)
+    assert api_client.get("/api/auth/me", headers=client.headers).json() == {
+        "role": "institution",
+        "name": "测试institution",
+        "login": client.login,
+        "region": "530100",
+    }
+    with unit_of_work(engine, principal=system_principal()) as s:
+        # As if someone edited the row: the operator's rights never come by token.
+        s.execute(update(Identity).where(Identity.id == client.identity_id).values(role=Role.SYSTEM))
+    r = api_client.get("/api/auth/me", headers=client.headers)
     assert r.status_code == 401
 
 
 def test_a_session_without_a_caller_may_do_nothing(engine: Engine) -> None:
     with Session(engine) as s, pytest.raises(Unauthenticated):
-        people.register_resident(s, id_number=new_id(), name="甲", region="530100", on=date(2022, 9, 1))
+        enrolment.register_resident(s, id_number=new_id(), name="甲", region="530100", on=date(2022, 9, 1))
     with Session(engine) as s:
         act_as(s, ANONYMOUS)
         with pytest.raises(Unauthenticated):
-            people.view_person(s, new_id())
+            persons.view_person(s, new_id())
 
 
 def test_person_changes_own_password_with_the_current_one(api_client: Any, engine: Engine) -> None:
@@ -185,26 +196,9 @@ def test_person_changes_own_password_with_the_current_one(api_client: Any, engin
 
 
 def test_a_payer_reads_the_receipt_of_a_premium_paid_for_someone_else(api_client: Any, engine: Engine) -> None:
-    from yibao.premiums import service as premiums
-
     payer, insured, stranger = _person(engine), _person(engine), _person(engine)
     with unit_of_work(engine, principal=system_principal()) as s:
-        names = {p: people.get_person(s, p).name for p in (payer, insured)}
-        receipt = premiums.pay_premium(
-            s,
-            premiums.PaymentRequest(
-                insured_id_number=insured,
-                insured_name=names[insured],
-                year=2023,
-                amount=35_000,
-                channel="banshitong_app",
-                region="530100",
-                idempotency_key=f"proxy-{payer}",
-                payer_id_number=payer,
-                payer_name=names[payer],
-            ),
-            now=datetime(2022, 10, 15, 2, 0, tzinfo=UTC),
-        )["receipt_no"]
+        receipt = create_payment(s, insured, name="登录人", payer=(payer, "登录人")).receipt_no
     for who, status in ((payer, 200), (insured, 200), (stranger, 403)):
         h = {"Authorization": f"Bearer {_login(api_client, who, PW).json()['token']}"}
         assert api_client.get(f"/api/premiums/receipts/{receipt}", headers=h).status_code == status, who
@@ -213,10 +207,10 @@ def test_a_payer_reads_the_receipt_of_a_premium_paid_for_someone_else(api_client
 @pytest.mark.parametrize("name", ["经办\u202e员", "经\u200b办", "经办\n员"])
 def test_staff_and_client_names_without_invisible_characters(session: Session, name: str) -> None:
     with pytest.raises(ValidationFailed) as err:
-        service.create_staff(session, username="km.name", name=name, role="clerk", region="530100", password=PW)
+        logins.create_staff(session, username="km.name", name=name, role="clerk", region="530100", password=PW)
     assert err.value.field == "name"
     with pytest.raises(ValidationFailed) as err:
-        service.create_client(session, kind="institution", code="H-name", name=name, region="530100")
+        logins.create_client(session, kind="institution", code="H-name", name=name, region="530100")
     assert err.value.field == "name"
     assert session.scalar(select(Identity).where(Identity.login.in_(("km.name", "H-name")))) is None
 
@@ -237,14 +231,14 @@ def test_a_password_change_ends_the_other_sessions(api_client: Any, engine: Engi
     assert (_me(api_client, mine), _me(api_client, other)) == (200, 401)  # the changing session stays
     # A clerk resetting it at the counter ends every session of the person.
     with unit_of_work(engine, principal=system_principal()) as s:
-        service.set_person_password(s, id_number=idn, new_password="Newest2023x")
+        logins.set_person_password(s, id_number=idn, new_password="Newest2023x")
     assert _me(api_client, mine) == 401
 
 
 def test_a_lockout_ends_the_logins_sessions(api_client: Any, engine: Engine) -> None:
     idn = _person(engine)
     token = _login(api_client, idn, PW).json()["token"]
-    for _ in range(service.MAX_FAILURES):
+    for _ in range(logins.MAX_FAILURES):
         _login(api_client, idn, "Wrong2023x")
     assert _me(api_client, token) == 401
 

@@ -31,8 +31,8 @@ from yibao.core.auth import system_principal
 from yibao.core.ids import make_id_number
 from yibao.core.ratelimit import AuthLimits
 from yibao.core.unit import unit_of_work
-from yibao.identity import service as identity
-from yibao.people import service as people
+from yibao.identity import logins
+from yibao.people import enrolment
 
 # Per operation: bounded, so that the run takes under a minute (YIBAO_FUZZ_EXAMPLES for a longer hunt).
 EXAMPLES = int(os.environ.get("YIBAO_FUZZ_EXAMPLES", "10"))
@@ -70,18 +70,18 @@ def _make_callers(engine: Engine) -> dict[str, str]:
     idn = new_id(born=date(1980, 1, 1))
     _EMPLOYEE[str(engine.url)] = idn
     with unit_of_work(engine, principal=system_principal()) as s:
-        people.enrol_employee(
+        enrolment.enrol_employee(
             s, id_number=idn, name="模糊测试", region="530100", on=date(2022, 1, 1), employer="某公司"
         )
         balances.open_account(s, id_number=idn)
-        identity.set_person_password(s, id_number=idn, new_password=PASSWORD)
+        logins.set_person_password(s, id_number=idn, new_password=PASSWORD)
         for role in ("clerk", "finance"):
-            identity.create_staff(
+            logins.create_staff(
                 s, username=f"yn.{role}.{run}", name=role, role=role, region="530000", password=PASSWORD
             )
-        _, institution_key = identity.create_client(
+        institution_key = logins.create_client(
             s, kind="institution", code=f"FZ-{run}", name="模糊医院", region="530100"
-        )
+        ).api_key
     out = {"institution": f"Bearer {institution_key}"}
     with TestClient(APP) as c:
         for name, body in (

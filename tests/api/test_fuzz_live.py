@@ -26,8 +26,8 @@ from yibao.api.app import create_app
 from yibao.core.auth import system_principal
 from yibao.core.db import make_engine
 from yibao.core.unit import unit_of_work
-from yibao.identity import service as identity
-from yibao.people import service as people
+from yibao.identity import logins
+from yibao.people import enrolment
 
 pytestmark = pytest.mark.pg
 
@@ -52,15 +52,15 @@ def _callers(engine: Engine, url: str) -> dict[str, str]:
     run = uuid.uuid4().hex[:6]
     idn = new_id(born=date(1981, 2, 3))
     with unit_of_work(engine, principal=system_principal()) as s:
-        people.enrol_employee(
+        enrolment.enrol_employee(
             s, id_number=idn, name="模糊测试", region="530100", on=date(2022, 1, 1), employer="某公司"
         )
         balances.open_account(s, id_number=idn)
-        identity.set_person_password(s, id_number=idn, new_password=PASSWORD)
-        identity.create_staff(
+        logins.set_person_password(s, id_number=idn, new_password=PASSWORD)
+        logins.create_staff(
             s, username=f"yn.clerk.{run}", name="clerk", role="clerk", region="530000", password=PASSWORD
         )
-        _, key = identity.create_client(s, kind="institution", code=f"FL-{run}", name="模糊医院", region="530100")
+        key = logins.create_client(s, kind="institution", code=f"FL-{run}", name="模糊医院", region="530100").api_key
     r = httpx.post(f"{url}/api/auth/login", json={"kind": "staff", "login": f"yn.clerk.{run}", "password": PASSWORD})
     r.raise_for_status()
     return {

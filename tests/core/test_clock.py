@@ -46,3 +46,28 @@ def test_collection_period_ends_at_midnight_china_time_over_http(client: Any) ->
         c.advance(timedelta(seconds=1))  # 2023-01-01 00:00:00 in China
         refused = _premium(client, late, f"k-{late}")
         assert refused.status_code == 422 and refused.json()["code"] == "premium.outside_period"
+
+
+def test_a_demo_server_clock_starts_where_it_is_told_and_runs_on() -> None:
+    from datetime import UTC
+
+    before = clock._clock
+    try:
+        clock.configure("2022-11-15T10:00:00+08:00")
+        first = clock.now()
+        assert first.astimezone(UTC).date().isoformat() == "2022-11-15"
+        assert clock.today().isoformat() == "2022-11-15"
+        assert clock.now() >= first  # it runs on
+        clock.configure(None)  # unset: nothing changes
+        assert clock.today().isoformat() == "2022-11-15"
+    finally:
+        clock._clock = before
+
+
+def test_a_clock_setting_without_an_offset_is_refused() -> None:
+    import pytest
+
+    with pytest.raises(ValueError, match="offset"):
+        clock.configure("2022-11-15T10:00:00")
+    with pytest.raises(ValueError, match="ISO"):
+        clock.configure("next tuesday")

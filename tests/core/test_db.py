@@ -59,6 +59,8 @@ def test_models_match_the_migrations(engine: Engine) -> None:
     import yibao.core.audit
     import yibao.core.idempotency
     import yibao.identity.models
+    import yibao.institutions.models
+    import yibao.nhsa.models
     import yibao.people.models
     import yibao.premiums.models  # noqa: F401
     from yibao.core.db import Base

@@ -147,10 +147,34 @@ def test_api_calc_matches_cli() -> None:
     client = TestClient(create_app())
     r = client.post("/api/calc", json=inpatient())
     assert r.status_code == 200
-    assert r.json()["fund_pay"] == decide_json(inpatient())["fund_pay"]
+    assert r.json() == decide_json(inpatient())
     bad = client.post("/api/calc", json=inpatient(in_scope="99999.00"))
     assert bad.status_code == 422
     assert bad.json()["details"]["field"] == "in_scope"
+
+
+def test_api_calc_answers_every_scenario_as_the_cli_does() -> None:
+    """The same JSON over HTTP, citations included: an assumed value stays marked in every step that reads it."""
+    from fastapi.testclient import TestClient
+
+    from tests.engine.test_cases import CASES
+    from yibao.api.app import create_app
+
+    client = TestClient(create_app())
+    claims = [case["claim"] for _, case in CASES if "error_field" not in case["expect"]]
+    assert len(claims) > 20
+    for claim in claims:
+        r = client.post("/api/calc", json=claim)
+        assert r.status_code == 200, r.text
+        assert r.json() == decide_json(claim), claim
+    marked = [
+        p
+        for claim in claims
+        for step in client.post("/api/calc", json=claim).json()["steps"]
+        for p in step["params"]
+        if p.get("assumed") or p.get("overlay")
+    ]
+    assert marked and all(p.get("note") or p.get("overlay") for p in marked)
 
 
 def _paths(d: dict[str, Any]) -> set[str]:

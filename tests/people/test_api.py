@@ -16,6 +16,23 @@ def test_register_and_read_back(client: Any) -> None:
     )
     assert r.status_code == 201, r.text
     body = r.json()
+    assert set(body) == {"id_number", "name", "sex", "birth_date", "phone", "records"}
+    assert set(body["records"][0]) == {
+        "scheme",
+        "status",
+        "region_code",
+        "region_name",
+        "agency",
+        "population_group",
+        "employer",
+        "flexible",
+        "school",
+        "enrolled_on",
+        "benefits_from",
+        "channel",
+        "registered_by",
+        "history",
+    }
     assert body["id_number"] == idn[:6] + "********" + idn[-4:]
     assert body["phone"] == "139****5678"
     assert body["records"][0]["agency"] == "玉溪市医疗保障经办机构"
@@ -69,4 +86,11 @@ def test_student_newborn_employee_status_move_relations(client: Any) -> None:
     assert r.json()["records"][0]["region_code"] == "532500"
     r = client.post(f"/api/people/{mom}/relations", json={"relative_id_number": baby, "relation": "child"})
     assert r.status_code == 201
-    assert client.get(f"/api/people/{baby}/relations").json()[0]["relation"] == "parent"
+    assert r.json() == {
+        "relatives": [{"id_number": baby[:6] + "********" + baby[-4:], "name": "宝宝", "relation": "child"}]
+    }
+    assert client.get(f"/api/people/{baby}/relations").json() == [
+        {"id_number": mom[:6] + "********" + mom[-4:], "name": "妈妈", "relation": "parent"}
+    ]
+    r = client.post(f"/api/people/{mom}/relations", json={"relative_id_number": baby, "relation": "cousin"})
+    assert r.status_code == 422 and r.json()["details"]["field"] == "relation"

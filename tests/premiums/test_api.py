@@ -32,6 +32,10 @@ def test_contribution_year(client: Any) -> None:
     r = client.get("/api/premiums/years/2023").json()
     assert (r["amount"], r["collection_opens"], r["collection_closes"]) == ("350.00", "2022-09-01", "2022-12-31")
     assert "350元" in r["amount_source"]["quote"]
+    # A source shows the keys it has: a cited value its source and quote, an assumed one its note.
+    assert set(r["amount_source"]) == set(r["period_source"]) == {"source", "quote"}
+    assumed = client.get("/api/premiums/years/2022").json()["period_source"]
+    assert assumed["assumed"] is True and assumed["note"] and set(assumed) == {"source", "quote", "assumed", "note"}
     assert client.get("/api/premiums/years/2019").status_code == 404
 
 
@@ -39,13 +43,35 @@ def test_pay_retry_receipt_and_records(client: Any) -> None:
     idn = _resident(client)
     first = _pay(client, idn, "abc-1")
     assert first.status_code == 201, first.text
+    assert set(first.json()) == {
+        "receipt_no",
+        "year",
+        "scheme",
+        "amount",
+        "insured_name",
+        "insured_id_number",
+        "payer_name",
+        "payer_id_number",
+        "proxy",
+        "region_code",
+        "agency",
+        "channel",
+        "channel_name",
+        "paid_at",
+    }
+    assert (first.json()["scheme"], first.json()["proxy"], first.json()["paid_at"]) == (
+        "resident",
+        False,
+        "2022-10-08T02:00:00+00:00",
+    )
     again = _pay(client, idn, "abc-1")
     assert again.json() == first.json()
     no = first.json()["receipt_no"]
     assert client.get(f"/api/premiums/receipts/{no}").json()["amount"] == "350.00"
     page = client.get(f"/api/premiums/receipts/{no}/print")
     assert page.status_code == 200 and "电子缴费凭证" in page.text and idn not in page.text
-    assert len(client.get(f"/api/premiums/insured/{idn}/payments").json()) == 1
+    assert client.get(f"/api/premiums/insured/{idn}/payments").json() == [first.json()]
+    assert client.get(f"/api/premiums/payers/{idn}/payments").json() == []  # paid for oneself
     assert _pay(client, idn, "abc-1", amount="320.00").status_code == 409
 
 

@@ -17,7 +17,7 @@ from yibao.accounts.models import BindingStatus, SharingBinding
 from yibao.core import auth
 from yibao.core.auth import Principal, Scope, Subject, rule
 from yibao.core.errors import AppError, NotFound
-from yibao.people import service as people
+from yibao.people import persons
 from yibao.people.models import InsuranceRecord, Person, Scheme, Status
 from yibao.policy.model import PolicyView
 
@@ -77,7 +77,7 @@ def allow(session: Session, action: str, person_id: int, **detail: Any) -> auth.
     """Authorise an action on a person known by row id (a policy's holder, an application's applicant)."""
     person = session.get(Person, person_id)
     assert person is not None
-    return auth.authorize(session, action, people.subject_of(session, person), **detail)
+    return auth.authorize(session, action, persons.subject_of(session, person), **detail)
 
 
 def counter_clerk(session: Session, given: str | None) -> str | None:
@@ -93,7 +93,7 @@ def codes(view: PolicyView, path: str) -> dict[str, str]:
 
 def employee(session: Session, id_number: str, action: str, **detail: Any) -> tuple[Person, InsuranceRecord]:
     """The employee an action is about, once the caller may act on them; NotFound without employee insurance."""
-    person, records, _ = people.require_with_records(session, id_number, action, **detail)
+    person, records, _ = persons.require_with_records(session, id_number, action, **detail)
     record = next((r for r in records if r.scheme == Scheme.EMPLOYEE), None)
     if record is None:
         raise NotFound(

@@ -20,7 +20,6 @@ from yibao.accounts.schemas import (
     InsuranceIn,
     InsurancePolicyOut,
     PaymentIn,
-    PremiumReceipt,
     RecordKind,
     RecordsPage,
     RelativePremiumIn,
@@ -34,6 +33,7 @@ from yibao.api.deps import UnitOfWorkRoute, get_session
 from yibao.core import clock
 from yibao.core.auth import needs
 from yibao.core.money import parse_yuan
+from yibao.premiums.schemas import Receipt
 
 router = APIRouter(prefix="/api/accounts", tags=["accounts"], route_class=UnitOfWorkRoute)
 
@@ -160,14 +160,14 @@ def bindings(id_number: str, session: Session = Depends(get_session)) -> list[Bi
 
 @router.post(
     "/{id_number}/relative-premiums",
-    response_model=PremiumReceipt,
+    response_model=Receipt,
     status_code=201,
     summary="为近亲属缴纳居民医保费 / relative's premium",
     openapi_extra=needs(MANAGE),
 )
 def relative_premium(
     id_number: str, body: RelativePremiumIn, key: str = Key, session: Session = Depends(get_session)
-) -> PremiumReceipt:
+) -> Receipt:
     """Pay a bound relative's resident premium from the account; answers the premium's receipt."""
     return payments.pay_relative_premium(
         session,

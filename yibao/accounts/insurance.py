@@ -18,7 +18,7 @@ from yibao.core import auth, idempotency
 from yibao.core.dates import age_on, local_date
 from yibao.core.errors import Conflict, NotFound, ValidationFailed
 from yibao.core.money import format_yuan, mul_ratio
-from yibao.people import service as people
+from yibao.people import persons, relations
 from yibao.policy.loader import get_pack
 from yibao.policy.model import Pack
 
@@ -91,9 +91,9 @@ def _buy(
         raise UseRefused(
             "职工医保参保状态不正常", "employee insurance is not in normal status", code="accounts.not_normal"
         )
-    insured = people.get_person(session, insured_id_number)
+    insured = persons.get_person(session, insured_id_number)
     if insured.id != holder.id:
-        rel = people.relation_between(session, holder.id_number, insured.id_number)
+        rel = relations.relation_between(session, holder.id_number, insured.id_number)
         if rel is None or rel not in codes(view, "employee.account.direct_relatives"):
             raise UseRefused(
                 "只能为本人或直系亲属购买",

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from yibao.accounts import ledger
 from yibao.accounts.access import CREDIT, MANAGE, PAY, UseRefused, codes, employee, is_normal
 from yibao.accounts.models import AccountStatus, EntryKind, JournalEntry, Purpose
-from yibao.accounts.schemas import EntryOut, PremiumReceipt
+from yibao.accounts.schemas import EntryOut
 from yibao.accounts.sharing import active_binding, same_pooling_region
 from yibao.core import auth, clock, idempotency
 from yibao.core.auth import Role
@@ -22,11 +22,13 @@ from yibao.core.dates import add_months, local_date, parse_period
 from yibao.core.errors import Forbidden, ValidationFailed
 from yibao.core.money import format_yuan
 from yibao.core.text import clean_name
-from yibao.people import service as people
+from yibao.people import persons
 from yibao.people.models import InsuranceRecord, Person, Scheme
 from yibao.policy.loader import get_pack
 from yibao.policy.model import Pack, PolicyView
-from yibao.premiums import service as premiums
+from yibao.premiums.contributions import contribution_year
+from yibao.premiums.payments import ACCOUNT_CHANNEL, PaymentRequest, pay_premium
+from yibao.premiums.schemas import Receipt
 
 _PERIOD_BACK = "employee.account.credit_period_months_back"
 
@@ -140,8 +142,8 @@ def pay(session: Session, p: Payment, *, source: str, key: str, pack: Pack | Non
             code="accounts.not_normal",
         )
     beneficiary = holder
-    if p.beneficiary_id_number and people.get_person(session, p.beneficiary_id_number).id != holder.id:
-        beneficiary = people.get_person(session, p.beneficiary_id_number)
+    if p.beneficiary_id_number and persons.get_person(session, p.beneficiary_id_number).id != holder.id:
+        beneficiary = persons.get_person(session, p.beneficiary_id_number)
     _at_most(p.amount, view, "employee.account.max_single_payment", "支付", "payment")
     clean_name(p.institution, field="institution")
     _check_use(session, view, p.category, holder, record, beneficiary)
@@ -216,11 +218,11 @@ def pay_relative_premium(
     key: str,
     now: datetime,
     pack: Pack | None = None,
-) -> PremiumReceipt:
+) -> Receipt:
     """The seed's flow: both insurances normal, binding present, balance enough; else refused, nothing moved."""
     pack = pack or get_pack()
     holder, record = employee(session, holder_id_number, MANAGE, op="relative_premium", year=year)
-    relative = people.get_person(session, relative_id_number)
+    relative = persons.get_person(session, relative_id_number)
     resident = session.scalar(
         select(InsuranceRecord).where(
             InsuranceRecord.person_id == relative.id, InsuranceRecord.scheme == Scheme.RESIDENT
@@ -238,26 +240,24 @@ def pay_relative_premium(
         if active_binding(session, holder.id, relative.id) is None:
             raise UseRefused("须先办理个账共济授权", "a sharing binding is required", code="accounts.no_binding")
         same_pooling_region(session, view, record, relative)
-    amount = premiums.contribution_year(year, pack).amount
+    amount = contribution_year(year, pack).amount
     with session.begin_nested():
-        receipt = PremiumReceipt.model_validate(
-            premiums.pay_premium(
-                session,
-                premiums.PaymentRequest(
-                    insured_id_number=relative.id_number,
-                    insured_name=relative_name,
-                    year=year,
-                    amount=amount,
-                    channel=premiums.ACCOUNT_CHANNEL,
-                    region=resident.region_code,
-                    idempotency_key=key,
-                    payer_id_number=holder.id_number,
-                    payer_name=holder.name,
-                ),
-                now=now,
-                pack=pack,
-                from_account=True,
-            )
+        receipt = pay_premium(
+            session,
+            PaymentRequest(
+                insured_id_number=relative.id_number,
+                insured_name=relative_name,
+                year=year,
+                amount=amount,
+                channel=ACCOUNT_CHANNEL,
+                region=resident.region_code,
+                idempotency_key=key,
+                payer_id_number=holder.id_number,
+                payer_name=holder.name,
+            ),
+            now=now,
+            pack=pack,
+            from_account=True,
         )
         paid = session.scalar(
             select(JournalEntry.id).where(

@@ -213,25 +213,6 @@ class WithdrawalDecisionOut(WithdrawalOut):
     amount: str = Field(title="提取金额", examples=["800.00"])
 
 
-class PremiumReceipt(BaseModel):
-    """The electronic receipt of a resident premium paid from the account (as the premiums domain issues it)."""
-
-    receipt_no: str
-    year: int
-    scheme: str
-    amount: str = Field(examples=["350.00"])
-    insured_name: str
-    insured_id_number: str
-    payer_name: str
-    payer_id_number: str
-    proxy: bool
-    region_code: str
-    agency: str
-    channel: str
-    channel_name: str
-    paid_at: str
-
-
 class Verification(BaseModel):
     """The ledger checked: every balance equals its journal, every entry balances, all balances sum to zero."""
 

@@ -22,7 +22,7 @@ from yibao.accounts.schemas import BindingOut, CrossRegionBinding, PersonRef
 from yibao.core import auth, clock
 from yibao.core.dates import local_date, utc_iso
 from yibao.core.errors import Conflict, NotFound, ValidationFailed
-from yibao.people import service as people
+from yibao.people import persons, relations
 from yibao.people.models import InsuranceRecord, Person, Relation, Scheme
 from yibao.people.regions import REGIONS
 from yibao.policy.loader import get_pack
@@ -41,7 +41,7 @@ def active_binding(session: Session, holder_id: int, relative_id: int) -> Sharin
 
 
 def _regions(session: Session, person: Person) -> list[str]:
-    return sorted({r.region_code for r in people.records_of(session, person)})
+    return sorted({r.region_code for r in persons.records_of(session, person)})
 
 
 def same_pooling_region(session: Session, view: PolicyView, record: InsuranceRecord, relative: Person) -> None:
@@ -91,10 +91,10 @@ def bind(
             "只能与近亲属绑定共济", "only close relatives can be bound", code="accounts.not_close_relative"
         )
     holder, record = employee(session, holder_id_number, MANAGE, op="bind")
-    relative = people.get_person(session, relative_id_number)
+    relative = persons.get_person(session, relative_id_number)
     if relative.id == holder.id:
         raise ValidationFailed("relative_id_number", "不能与本人绑定", "a holder cannot bind themself")
-    relative_records = people.records_of(session, relative)
+    relative_records = persons.records_of(session, relative)
     # Both insured in Yunnan and in normal status (seed 000: 仅支持云南省内的参保人员绑定).
     if not is_normal(record) or not any(is_normal(r) for r in relative_records):
         raise UseRefused(
@@ -103,9 +103,9 @@ def bind(
             code="accounts.not_normal",
         )
     same_pooling_region(session, view, record, relative)
-    declared = people.relation_between(session, holder.id_number, relative.id_number)
+    declared = relations.relation_between(session, holder.id_number, relative.id_number)
     if declared is None:
-        people.declare_relation(
+        relations.declare_relation(
             session, id_number=holder.id_number, relative_id_number=relative.id_number, relation=relation
         )
     elif declared != relation:
@@ -145,9 +145,9 @@ def unbind(
     Answers the holder's binding records.
     """
     view = (pack or get_pack()).at(local_date(clock.now()))
-    holder, _ = people.require(session, holder_id_number, MANAGE, op="unbind")
+    holder, _ = persons.require(session, holder_id_number, MANAGE, op="unbind")
     clerk = counter_clerk(session, clerk)
-    relative = people.get_person(session, relative_id_number)
+    relative = persons.get_person(session, relative_id_number)
     b = active_binding(session, holder.id, relative.id)
     if b is None:
         raise NotFound("没有有效的共济绑定", "no active binding", code="accounts.no_binding")
@@ -168,7 +168,7 @@ def unbind(
 
 def bindings_of(session: Session, id_number: str) -> list[BindingOut]:
     """Binding and unbinding records, seen by either side (个人账户共济授权记录查询)."""
-    person, _ = people.require(session, id_number, READ, reading="bindings")
+    person, _ = persons.require(session, id_number, READ, reading="bindings")
     rows = session.scalars(
         select(SharingBinding)
         .where(or_(SharingBinding.holder_id == person.id, SharingBinding.relative_id == person.id))

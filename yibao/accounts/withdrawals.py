@@ -27,7 +27,7 @@ from yibao.core import clock
 from yibao.core.dates import local_date
 from yibao.core.errors import Conflict, NotFound, ValidationFailed
 from yibao.core.money import format_yuan
-from yibao.people import service as people
+from yibao.people import persons
 from yibao.policy.loader import get_pack
 from yibao.policy.model import Pack
 
@@ -60,7 +60,7 @@ def apply_withdrawal(
     if case == "death":
         if not heir_id_number:
             raise ValidationFailed("heir_id_number", "死亡继承须指定合法继承人", "an heir is required")
-        heir_id = people.get_person(session, heir_id_number).id
+        heir_id = persons.get_person(session, heir_id_number).id
     elif heir_id_number:
         # An heir takes the balance only after a death; in any other case the holder does.
         raise ValidationFailed(

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import FastAPI, Request
+from pydantic import BaseModel
 from sqlalchemy import text
 
 from yibao import __version__
@@ -38,18 +39,25 @@ def create_app() -> FastAPI:
     from yibao.api.guard import InputGuard
     from yibao.assembly import load_access
     from yibao.catalogue.api import router as catalogue_router
-    from yibao.core import logs
+    from yibao.claims.api import router as claims_router
+    from yibao.core import clock, logs
+    from yibao.core.settings import get_settings
     from yibao.engine.api import router as engine_router
     from yibao.identity.api import audit_router
     from yibao.identity.api import router as auth_router
+    from yibao.institutions.api import router as institutions_router
+    from yibao.nhsa.app import create_gateway
     from yibao.people.api import router as people_router
     from yibao.policy.api import router as policy_router
     from yibao.premiums.api import router as premiums_router
+    from yibao.web.app import mount as mount_portal
 
     logs.install()  # no full ID or phone number in any log line from here on
     load_access()  # how each domain resolves the scopes of its subjects
-    app = FastAPI(title="yibao 医保 API", description=DESCRIPTION, version=__version__)
-    app.add_middleware(InputGuard)
+    clock.configure(get_settings().clock_start)  # a demo or training server may live in another period
+    # The documentation page is served by the portal with local files (no CDN); ReDoc would load one.
+    app = FastAPI(title="yibao 医保 API", description=DESCRIPTION, version=__version__, docs_url=None, redoc_url=None)
+    app.add_middleware(InputGuard, skip=("/fsi/",))  # the national interface answers bad input in envelopes
     app.include_router(auth_router)
     app.include_router(audit_router)
     app.include_router(policy_router)
@@ -57,12 +65,21 @@ def create_app() -> FastAPI:
     app.include_router(people_router)
     app.include_router(premiums_router)
     app.include_router(accounts_router)
+    app.include_router(institutions_router)
+    app.mount("/fsi", create_gateway())  # the national interface (yibao.nhsa), a sub-application of its own
     app.include_router(catalogue_router)
+    app.include_router(claims_router)
     errors.install(app)
     _add_claim_schemas(app)
 
-    @app.get("/healthz", tags=["ops"], summary="健康检查 / health check", openapi_extra=needs(HEALTH))
-    async def healthz(request: Request) -> dict[str, str]:
+    @app.get(
+        "/healthz",
+        tags=["ops"],
+        summary="健康检查 / health check",
+        response_model=Health,
+        openapi_extra=needs(HEALTH),
+    )
+    async def healthz(request: Request) -> Health:
         engine = request_engine(request)
 
         def ping() -> None:
@@ -78,9 +95,17 @@ def create_app() -> FastAPI:
         except Exception as exc:
             log.warning("database check failed: %s", type(exc).__name__)
             raise DatabaseUnavailable("数据库不可用", "database unavailable") from None
-        return {"status": "ok", "database": "ok"}
+        return Health(status="ok", database="ok")
 
+    mount_portal(app)  # last: the portal's page for an unknown address comes after every other route
     return app
+
+
+class Health(BaseModel):
+    """The server answers and its database too (anything else is a 503 with the error body)."""
+
+    status: Literal["ok"]
+    database: Literal["ok"]
 
 
 def _add_claim_schemas(app: FastAPI) -> None:

@@ -63,25 +63,29 @@ def request_engine(request: Request) -> Engine:
     return engine if isinstance(engine, Engine) else get_engine()
 
 
-async def get_session(request: Request) -> Session:
-    """A session for this request, acting for the caller of its bearer token.
+def open_session(request: Request, token: str | None) -> Session:
+    """A session for this request, to act for the caller of ``token`` (a bearer header, the portal's cookie).
 
-    Nothing touches the database here: the token is looked up, and the work committed, by
-    :class:`UnitOfWorkRoute` in the worker thread that runs the endpoint.
+    Nothing touches the database here: the token is looked up, and the work committed, in the worker
+    thread that runs the unit of work.
     """
     session = session_factory(request_engine(request))()
     act_as(session, ANONYMOUS, **request_info(request))
-    token = bearer_token(request)
     if token:
         session.info["bearer_token"] = token
         session.info["auth_limits"] = limits_of(request.app.state)
     return session
 
 
+async def get_session(request: Request) -> Session:
+    """A session for this request, acting for the caller of its bearer token (see :class:`UnitOfWorkRoute`)."""
+    return open_session(request, bearer_token(request))
+
+
 def _resolve_caller(session: Session) -> None:
     token = session.info.pop("bearer_token", None)
     if token:
-        from yibao.identity.service import principal_from_token
+        from yibao.identity.tokens import principal_from_token
 
         limits = session.info.get("auth_limits")
         act_as(session, principal_from_token(session, token, limits), **session.info.get("request", {}))
@@ -128,6 +132,21 @@ def _run_unit(session: Session, name: str, endpoint: Callable[..., Any], kwargs:
         return endpoint(**{**kwargs, name: s})
 
     return run_retrying(fresh, work)
+
+
+async def run_unit(request: Request, token: str | None, work: Callable[[Session], T]) -> T:
+    """Run ``work`` as one unit of work for the caller of ``token``, committed before this returns.
+
+    The same path as an endpoint of :class:`UnitOfWorkRoute` (gate, caller, retry, audit, COMMIT), for an
+    interface that renders the result itself afterwards (the portal's pages).
+    """
+    session = open_session(request, token)
+
+    def call(session: Session) -> T:
+        return work(session)
+
+    result: T = await run_in_db_thread(request, functools.partial(_run_unit, session, "session", call, {}))
+    return result
 
 
 def _session_parameter(endpoint: Callable[..., Any]) -> str | None:

@@ -91,12 +91,13 @@ def _find_bad(value: Any, where: str) -> tuple[str, str] | None:
 class InputGuard:
     """ASGI middleware: size limit and clean text for every HTTP request."""
 
-    def __init__(self, app: ASGIApp, max_body: int = MAX_BODY_BYTES) -> None:
+    def __init__(self, app: ASGIApp, max_body: int = MAX_BODY_BYTES, skip: tuple[str, ...] = ()) -> None:
         self.app = app
         self.max_body = max_body
+        self.skip = skip  # path prefixes of sub-applications that check their own input (the national interface)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or (self.skip and scope["path"].startswith(self.skip)):
             await self.app(scope, receive, send)
             return
         try:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import wraps
 from typing import Any, ParamSpec, TypeVar
 
 import typer
+from pydantic import BaseModel
 from rich.console import Console
+from rich.table import Table
+from rich.text import Text
 
 from yibao.core.errors import AppError
 
@@ -45,6 +48,50 @@ def print_result(data: Any, as_json: bool, console: Console) -> None:
         console.print()
     else:
         console.print(data)
+
+
+def print_model(
+    data: BaseModel | Sequence[BaseModel],
+    as_json: bool,
+    console: Console,
+    *,
+    columns: Sequence[str] = (),
+    exclude_unset: bool = False,
+) -> None:
+    """Print a typed result: its JSON form for machines; for people, a table of a list (``columns``, by
+    default every field) or the fields of one result, one per line.
+
+    ``exclude_unset`` leaves out what the result does not give, as an endpoint declared with
+    ``response_model_exclude_unset`` does: the command prints the endpoint's JSON.
+    """
+    if isinstance(data, BaseModel):
+        dumped = data.model_dump(mode="json", exclude_unset=exclude_unset)
+        if as_json:
+            print(json.dumps(dumped, ensure_ascii=False, indent=2))
+            return
+        for k, v in dumped.items():
+            console.print(f"{k:<20} {_cell(v)}", markup=False)  # names and reasons are text, not markup
+        console.print()
+        return
+    rows = [m.model_dump(mode="json", exclude_unset=exclude_unset) for m in data]
+    if as_json:
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    if not rows:
+        console.print("（无 / none）")
+        return
+    table = Table(*(columns or rows[0].keys()))
+    for row in rows:
+        table.add_row(*(Text(_cell(row[c])) for c in (columns or row.keys())))
+    console.print(table)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
 
 
 def new_idempotency_key() -> str:

@@ -24,11 +24,13 @@ def seed() -> None:
     with unit_of_work(principal=system_principal()) as s:
         ids = demo.seed(s)
         key = s.info.get("demo_institution_key")
+        institutions = demo.seed_institutions(s)
         catalogue = s.info["demo_catalogue"]
     console.print(
         f"演示医保目录 / demo catalogue: {catalogue.rows} 行 rows, 新增 added {catalogue.added}, "
         f"未变 unchanged {catalogue.unchanged}"
     )
+    _print_institutions(institutions)
     if not ids:
         console.print("演示数据已存在 / demo data already present")
         return
@@ -44,3 +46,11 @@ def seed() -> None:
     console.print(f"演示密码 / demo password: {demo.DEMO_PASSWORD}")
     code, name, _region = demo.DEMO_INSTITUTION
     console.print(f"演示定点机构 / demo institution {code} {name}, API key: {key}")
+
+
+def _print_institutions(institutions: list[demo.InstitutionCredentials]) -> None:
+    """The demo institutions' credentials for the national interface (fictional, demo only)."""
+    console.print("演示定点医药机构（国家接口 /fsi）/ demo institutions for the national interface:")
+    console.print("  code          paasid            secret                            region  name", soft_wrap=True)
+    for i in institutions:
+        console.print(f"  {i.code}  {i.paasid:<16}  {i.secret:<32}  {i.region}  {i.name}", soft_wrap=True)

@@ -59,7 +59,10 @@ COMMANDS: dict[str, LazyCommand] = {
     "accounts": LazyCommand("yibao.accounts.cli:app", "个人账户 / personal accounts"),
     "auth": LazyCommand("yibao.identity.cli:app", "登录账号与审计 / logins and audit"),
     "batch": LazyCommand("yibao.engine.batch_cli:app", "批量结算 / batch settlement of claim files"),
+    "institutions": LazyCommand("yibao.institutions.cli:app", "定点医药机构 / designated institutions"),
+    "his": LazyCommand("yibao.his.cli:app", "医院端国家接口调用 / the hospital side of the national interface"),
     "catalogue": LazyCommand("yibao.catalogue.cli:app", "医保目录 / medical catalogue"),
+    "settlements": LazyCommand("yibao.claims.cli:app", "结算查询 / settlements"),
     "sim": LazyCommand("yibao.sim.cli:app", "基金测算：合成省份、年度结算报告、政策对比 / fund analysis"),
 }
 
@@ -114,7 +117,9 @@ def _root() -> None:
 
 def main() -> None:
     """Run the CLI (log lines never carry a full ID or phone number)."""
-    from yibao.core import logs
+    from yibao.core import clock, logs
+    from yibao.core.settings import get_settings
 
     logs.install()
+    clock.configure(get_settings().clock_start)
     app()

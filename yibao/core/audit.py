@@ -12,6 +12,7 @@ import json
 from datetime import date, datetime
 from typing import Any, cast
 
+from pydantic import BaseModel, Field
 from sqlalchemy import Boolean, DateTime, Engine, Integer, String, Table, Text, insert, or_, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -81,6 +82,34 @@ def write_pending(engine: Engine, session: Session, error: BaseException | None)
         conn.execute(insert(AuditEvent), _rows(pending, error))
 
 
+class AuditEventOut(BaseModel):
+    """One entry of the audit log as auditors read it (ID numbers masked)."""
+
+    id: int
+    at: str = Field(examples=["2023-06-01T02:00:00+00:00"])
+    actor_role: str = Field(examples=["clerk"])
+    actor: str = Field(examples=["km.clerk"])
+    action: str = Field(examples=["people.read"])
+    writes: bool
+    subject: str | None = Field(examples=["530102********1234"])
+    subject_regions: str | None = Field(examples=["530100"])
+    outcome: str = Field(examples=["ok", "denied", "failed:people.not_found"])
+    ip: str | None
+    request_id: str | None
+    method: str | None
+    path: str | None
+    detail: dict[str, Any] | None
+
+
+class AuditPageOut(BaseModel):
+    """A page of the audit log, newest first."""
+
+    page: int
+    per_page: int
+    has_more: bool
+    items: list[AuditEventOut]
+
+
 def search(
     session: Session,
     *,
@@ -92,7 +121,7 @@ def search(
     end: date | None = None,
     page: int = 1,
     per_page: int = 50,
-) -> dict[str, Any]:
+) -> AuditPageOut:
     """Audit events, newest first, limited to the auditor's region (the province sees all)."""
     visible = auth.authorize_list(session, AUDIT_READ, reading="audit_log")
     if not 1 <= per_page <= 200 or page < 1:
@@ -113,27 +142,27 @@ def search(
     if end and (after := day_after(end)) is not None:
         q = q.where(AuditEvent.at < after)
     rows = list(session.scalars(q.order_by(AuditEvent.id.desc()).offset((page - 1) * per_page).limit(per_page + 1)))
-    return {
-        "page": page,
-        "per_page": per_page,
-        "has_more": len(rows) > per_page,
-        "items": [
-            {
-                "id": e.id,
-                "at": utc_iso(e.at),
-                "actor_role": e.actor_role,
-                "actor": e.actor,
-                "action": e.action,
-                "writes": e.writes,
-                "subject": e.subject,
-                "subject_regions": e.subject_regions,
-                "outcome": e.outcome,
-                "ip": e.ip,
-                "request_id": e.request_id,
-                "method": e.method,
-                "path": e.path,
-                "detail": json.loads(e.detail) if e.detail else None,
-            }
+    return AuditPageOut(
+        page=page,
+        per_page=per_page,
+        has_more=len(rows) > per_page,
+        items=[
+            AuditEventOut(
+                id=e.id,
+                at=utc_iso(e.at),
+                actor_role=e.actor_role,
+                actor=e.actor,
+                action=e.action,
+                writes=e.writes,
+                subject=e.subject,
+                subject_regions=e.subject_regions,
+                outcome=e.outcome,
+                ip=e.ip,
+                request_id=e.request_id,
+                method=e.method,
+                path=e.path,
+                detail=json.loads(e.detail) if e.detail else None,
+            )
             for e in rows[:per_page]
         ],
-    }
+    )

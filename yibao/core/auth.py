@@ -59,7 +59,7 @@ class Scope(StrEnum):
 
     PUBLIC = "public"  # no subject; nothing personal
     ANY = "any"  # any person (e.g. paying a premium for someone else, a hospital settling a patient)
-    OWN = "own"  # the caller's own data
+    OWN = "own"  # the caller's own data (an institution: what it did itself, e.g. its own settlements)
     BOUND = "bound"  # the caller's own, or a relative's through an active sharing binding (共济)
     REGION = "region"  # a person insured in the staff member's region (the province: everyone)
 
@@ -152,6 +152,7 @@ class Subject:
     id_number: str | None = None
     regions: frozenset[str] = field(default_factory=frozenset)
     kind: str = "person"
+    institution: str | None = None  # the institution the data belongs to (a settlement's hospital)
 
 
 # Whether a caller's scope covers a subject: (session, caller, subject) -> bool.
@@ -283,6 +284,9 @@ def _allowed(session: Session, p: Principal, r: Rule, subject: Subject | None) -
         return scope is Scope.REGION and p.region == PROVINCE
     if scope is Scope.REGION and p.region is not None and (p.region == PROVINCE or p.region in subject.regions):
         return True
+    if p.role is Role.INSTITUTION and scope is Scope.OWN:
+        # An institution's "own" is what it recorded itself (a settlement it made): its code is its login.
+        return subject.institution is not None and subject.institution == p.login
     return _resolved(session, p, scope, subject)
 
 

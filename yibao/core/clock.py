@@ -51,6 +51,20 @@ class FixedClock(Clock):
             self._at += delta
 
 
+class ShiftedClock(Clock):
+    """The real clock, moved so that it read ``start`` when it was made (a demo or training server that lives
+    in another period, such as a collection period of the policy pack), and running on from there."""
+
+    def __init__(self, start: datetime) -> None:
+        if start.tzinfo is None:
+            raise ValueError("a shifted clock needs an aware instant")
+        self._offset = start - datetime.now(UTC)
+
+    def now(self) -> datetime:
+        """The real instant, shifted."""
+        return datetime.now(UTC) + self._offset
+
+
 _clock: Clock = Clock()
 
 
@@ -62,6 +76,20 @@ def now() -> datetime:
 def today() -> date:
     """Today's calendar day in China (UTC+8)."""
     return local_date(_clock.now())
+
+
+def configure(start: str | None) -> None:
+    """Install the clock a deployment asks for (``YIBAO_CLOCK``: an ISO instant to start from; unset: real time)."""
+    global _clock
+    if not start:
+        return
+    try:
+        at = datetime.fromisoformat(start)
+    except ValueError:
+        raise ValueError(f"YIBAO_CLOCK: not an ISO instant: {start!r}") from None
+    if at.tzinfo is None:
+        raise ValueError(f"YIBAO_CLOCK: give the offset too, e.g. {start}+08:00")
+    _clock = ShiftedClock(at)
 
 
 @contextmanager

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import DateTime, String, Text, insert, select, update
+from sqlalchemy import CursorResult, DateTime, String, Text, event, insert, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -129,6 +129,108 @@ def once(
             if getattr(exc.orig, "sqlstate", None) == "55P03":  # lock_not_available: still in flight
                 raise InProgress("该请求正在处理中，请稍后重试", "a request with this key is in progress") from None
             raise
+    if found.request_hash != digest:
+        raise key_reused()
+    replayed: dict[str, Any] = json.loads(found.response)
+    return replayed
+
+
+_CLAIMS: dict[str, Any] = {}
+
+
+def _claim_statement(session: Session) -> Any:
+    """``INSERT ... ON CONFLICT DO NOTHING RETURNING key`` of a record, in the session's dialect (built once).
+
+    RETURNING says whether the row went in (the drivers' rowcount is not reliable for this statement).
+    """
+    name = session.get_bind().dialect.name
+    stmt = _CLAIMS.get(name)
+    if stmt is None:
+        from sqlalchemy import bindparam
+        from sqlalchemy.dialects import postgresql, sqlite
+
+        dialect = postgresql if name == "postgresql" else sqlite
+        columns = ("source", "key", "request_hash", "response", "created_at")
+        stmt = (
+            dialect.insert(IdempotencyRecord)
+            .values({c: bindparam(c) for c in columns})
+            .on_conflict_do_nothing()
+            .returning(IdempotencyRecord.key)
+        )
+        _CLAIMS[name] = stmt
+    return stmt
+
+
+def _inserted(result: CursorResult[Any]) -> bool:
+    return result.first() is not None
+
+
+class ReaderWrote(RuntimeError):
+    """A request declared as only reading wrote to the database (a programming error)."""
+
+
+def _reading(session: Session, run: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """Run ``run``, refusing any statement that writes: a resent read runs again, so it must change nothing."""
+    conn = session.connection()
+
+    def guard(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if statement.lstrip()[:6].upper() in ("INSERT", "UPDATE", "DELETE"):
+            raise ReaderWrote(f"a request declared as reading wrote: {statement[:60]}")
+
+    event.listen(conn, "before_cursor_execute", guard)
+    try:
+        return run()
+    finally:
+        event.remove(conn, "before_cursor_execute", guard)
+
+
+def once_in_unit(
+    session: Session,
+    *,
+    space: str,
+    key: str,
+    body: dict[str, Any],
+    run: Callable[[], dict[str, Any]],
+    writes: bool = True,
+) -> dict[str, Any]:
+    """:func:`once` for a unit of work that is this one request and ends with it (the national interface's messages).
+
+    The same promises as :func:`once` (same key and body: the first answer; another body: :class:`KeyReused`;
+    a retry in flight waits for the first), in fewer round trips, because a refusal by ``run`` rolls the
+    whole unit back (so no savepoint is needed): a request that ``writes`` claims its key first (insert,
+    doing nothing on a conflict), works, then stores its answer; a request that only reads works first and
+    then stores its key with its answer in one insert, the stored answer winning if another got there first
+    (a resent read may thus run again: a reader that writes raises :class:`ReaderWrote`). The caller must not
+    catch an exception of ``run`` and commit.
+    """
+    check_key(key)
+    digest = request_hash(body)
+    lookup = select(IdempotencyRecord.request_hash, IdempotencyRecord.response).where(
+        IdempotencyRecord.source == space, IdempotencyRecord.key == key
+    )
+    values: dict[str, Any] = {"source": space, "key": key, "request_hash": digest, "created_at": clock.now()}
+    try:
+        if writes:
+            if _inserted(session.connection().execute(_claim_statement(session), {**values, "response": ""})):
+                answer = run()
+                session.execute(
+                    update(IdempotencyRecord)
+                    .where(IdempotencyRecord.source == space, IdempotencyRecord.key == key)
+                    .values(response=json.dumps(answer, ensure_ascii=False))
+                )
+                return answer
+        else:
+            answer = _reading(session, run)
+            stored = {**values, "response": json.dumps(answer, ensure_ascii=False)}
+            if _inserted(session.connection().execute(_claim_statement(session), stored)):
+                return answer
+    except OperationalError as exc:
+        if getattr(exc.orig, "sqlstate", None) == "55P03":  # lock_not_available: still in flight
+            raise InProgress("该请求正在处理中，请稍后重试", "a request with this key is in progress") from None
+        raise
+    found = session.execute(lookup).first()  # the first request's, committed before our insert gave way
+    if found is None:  # pragma: no cover - a conflicting row exists until it is committed or rolled back
+        raise InProgress("该请求正在处理中，请稍后重试", "a request with this key is in progress")
     if found.request_hash != digest:
         raise key_reused()
     replayed: dict[str, Any] = json.loads(found.response)

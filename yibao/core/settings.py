@@ -21,6 +21,7 @@ class Settings:
     workers: int
     db_pool_size: int
     queue_seconds: float
+    clock_start: str | None
 
 
 def _default_var_dir() -> Path:
@@ -44,4 +45,6 @@ def get_settings() -> Settings:
         workers=int(os.environ.get("YIBAO_WORKERS", "1")),
         db_pool_size=int(os.environ.get("YIBAO_DB_POOL_SIZE", "8")),
         queue_seconds=float(os.environ.get("YIBAO_QUEUE_SECONDS", "5")),
+        # A demo or training server may live in another period (the demo data's collection period).
+        clock_start=os.environ.get("YIBAO_CLOCK") or None,
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Body
 from pydantic import BaseModel, ConfigDict, Field
@@ -67,12 +67,24 @@ class ParamCitation(BaseModel):
 
     model_config = ConfigDict(extra="allow")
 
-    path: str
-    value: Any
-    unit: str
-    effective_from: str
+    path: str = Field(examples=["resident.inpatient.deductible[level3][general]"])
+    value: Any = Field(examples=["600.00"])
+    unit: str = Field(examples=["CNY"])
+    effective_from: str = Field(examples=["2015-10-01"])
     source: str | None = None
     quote: str | None = None
+    url: str | None = None
+    assumed: bool = False
+    overlay: str | None = None
+    example: bool = False
+    note: str | None = None
+    reform: str | None = None
+
+
+class AssumptionOut(ParamCitation):
+    """A value the decision rests on that no source gives: assumed in the pack, or set by an overlay."""
+
+    kind: Literal["assumed", "overlay"]
 
 
 class StepOut(BaseModel):
@@ -108,14 +120,16 @@ class DecisionOut(BaseModel):
     personal_pay: str = Field(examples=["5980.00"])
     refused: RefusalOut | None
     steps: list[StepOut]
-    assumptions: list[dict[str, Any]]
+    assumptions: list[AssumptionOut]
     reforms: list[ReformOut] = []
-    ytd_after: dict[str, str]
+    ytd_after: dict[str, str] = Field(examples=[{"fund_paid": "6510.00"}])
 
 
 @router.post(
     "/calc",
     response_model=DecisionOut,
+    # The same JSON as `yibao calc`: a citation carries only the keys it has (``assumed`` when assumed).
+    response_model_exclude_unset=True,
     summary="计算一笔待遇 / Decide one claim",
     openapi_extra={**_CLAIM_BODY, **needs(CALC)},
     responses={422: {"description": "输入错误，指明字段 / bad input, naming the field"}},

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
-from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from yibao.api.deps import UnitOfWorkRoute, bearer_token, get_session, request_engine, request_info, run_in_db_thread
@@ -15,69 +13,23 @@ from yibao.core.auth import ANONYMOUS, act_as, needs
 from yibao.core.errors import Unauthenticated
 from yibao.core.ratelimit import limits_of
 from yibao.core.unit import unit_of_work
-from yibao.identity import service
+from yibao.identity import logins, tokens
+from yibao.identity.schemas import ClientIn, ClientOut, LoginIn, MeOut, PasswordIn, StaffIn, StaffOut, TokenOut
 
 router = APIRouter(prefix="/api/auth", tags=["auth"], route_class=UnitOfWorkRoute)
 audit_router = APIRouter(prefix="/api/audit", tags=["audit"], route_class=UnitOfWorkRoute)
 
 
-class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-
-class LoginIn(_In):
-    """参保人用身份证号登录，工作人员用用户名登录 / persons log in with their ID number, staff with a user name."""
-
-    kind: Literal["person", "staff"] = "person"
-    login: str = Field(min_length=1, max_length=64, examples=["530102199001011234"])
-    password: str = Field(min_length=1, max_length=128)
-
-
-class TokenOut(BaseModel):
-    """A bearer token: send it as ``Authorization: Bearer <token>``."""
-
-    token: str
-    expires_at: str | None
-    role: str
-    name: str
-
-
-class StaffIn(_In):
-    """A staff login (administrators, in their own region)."""
-
-    username: str = Field(min_length=3, max_length=32, examples=["km.clerk01"])
-    name: str = Field(min_length=1, max_length=64)
-    role: Literal["clerk", "appraiser", "finance", "auditor", "admin"]
-    region: str = Field(min_length=6, max_length=6, examples=["530100"])
-    password: str = Field(min_length=8, max_length=128)
-
-
-class ClientIn(_In):
-    """A designated institution or a batch service; its API key is shown once."""
-
-    kind: Literal["institution", "service"]
-    code: str = Field(min_length=3, max_length=32, examples=["H53010000001"])
-    name: str = Field(min_length=1, max_length=64, examples=["某某医院"])
-    region: str = Field(min_length=6, max_length=6, examples=["530100"])
-
-
-class PasswordIn(_In):
-    """A new password; a person changing their own gives the current one too."""
-
-    new_password: str = Field(min_length=8, max_length=128)
-    current_password: str | None = Field(default=None, max_length=128)
-
-
-@router.post("/login", response_model=TokenOut, summary="登录 / log in", openapi_extra=needs(service.LOGIN))
+@router.post("/login", response_model=TokenOut, summary="登录 / log in", openapi_extra=needs(logins.LOGIN))
 async def login(body: LoginIn, request: Request) -> TokenOut:
     """Check the password; five wrong in a row lock the login for fifteen minutes."""
     engine, info = request_engine(request), request_info(request)
 
-    def attempt() -> service.LoginResult:
+    def attempt() -> logins.LoginResult:
         # Its own unit of work: a failed attempt must be counted although the request fails.
         with unit_of_work(engine, principal=ANONYMOUS) as session:
             act_as(session, ANONYMOUS, **info)
-            return service.attempt_login(
+            return logins.attempt_login(
                 session,
                 kind=body.kind,
                 login=body.login,
@@ -88,63 +40,58 @@ async def login(body: LoginIn, request: Request) -> TokenOut:
     result = await run_in_db_thread(request, attempt)
     if result.error is not None:
         raise result.error
-    assert result.token is not None and result.principal is not None
-    return TokenOut(
-        token=result.token,
-        expires_at=result.expires_at.isoformat(timespec="seconds") if result.expires_at else None,
-        role=result.principal.role.value,
-        name=result.principal.name,
-    )
+    assert result.token is not None
+    return result.token
 
 
-@router.post("/logout", status_code=204, summary="退出登录 / log out", openapi_extra=needs(service.LOGOUT))
+@router.post("/logout", status_code=204, summary="退出登录 / log out", openapi_extra=needs(tokens.LOGOUT))
 def logout(request: Request, session: Session = Depends(get_session)) -> None:
     """Revoke the token of this request."""
     token = bearer_token(request)
     if token is None:
         raise Unauthenticated("请先登录", "please log in first")
-    service.logout(session, token)
+    tokens.logout(session, token)
 
 
-@router.get("/me", summary="当前登录身份 / who am I", openapi_extra=needs(service.WHOAMI))
-def me(session: Session = Depends(get_session)) -> dict[str, Any]:
+@router.get("/me", response_model=MeOut, summary="当前登录身份 / who am I", openapi_extra=needs(tokens.WHOAMI))
+def me(session: Session = Depends(get_session)) -> MeOut:
     """The logged-in caller."""
-    return service.whoami(session)
+    return tokens.whoami(session)
 
 
 @router.post(
     "/staff",
+    response_model=StaffOut,
     status_code=201,
     summary="开设工作人员账号 / create a staff login",
-    openapi_extra=needs(service.CREATE_STAFF),
+    openapi_extra=needs(logins.CREATE_STAFF),
 )
-def create_staff(body: StaffIn, session: Session = Depends(get_session)) -> dict[str, Any]:
+def create_staff(body: StaffIn, session: Session = Depends(get_session)) -> StaffOut:
     """Create a staff login in the administrator's region."""
-    ident = service.create_staff(session, **body.model_dump())
-    return {"username": ident.login, "name": ident.name, "role": ident.role, "region": ident.region}
+    return logins.create_staff(session, **body.model_dump())
 
 
 @router.post(
     "/clients",
+    response_model=ClientOut,
     status_code=201,
     summary="开设定点机构或批处理接入 / create an institution or service login",
-    openapi_extra=needs(service.CREATE_CLIENT),
+    openapi_extra=needs(logins.CREATE_CLIENT),
 )
-def create_client(body: ClientIn, session: Session = Depends(get_session)) -> dict[str, Any]:
+def create_client(body: ClientIn, session: Session = Depends(get_session)) -> ClientOut:
     """Create an institution or service with its API key (shown only in this answer)."""
-    ident, token = service.create_client(session, **body.model_dump())
-    return {"code": ident.login, "name": ident.name, "kind": ident.kind, "region": ident.region, "api_key": token}
+    return logins.create_client(session, **body.model_dump())
 
 
 @router.post(
     "/persons/{id_number}/password",
     status_code=204,
     summary="设置或修改参保人密码 / set a person's password",
-    openapi_extra=needs(service.SET_PASSWORD),
+    openapi_extra=needs(logins.SET_PASSWORD),
 )
 def set_password(id_number: str, body: PasswordIn, request: Request, session: Session = Depends(get_session)) -> None:
     """A person changes their own (with the current one), a clerk at the counter; other sessions end."""
-    service.set_person_password(
+    logins.set_person_password(
         session,
         id_number=id_number,
         new_password=body.new_password,
@@ -153,7 +100,9 @@ def set_password(id_number: str, body: PasswordIn, request: Request, session: Se
     )
 
 
-@audit_router.get("", summary="审计日志 / audit log", openapi_extra=needs(audit.AUDIT_READ))
+@audit_router.get(
+    "", response_model=audit.AuditPageOut, summary="审计日志 / audit log", openapi_extra=needs(audit.AUDIT_READ)
+)
 def audit_log(
     actor: str | None = Query(default=None, max_length=64),
     subject: str | None = Query(default=None, max_length=18, description="身份证号 / ID number"),
@@ -164,7 +113,7 @@ def audit_log(
     page: int = Query(default=1, ge=1, le=100_000),
     per_page: int = Query(default=50, ge=1, le=200),
     session: Session = Depends(get_session),
-) -> dict[str, Any]:
+) -> audit.AuditPageOut:
     """Who did what to whom, newest first (auditors; their region, the province sees all)."""
     return audit.search(
         session,

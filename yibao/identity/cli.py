@@ -8,16 +8,18 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from yibao.cli.common import exits_on_app_error, print_result
+from yibao.cli.common import exits_on_app_error, print_model
 from yibao.core import audit
 from yibao.core.auth import system_principal
 from yibao.core.dates import parse_date
 from yibao.core.unit import unit_of_work
-from yibao.identity import service
+from yibao.identity import logins
 
 app = typer.Typer(help="登录账号与审计 / logins and audit", no_args_is_help=True)
 console = Console()
 Json = Annotated[bool, typer.Option("--json", help="输出 JSON / print JSON")]
+# The columns of the audit log on screen; --json gives every field.
+AUDIT_COLUMNS = ("at", "actor_role", "actor", "action", "subject", "outcome", "ip", "path")
 
 
 def _password(given: str | None, env: str) -> str:
@@ -42,11 +44,10 @@ def create_staff(
 ) -> None:
     """开设工作人员账号 / create a staff login."""
     with unit_of_work(principal=system_principal()) as s:
-        ident = service.create_staff(
+        staff = logins.create_staff(
             s, username=username, name=name, role=role, region=region, password=_password(password, "YIBAO_PASSWORD")
         )
-        out = {"username": ident.login, "name": ident.name, "role": ident.role, "region": ident.region}
-    print_result(out, as_json, console)
+    print_model(staff, as_json, console)
 
 
 @app.command("create-client")
@@ -60,9 +61,8 @@ def create_client(
 ) -> None:
     """开设定点机构或批处理接入并签发 API 密钥（仅显示一次）/ create an institution or service and its key."""
     with unit_of_work(principal=system_principal()) as s:
-        ident, token = service.create_client(s, kind=kind, code=code, name=name, region=region)
-        out = {"code": ident.login, "name": ident.name, "kind": ident.kind, "region": ident.region, "api_key": token}
-    print_result(out, as_json, console)
+        client = logins.create_client(s, kind=kind, code=code, name=name, region=region)
+    print_model(client, as_json, console)
 
 
 @app.command("set-password")
@@ -73,7 +73,7 @@ def set_password(
 ) -> None:
     """设置参保人登录密码 / set a person's password."""
     with unit_of_work(principal=system_principal()) as s:
-        service.set_person_password(s, id_number=id_number, new_password=_password(password, "YIBAO_PASSWORD"))
+        logins.set_person_password(s, id_number=id_number, new_password=_password(password, "YIBAO_PASSWORD"))
     console.print("[green]已设置 / set[/green]")
 
 
@@ -91,7 +91,7 @@ def audit_log(
 ) -> None:
     """查询审计日志 / read the audit log."""
     with unit_of_work(principal=system_principal()) as s:
-        out = audit.search(
+        found = audit.search(
             s,
             actor=actor,
             subject_id_number=subject,
@@ -101,4 +101,9 @@ def audit_log(
             end=parse_date(end, field="end") if end else None,
             page=page,
         )
-    print_result(out, as_json, console)
+    if as_json:
+        print_model(found, True, console)
+        return
+    print_model(found.items, False, console, columns=AUDIT_COLUMNS)
+    if found.has_more:
+        console.print(f"更多记录见 --page {page + 1} / more on --page {page + 1}")

@@ -3,11 +3,28 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from yibao.core.db import Base
+
+
+class LoginKind(StrEnum):
+    """Who a login is: persons and staff log in with a password, institutions and services with an API key."""
+
+    PERSON = "person"
+    STAFF = "staff"
+    INSTITUTION = "institution"
+    SERVICE = "service"
+
+
+class TokenPurpose(StrEnum):
+    """What a bearer token is for."""
+
+    SESSION = "session"  # a login session, ended by logout, password change or lockout
+    API = "api"  # a client system's long-lived key
 
 
 class Identity(Base):
@@ -17,10 +34,10 @@ class Identity(Base):
     __table_args__ = (UniqueConstraint("kind", "login", name="uq_auth_identities_login"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    kind: Mapped[str] = mapped_column(String(16))  # person | staff | institution | service
+    kind: Mapped[str] = mapped_column(String(16))  # LoginKind
     login: Mapped[str] = mapped_column(String(64))
     name: Mapped[str] = mapped_column(String(64))
-    role: Mapped[str] = mapped_column(String(16))
+    role: Mapped[str] = mapped_column(String(16))  # yibao.core.auth.Role
     region: Mapped[str | None] = mapped_column(String(6))
     person_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id"), unique=True)
     password_hash: Mapped[str | None] = mapped_column(String(128))  # argon2id; institutions and services use tokens
@@ -38,7 +55,7 @@ class AuthToken(Base):
 
     token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     identity_id: Mapped[int] = mapped_column(ForeignKey("auth_identities.id"), index=True)
-    purpose: Mapped[str] = mapped_column(String(16))  # session | api
+    purpose: Mapped[str] = mapped_column(String(16))  # TokenPurpose
     issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

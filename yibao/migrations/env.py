@@ -7,9 +7,12 @@ from alembic import context
 # Importing the models registers their tables on Base.metadata for autogenerate.
 import yibao.accounts.models
 import yibao.catalogue.models
+import yibao.claims.models
 import yibao.core.audit
 import yibao.core.meta
 import yibao.identity.models
+import yibao.institutions.models
+import yibao.nhsa.models
 import yibao.people.models
 import yibao.premiums.models  # noqa: F401
 from yibao.core.db import Base, make_engine

@@ -2,23 +2,22 @@
 
 from __future__ import annotations
 
-import json
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
-from yibao.cli.common import exits_on_app_error
+from yibao.cli.common import exits_on_app_error, print_model
 from yibao.core.auth import system_principal
 from yibao.core.clock import today
 from yibao.core.dates import parse_date
-from yibao.core.ids import mask_id
 from yibao.core.unit import unit_of_work
-from yibao.people import service
+from yibao.people import enrolment, persons, records, relations
 from yibao.people.models import Relation, Scheme, Status
-from yibao.people.schemas import PersonOut, person_out, record_out
+from yibao.people.schemas import PersonOut
 
 app = typer.Typer(help="参保人与参保登记 / people and enrolment", no_args_is_help=True)
 console = Console()
@@ -33,9 +32,9 @@ def _day(on: str | None) -> date:
 
 def _show(p: PersonOut, as_json: bool) -> None:
     if as_json:
-        print(p.model_dump_json(indent=2))
+        print_model(p, True, console)
         return
-    console.print(f"[bold]{p.name}[/bold]  {p.id_number}  {p.sex}  {p.birth_date}  {p.phone or ''}")
+    console.print(Text(f"{p.name}  {p.id_number}  {p.sex}  {p.birth_date}  {p.phone or ''}", style="bold"))
     table = Table("险种 scheme", "状态 status", "统筹区 region", "人群 group", "待遇起始 benefits from", "单位/学校")
     for r in p.records:
         table.add_row(
@@ -44,21 +43,9 @@ def _show(p: PersonOut, as_json: bool) -> None:
             f"{r.region_code} {r.region_name}",
             r.population_group,
             str(r.benefits_from),
-            r.employer or r.school or "",
+            Text(r.employer or r.school or ""),
         )
     console.print(table)
-
-
-def _show_current(session: Any, id_number: str, as_json: bool) -> None:
-    p = service.get_person(session, id_number)
-    _show(
-        person_out(p, [record_out(r, service.record_history(session, r)) for r in service.records_of(session, p)]),
-        as_json,
-    )
-
-
-def _enrolled(e: service.Enrolled, as_json: bool, session: Any) -> None:
-    _show(person_out(e.person, [record_out(e.record, service.record_history(session, e.record))]), as_json)
 
 
 @app.command("register-resident")
@@ -74,10 +61,10 @@ def register_resident(
 ) -> None:
     """城乡居民参保登记 / register a resident."""
     with unit_of_work(principal=system_principal()) as s:
-        e = service.register_resident(
+        p = enrolment.register_resident(
             s, id_number=id_number, name=name, region=region, phone=phone, on_behalf_by=on_behalf_by, on=_day(on)
         )
-        _enrolled(e, as_json, s)
+    _show(p, as_json)
 
 
 @app.command("register-student")
@@ -92,10 +79,10 @@ def register_student(
 ) -> None:
     """省属在昆高校大学生参保 / register a student."""
     with unit_of_work(principal=system_principal()) as s:
-        e = service.register_student(
+        p = enrolment.register_student(
             s, id_number=id_number, name=name, school=school, commitment_accepted=accept_commitment, on=_day(on)
         )
-        _enrolled(e, as_json, s)
+    _show(p, as_json)
 
 
 @app.command("register-newborn")
@@ -110,10 +97,10 @@ def register_newborn(
 ) -> None:
     """新生儿参保 / register a newborn."""
     with unit_of_work(principal=system_principal()) as s:
-        e = service.register_newborn(
+        p = enrolment.register_newborn(
             s, id_number=id_number, name=name, guardian_id_number=guardian, region=region, on=_day(on)
         )
-        _enrolled(e, as_json, s)
+    _show(p, as_json)
 
 
 @app.command("enrol-employee")
@@ -129,10 +116,10 @@ def enrol_employee(
 ) -> None:
     """职工医保参保 / enrol an employee."""
     with unit_of_work(principal=system_principal()) as s:
-        e = service.enrol_employee(
+        p = enrolment.enrol_employee(
             s, id_number=id_number, name=name, region=region, employer=employer, flexible=flexible, on=_day(on)
         )
-        _enrolled(e, as_json, s)
+    _show(p, as_json)
 
 
 @app.command()
@@ -140,7 +127,8 @@ def enrol_employee(
 def show(id_number: str, as_json: Json = False) -> None:
     """查询参保人及参保记录 / show a person and their records."""
     with unit_of_work(principal=system_principal()) as s:
-        _show_current(s, id_number, as_json)
+        p = persons.view_person(s, id_number)
+    _show(p, as_json)
 
 
 @app.command()
@@ -155,8 +143,8 @@ def status(
 ) -> None:
     """暂停、恢复或终止参保 / suspend, resume or terminate."""
     with unit_of_work(principal=system_principal()) as s:
-        service.change_status(s, id_number=id_number, scheme=scheme, to=to, reason=reason, actor=actor)
-        _show_current(s, id_number, as_json)
+        p = records.change_status(s, id_number=id_number, scheme=scheme, to=to, reason=reason, actor=actor)
+    _show(p, as_json)
 
 
 @app.command()
@@ -170,8 +158,8 @@ def move(
 ) -> None:
     """转移经办机构 / move to another pooling region's agency."""
     with unit_of_work(principal=system_principal()) as s:
-        service.move_agency(s, id_number=id_number, scheme=scheme, region=region, reason=reason, actor="agency")
-        _show_current(s, id_number, as_json)
+        p = records.move_agency(s, id_number=id_number, scheme=scheme, region=region, reason=reason, actor="agency")
+    _show(p, as_json)
 
 
 @app.command()
@@ -179,8 +167,8 @@ def move(
 def relate(id_number: str, relative: str, relation: Annotated[Relation, typer.Option()], as_json: Json = False) -> None:
     """登记亲属关系：RELATIVE 是 ID_NUMBER 的 <relation> / declare a relative."""
     with unit_of_work(principal=system_principal()) as s:
-        service.declare_relation(s, id_number=id_number, relative_id_number=relative, relation=relation)
-    relatives(id_number, as_json)
+        out = relations.declare_relation(s, id_number=id_number, relative_id_number=relative, relation=relation)
+    print_model(out.relatives, as_json, console)
 
 
 @app.command()
@@ -188,12 +176,5 @@ def relate(id_number: str, relative: str, relation: Annotated[Relation, typer.Op
 def relatives(id_number: str, as_json: Json = False) -> None:
     """亲属关系 / relatives."""
     with unit_of_work(principal=system_principal()) as s:
-        rows = [
-            {"id_number": mask_id(p.id_number), "name": p.name, "relation": r.value}
-            for p, r in service.relatives_of(s, id_number)
-        ]
-    if as_json:
-        print(json.dumps(rows, ensure_ascii=False, indent=2))
-    else:
-        for r in rows:
-            console.print(f"{r['relation']:<22} {r['name']}  {r['id_number']}")
+        rows = relations.list_relatives(s, id_number)
+    print_model(rows, as_json, console)

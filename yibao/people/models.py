@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import date, datetime
 from enum import StrEnum
 
@@ -24,6 +25,21 @@ class Status(StrEnum):
     NORMAL = "normal"
     SUSPENDED = "suspended"
     TERMINATED = "terminated"
+
+
+class ChangeKind(StrEnum):
+    """What an entry of a record's history records."""
+
+    ENROL = "enrol"
+    STATUS = "status"
+    MOVE = "move"
+
+
+class RegistrationChannel(StrEnum):
+    """Where an insurance record was registered."""
+
+    BANSHITONG_APP = "banshitong_app"  # 一部手机办事通 (seed 003: 参保登记 through the app)
+    AGENCY_COUNTER = "agency_counter"  # at the agency (employees, through their employer)
 
 
 class Relation(StrEnum):
@@ -52,6 +68,15 @@ INVERSE: dict[Relation, Relation] = {
 }
 
 
+def new_psn_no() -> str:
+    """A fresh insured-person number (人员编号): 16 random upper-case hex characters.
+
+    Opaque (it says nothing about the person, unlike the ID number) and stable (issued once, never
+    changed). Never 17 digits in a row, so that no part of it can pass for an ID number.
+    """
+    return secrets.token_hex(8).upper()
+
+
 class Person(Base):
     """A natural person known to the system (insured, payer, relative)."""
 
@@ -59,6 +84,9 @@ class Person(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     id_number: Mapped[str] = mapped_column(String(18), unique=True)
+    # 人员编号 of the national interface: how hospitals name the person after 1101, never the ID number.
+    psn_no: Mapped[str] = mapped_column(String(16), unique=True, default=new_psn_no)
+    card_no: Mapped[str | None] = mapped_column(String(32), unique=True)  # 社会保障卡号, when recorded
     name: Mapped[str] = mapped_column(String(64))
     sex: Mapped[str] = mapped_column(String(1))
     birth_date: Mapped[date] = mapped_column(Date)
@@ -78,7 +106,7 @@ class PersonRelation(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
     relative_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
-    relation: Mapped[str] = mapped_column(String(32))
+    relation: Mapped[str] = mapped_column(String(32))  # Relation
     declared_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
@@ -90,17 +118,17 @@ class InsuranceRecord(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
-    scheme: Mapped[str] = mapped_column(String(16))
-    status: Mapped[str] = mapped_column(String(16))
+    scheme: Mapped[str] = mapped_column(String(16))  # Scheme
+    status: Mapped[str] = mapped_column(String(16))  # Status
     region_code: Mapped[str] = mapped_column(String(6))
-    population_group: Mapped[str] = mapped_column(String(16))
+    population_group: Mapped[str] = mapped_column(String(16))  # yibao.engine.claims.Group
     employer: Mapped[str | None] = mapped_column(String(128))
     flexible: Mapped[bool] = mapped_column(Boolean, default=False)
     school: Mapped[str | None] = mapped_column(String(128))
     enrolled_on: Mapped[date] = mapped_column(Date)
     benefits_from: Mapped[date] = mapped_column(Date)
     registered_by: Mapped[str | None] = mapped_column(String(18))  # ID number of whoever registered on their behalf
-    channel: Mapped[str] = mapped_column(String(32))
+    channel: Mapped[str] = mapped_column(String(32))  # RegistrationChannel
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
@@ -111,7 +139,7 @@ class RecordChange(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     record_id: Mapped[int] = mapped_column(ForeignKey("insurance_records.id"), index=True)
-    kind: Mapped[str] = mapped_column(String(16))  # enrol | status | move
+    kind: Mapped[str] = mapped_column(String(16))  # ChangeKind
     old_value: Mapped[str | None] = mapped_column(String(32))
     new_value: Mapped[str] = mapped_column(String(32))
     reason: Mapped[str] = mapped_column(Text)

@@ -9,8 +9,6 @@ from __future__ import annotations
 from yibao.core.errors import ValidationFailed
 from yibao.core.text import ascii_digits
 
-PROVINCE = "530000"
-
 REGIONS: dict[str, str] = {
     "530000": "云南省省本级",
     "530100": "昆明市",
@@ -47,3 +45,11 @@ def check_region(code: str, *, field: str = "region") -> str:
 def agency_name(code: str) -> str:
     """The agency of a pooling region."""
     return f"{REGIONS[code]}医疗保障经办机构"
+
+
+def region_named(name: str) -> str:
+    """The code of the pooling region with this name (the policy pack names regions, e.g. 昆明市)."""
+    for code, region in REGIONS.items():
+        if region == name:
+            return code
+    raise KeyError(f"no Yunnan pooling region is named {name!r}")

@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from yibao.core.dates import utc_iso
 from yibao.core.ids import mask_id, mask_phone
-from yibao.people.models import InsuranceRecord, Person, RecordChange
+from yibao.engine.claims import Group, Sex
+from yibao.people.models import (
+    ChangeKind,
+    InsuranceRecord,
+    Person,
+    RecordChange,
+    RegistrationChannel,
+    Relation,
+    Scheme,
+    Status,
+)
 from yibao.people.regions import REGIONS, agency_name
 
 
@@ -24,7 +33,7 @@ class ResidentIn(_In):
     name: str = Field(examples=["张三"])
     region: str = Field(examples=["530100"], description="统筹区代码 / pooling region (GB/T 2260)")
     phone: str | None = None
-    sex: Literal["M", "F"] | None = None
+    sex: Sex | None = None
     birth_date: date | None = None
     on_behalf_by: str | None = Field(default=None, description="代办人身份证号 / who registers on the person's behalf")
     on: date | None = Field(default=None, description="登记日期，默认今天 / registration date")
@@ -66,15 +75,15 @@ class EmployeeIn(_In):
 class StatusIn(_In):
     """Suspend, resume or terminate."""
 
-    scheme: Literal["employee", "resident"]
-    to: Literal["normal", "suspended", "terminated"]
+    scheme: Scheme
+    to: Status
     reason: str = Field(min_length=1, max_length=500)
 
 
 class MoveIn(_In):
     """Move to another pooling region's agency."""
 
-    scheme: Literal["employee", "resident"]
+    scheme: Scheme
     region: str
     reason: str = Field(default="", max_length=500)
 
@@ -83,44 +92,35 @@ class RelationIn(_In):
     """Declare a close relative: the relative is <relation> of the person."""
 
     relative_id_number: str
-    relation: Literal[
-        "spouse",
-        "parent",
-        "child",
-        "sibling",
-        "grandparent_paternal",
-        "grandparent_maternal",
-        "grandchild_paternal",
-        "grandchild_maternal",
-    ]
+    relation: Relation
 
 
 class ChangeOut(BaseModel):
     """One entry of a record's history."""
 
-    kind: str
+    kind: ChangeKind
     old_value: str | None
     new_value: str
     reason: str
     actor: str
-    changed_at: str
+    changed_at: str = Field(examples=["2022-09-02T01:30:00+00:00"])
 
 
 class RecordOut(BaseModel):
     """An insurance record."""
 
-    scheme: str
-    status: str
-    region_code: str
-    region_name: str
-    agency: str
-    population_group: str
+    scheme: Scheme
+    status: Status
+    region_code: str = Field(examples=["530100"])
+    region_name: str = Field(examples=["昆明市"])
+    agency: str = Field(examples=["昆明市医疗保障经办机构"])
+    population_group: Group
     employer: str | None
     flexible: bool
     school: str | None
     enrolled_on: date
     benefits_from: date
-    channel: str
+    channel: RegistrationChannel
     registered_by: str | None
     history: list[ChangeOut] = []
 
@@ -130,50 +130,69 @@ class PersonOut(BaseModel):
 
     id_number: str = Field(examples=["530102********1234"])
     name: str
-    sex: str
+    sex: Sex
     birth_date: date
-    phone: str | None
+    phone: str | None = Field(examples=["139****5678"])
     records: list[RecordOut] = []
 
 
-def record_out(r: InsuranceRecord, history: list[RecordChange] | None = None, *, full: bool = False) -> RecordOut:
+class RelativeOut(BaseModel):
+    """A declared relative, from the person's side (ID number always masked)."""
+
+    id_number: str = Field(examples=["530102********1234"])
+    name: str
+    relation: Relation
+
+
+class RelativesOut(BaseModel):
+    """A person's relatives once a relation is declared."""
+
+    relatives: list[RelativeOut]
+
+
+def record_out(r: InsuranceRecord, history: list[RecordChange], *, full: bool = False) -> RecordOut:
     """API form of a record (ID numbers masked unless ``full``: the caller checks identities at the counter)."""
     show = (lambda v: v) if full else mask_id
     return RecordOut(
-        scheme=r.scheme,
-        status=r.status,
+        scheme=Scheme(r.scheme),
+        status=Status(r.status),
         region_code=r.region_code,
         region_name=REGIONS[r.region_code],
         agency=agency_name(r.region_code),
-        population_group=r.population_group,
+        population_group=Group(r.population_group),
         employer=r.employer,
         flexible=r.flexible,
         school=r.school,
         enrolled_on=r.enrolled_on,
         benefits_from=r.benefits_from,
-        channel=r.channel,
+        channel=RegistrationChannel(r.channel),
         registered_by=show(r.registered_by) if r.registered_by else None,
         history=[
             ChangeOut(
-                kind=h.kind,
+                kind=ChangeKind(h.kind),
                 old_value=h.old_value,
                 new_value=h.new_value,
                 reason=h.reason,
                 actor=show(h.actor) if len(h.actor) == 18 else h.actor,
                 changed_at=utc_iso(h.changed_at),
             )
-            for h in history or []
+            for h in history
         ],
     )
 
 
-def person_out(p: Person, records: list[RecordOut] | None = None, *, full: bool = False) -> PersonOut:
+def person_out(p: Person, records: list[RecordOut], *, full: bool = False) -> PersonOut:
     """API form of a person: ID and phone numbers masked unless ``full`` (clerks and appraisers)."""
     return PersonOut(
         id_number=p.id_number if full else mask_id(p.id_number),
         name=p.name,
-        sex=p.sex,
+        sex=Sex(p.sex),
         birth_date=p.birth_date,
         phone=p.phone if full else mask_phone(p.phone),
-        records=records or [],
+        records=records,
     )
+
+
+def relative_out(p: Person, relation: Relation) -> RelativeOut:
+    """A relative as listed to the person."""
+    return RelativeOut(id_number=mask_id(p.id_number), name=p.name, relation=relation)

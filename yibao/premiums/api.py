@@ -3,99 +3,87 @@
 from __future__ import annotations
 
 import html
-from typing import Any
 
 from fastapi import APIRouter, Depends, Header, Path
 from fastapi.responses import HTMLResponse
-from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from yibao.api.deps import UnitOfWorkRoute, get_session
 from yibao.core import clock
 from yibao.core.auth import needs
-from yibao.core.money import format_yuan, parse_yuan
-from yibao.premiums import service
+from yibao.core.money import parse_yuan
+from yibao.premiums import contributions, payments
+from yibao.premiums.schemas import ContributionYearOut, PaymentIn, Receipt
 
 router = APIRouter(prefix="/api/premiums", tags=["premiums"], route_class=UnitOfWorkRoute)
 
 
-class PaymentIn(BaseModel):
-    """缴纳城乡居民医保费 (self or 代他人缴费)."""
-
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-    insured_id_number: str = Field(examples=["530102199001011234"])
-    insured_name: str = Field(examples=["张三"])
-    year: int = Field(examples=[2023], ge=2000, le=2100)
-    amount: str = Field(examples=["350.00"], description="元，两位小数 / yuan")
-    channel: str = Field(examples=["banshitong_app"])
-    region: str = Field(examples=["530100"], description="所选经办机构（统筹区）/ chosen agency")
-    payer_id_number: str | None = None
-    payer_name: str | None = None
-    collector: str | None = None
-
-
-@router.get("/years/{year}", summary="年度缴费标准与缴费期 / contribution year", openapi_extra=needs(service.YEARS))
-def contribution_year(year: int = Path(ge=1900, le=2100)) -> dict[str, Any]:
+@router.get(
+    "/years/{year}",
+    response_model=ContributionYearOut,
+    # A source shows the keys it has, as everywhere a citation is given (``assumed`` only when assumed).
+    response_model_exclude_unset=True,
+    summary="年度缴费标准与缴费期 / contribution year",
+    openapi_extra=needs(contributions.YEARS),
+)
+def contribution_year(year: int = Path(ge=1900, le=2100)) -> ContributionYearOut:
     """Standard amount and collection period of a contribution year, with sources."""
-    y = service.contribution_year(year)
-    return {
-        "year": y.year,
-        "amount": format_yuan(y.amount),
-        "collection_opens": y.opens.isoformat(),
-        "collection_closes": y.closes.isoformat(),
-        "amount_source": y.amount_citation.to_dict(),
-        "period_source": y.period_citation.to_dict(),
-    }
+    return contributions.describe_year(year)
 
 
 @router.post(
     "/payments",
+    response_model=Receipt,
     status_code=201,
     summary="缴费 / pay a premium",
     responses={
         409: {"description": "幂等键冲突 / key reused"},
         422: {"description": "拒绝缴费及补救办法 / refused with remedy"},
     },
-    openapi_extra=needs(service.PAY),
+    openapi_extra=needs(payments.PAY),
 )
 def pay(
     body: PaymentIn,
     idempotency_key: str = Header(alias="Idempotency-Key", description="同一请求重试时保持不变 / unchanged on retries"),
     session: Session = Depends(get_session),
-) -> dict[str, Any]:
+) -> Receipt:
     """Pay one year's resident premium; a retry with the same key returns the same receipt."""
     data = body.model_dump()
     amount = parse_yuan(data.pop("amount"), field="amount")
-    req = service.PaymentRequest(**data, amount=amount, idempotency_key=idempotency_key)
-    return service.pay_premium(session, req, now=clock.now())
+    req = payments.PaymentRequest(**data, amount=amount, idempotency_key=idempotency_key)
+    return payments.pay_premium(session, req, now=clock.now())
 
 
-@router.get("/receipts/{receipt_no}", summary="电子回执 / receipt", openapi_extra=needs(service.READ))
-def receipt(receipt_no: str, session: Session = Depends(get_session)) -> dict[str, Any]:
+@router.get(
+    "/receipts/{receipt_no}",
+    response_model=Receipt,
+    summary="电子回执 / receipt",
+    openapi_extra=needs(payments.READ),
+)
+def receipt(receipt_no: str, session: Session = Depends(get_session)) -> Receipt:
     """The electronic receipt as JSON."""
-    return service.get_receipt(session, receipt_no)
+    return payments.get_receipt(session, receipt_no)
 
 
 @router.get(
     "/receipts/{receipt_no}/print",
     response_class=HTMLResponse,
     summary="打印回执 / printable receipt",
-    openapi_extra=needs(service.READ),
+    openapi_extra=needs(payments.READ),
 )
 def receipt_page(receipt_no: str, session: Session = Depends(get_session)) -> str:
     """The electronic receipt as a printable page."""
-    r = service.get_receipt(session, receipt_no)
+    r = payments.get_receipt(session, receipt_no)
     rows = [
-        ("回执编号", r["receipt_no"]),
-        ("缴费年度", str(r["year"])),
+        ("回执编号", r.receipt_no),
+        ("缴费年度", str(r.year)),
         ("险种", "城乡居民基本医疗保险"),
-        ("参保人", f"{r['insured_name']}（{r['insured_id_number']}）"),
-        ("缴费人", f"{r['payer_name']}（{r['payer_id_number']}）" + ("（代缴）" if r["proxy"] else "")),
-        ("金额", f"{r['amount']} 元"),
-        ("经办机构", r["agency"]),
-        ("缴费渠道", r["channel_name"]),
-        ("缴费时间", r["paid_at"]),
+        ("参保人", f"{r.insured_name}（{r.insured_id_number}）"),
+        ("缴费人", f"{r.payer_name}（{r.payer_id_number}）" + ("（代缴）" if r.proxy else "")),
+        ("金额", f"{r.amount} 元"),
+        ("经办机构", r.agency),
+        ("缴费渠道", r.channel_name),
+        ("缴费时间", r.paid_at),
     ]
     body = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in rows)
     return (
@@ -109,16 +97,22 @@ def receipt_page(receipt_no: str, session: Session = Depends(get_session)) -> st
 
 
 @router.get(
-    "/insured/{id_number}/payments", summary="缴费记录 / payments for a person", openapi_extra=needs(service.READ)
+    "/insured/{id_number}/payments",
+    response_model=list[Receipt],
+    summary="缴费记录 / payments for a person",
+    openapi_extra=needs(payments.READ),
 )
-def payments_for(id_number: str, session: Session = Depends(get_session)) -> list[dict[str, Any]]:
+def payments_for(id_number: str, session: Session = Depends(get_session)) -> list[Receipt]:
     """Every payment made for the insured person."""
-    return service.payments_for_insured(session, id_number)
+    return payments.payments_for_insured(session, id_number)
 
 
 @router.get(
-    "/payers/{id_number}/payments", summary="代缴记录 / payments made for others", openapi_extra=needs(service.READ)
+    "/payers/{id_number}/payments",
+    response_model=list[Receipt],
+    summary="代缴记录 / payments made for others",
+    openapi_extra=needs(payments.READ),
 )
-def payments_by(id_number: str, session: Session = Depends(get_session)) -> list[dict[str, Any]]:
+def payments_by(id_number: str, session: Session = Depends(get_session)) -> list[Receipt]:
     """Payments this person made for other people."""
-    return service.payments_by_payer(session, id_number)
+    return payments.payments_by_payer(session, id_number)

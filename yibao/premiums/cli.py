@@ -2,36 +2,31 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.console import Console
 
-from yibao.cli.common import exits_on_app_error, print_result
+from yibao.cli.common import exits_on_app_error, print_model
 from yibao.core import clock
 from yibao.core.auth import system_principal
-from yibao.core.money import format_yuan, parse_yuan
+from yibao.core.money import parse_yuan
 from yibao.core.unit import unit_of_work
-from yibao.premiums import service
+from yibao.premiums import contributions, payments
 
 app = typer.Typer(help="居民医保缴费 / resident premium collection", no_args_is_help=True)
 console = Console()
 Json = Annotated[bool, typer.Option("--json", help="输出 JSON / print JSON")]
-
-
-def _out(data: Any, as_json: bool) -> None:
-    print_result(data, as_json, console)
+# The columns of a list of receipts on screen; --json gives every field.
+RECEIPT_COLUMNS = ("receipt_no", "year", "amount", "insured_name", "payer_name", "proxy", "channel_name", "paid_at")
 
 
 @app.command()
 @exits_on_app_error
 def year(year: int, as_json: Json = False) -> None:
     """年度缴费标准与集中缴费期 / a contribution year."""
-    y = service.contribution_year(year)
-    _out(
-        {"year": y.year, "amount": format_yuan(y.amount), "opens": y.opens.isoformat(), "closes": y.closes.isoformat()},
-        as_json,
-    )
+    # As GET /api/premiums/years/{year}: a source shows the keys it has.
+    print_model(contributions.describe_year(year), as_json, console, exclude_unset=True)
 
 
 @app.command()
@@ -50,7 +45,7 @@ def pay(
     as_json: Json = False,
 ) -> None:
     """缴纳城乡居民医保费 / pay a resident premium."""
-    req = service.PaymentRequest(
+    req = payments.PaymentRequest(
         insured_id_number=insured,
         insured_name=name,
         year=year,
@@ -63,7 +58,8 @@ def pay(
         collector=collector,
     )
     with unit_of_work(principal=system_principal()) as s:
-        _out(service.pay_premium(s, req, now=clock.now()), as_json)
+        receipt = payments.pay_premium(s, req, now=clock.now())
+    print_model(receipt, as_json, console)
 
 
 @app.command()
@@ -71,7 +67,8 @@ def pay(
 def receipt(receipt_no: str, as_json: Json = False) -> None:
     """电子回执 / a receipt."""
     with unit_of_work(principal=system_principal()) as s:
-        _out(service.get_receipt(s, receipt_no), as_json)
+        found = payments.get_receipt(s, receipt_no)
+    print_model(found, as_json, console)
 
 
 @app.command()
@@ -83,4 +80,5 @@ def records(
 ) -> None:
     """缴费记录（或代缴记录）/ payment records."""
     with unit_of_work(principal=system_principal()) as s:
-        _out(service.payments_by_payer(s, id_number) if proxy else service.payments_for_insured(s, id_number), as_json)
+        rows = payments.payments_by_payer(s, id_number) if proxy else payments.payments_for_insured(s, id_number)
+    print_model(rows, as_json, console, columns=RECEIPT_COLUMNS)

@@ -14,13 +14,14 @@ import numpy.typing as npt
 
 from yibao.engine.batch import KINDS, ages_on
 from yibao.engine.benefit_year import benefit_year_keys, benefit_year_start, civil_from_days
-from yibao.people.regions import PROVINCE, REGIONS
+from yibao.people.regions import REGIONS
 from yibao.policy.model import Pack
 
 I64 = npt.NDArray[np.int64]
 
 _EPOCH = date(1970, 1, 1)
-PREFECTURES: tuple[str, ...] = tuple(c for c in REGIONS if c != PROVINCE)
+# The 16 prefecture-level pooling regions (530000, the provincial level, insures no one of its own here).
+PREFECTURES: tuple[str, ...] = tuple(c for c in REGIONS if not c.endswith("0000"))
 PREFECTURES_EN: dict[str, str] = {
     "530100": "Kunming",
     "530300": "Qujing",

@@ -18,7 +18,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from yibao.core.errors import AppError
-from yibao.people.regions import PROVINCE, REGIONS
+from yibao.sim.frame import PREFECTURES
 
 SHAPE_FILE = Path(__file__).with_name("shape.yaml")
 AGE_BANDS = ("0-14", "15-59", "60+")  # the census bands the rates are given for
@@ -184,7 +184,7 @@ class Parameters(_Strict):
     def _consistent(self) -> Parameters:
         problems: list[str] = []
         prefectures = self.prefecture_population.value
-        expected = [c for c in REGIONS if c != PROVINCE]
+        expected = list(PREFECTURES)
         if sorted(prefectures) != sorted(expected):
             problems.append(f"prefecture_population must list the 16 prefectures {', '.join(expected)}")
         total = self.province_population.value

@@ -1,7 +1,7 @@
 """The medical catalogue (医保目录): one row per version of an item, dated, never overlapping per code.
 
 Revision ID: 0010_catalogue
-Revises: 0008_premium_keys_per_caller
+Revises: 0009_institutions
 Create Date: 2026-12-01
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0010_catalogue"
-down_revision = "0008_premium_keys_per_caller"
+down_revision = "0009_institutions"
 branch_labels = None
 depends_on = None
 

@@ -1,4 +1,4 @@
-"""Resident premium collection: contribution years from the pack, payments for oneself or others, receipts.
+"""Resident premium payments: for oneself or others, through the pack's channels, with electronic receipts.
 
 Seed 003 (缴费 articles) describes the channels and the failures this module refuses with a reason and
 a remedy: no base registration (未查询到缴费人基础信息), paying to an agency that is not the current one,
@@ -20,22 +20,25 @@ from yibao.core import auth, idempotency
 from yibao.core.auth import Role, Scope, Subject, rule
 from yibao.core.dates import local_date, utc_iso
 from yibao.core.errors import AppError, Forbidden, NotFound, ValidationFailed
-from yibao.core.ids import parse_id_number
+from yibao.core.ids import mask_id, parse_id_number
 from yibao.core.money import format_yuan
 from yibao.core.text import clean_name
-from yibao.people.models import InsuranceRecord, Person, Scheme, Status
+from yibao.people.models import Person, Scheme, Status
+from yibao.people.persons import find_person, record_in, require, subject_of
 from yibao.people.regions import REGIONS, agency_name, check_region
-from yibao.people.service import find_person, require, subject_of
 from yibao.policy.loader import get_pack
-from yibao.policy.model import Citation, Pack
+from yibao.policy.model import Pack
+from yibao.premiums.contributions import contribution_year
 from yibao.premiums.models import PremiumPayment
+from yibao.premiums.schemas import Receipt
 
-POS = "collector_pos"
+CHANNELS = "resident.premium.channels"
 # 医保账户支付 (seed 000): a relative's premium paid from an employee's personal account. Only the
 # accounts module may use it, because the money must leave the account in the same transaction.
+ACCOUNT_CHANNELS = "resident.premium.account_channel"
 ACCOUNT_CHANNEL = "medical_account"
-ACCOUNT_CHANNEL_NAME = "医保账户支付"
-
+# 由代收人员通过POS机刷卡缴费 (seed 003): the collector is named and the payer is there.
+POS = "collector_pos"
 
 PAY = rule(
     "premiums.pay",
@@ -52,7 +55,6 @@ READ = rule(
     roles=auth.REGION_READERS,
     person=Scope.BOUND,
 )
-YEARS = auth.public_rule("premiums.years", "年度缴费标准与缴费期 / contribution years")
 
 
 class PremiumRefused(AppError):
@@ -66,35 +68,6 @@ class PremiumRefused(AppError):
     ) -> None:
         details = {"remedy": remedy_zh, "remedy_en": remedy_en} | ({"field": field} if field else {})
         super().__init__(zh, en, code=code, details=details)
-
-
-@dataclass(frozen=True, slots=True)
-class ContributionYear:
-    """The standard amount and the collection period of one contribution year."""
-
-    year: int
-    amount: int
-    opens: date
-    closes: date
-    amount_citation: Citation
-    period_citation: Citation
-
-
-def contribution_year(year: int, pack: Pack | None = None) -> ContributionYear:
-    """The contribution year's standard (from the policy pack), or NotFound when the pack has none."""
-    pack = pack or get_pack()
-    start = date(year, 1, 1)
-    view = pack.at(start)
-    if not view.has("resident.premium.individual"):
-        raise NotFound(f"没有 {year} 年度的缴费标准", f"no contribution standard for {year}", code="premium.no_year")
-    # Values are keyed by the first day of their contribution year: a value from an earlier year is
-    # not this year's standard.
-    amount = view.get("resident.premium.individual")
-    opens = view.get("resident.premium.collection_opens")
-    closes = view.get("resident.premium.collection_closes")
-    if amount.start != start or opens.start != start:
-        raise NotFound(f"没有 {year} 年度的缴费标准", f"no contribution standard for {year}", code="premium.no_year")
-    return ContributionYear(year, amount.money(), opens.day(), closes.day(), amount.citation, opens.citation)
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,17 +90,24 @@ class PaymentRequest:
         return {k: v for k, v in asdict(self).items() if k != "idempotency_key"}
 
 
-def _channels(pack: Pack, on: date) -> dict[str, str]:
-    return {i.code: i.name for i in pack.items("resident.premium.channels", on)}
+def _channels(pack: Pack, on: date, *, from_account: bool = False) -> dict[str, str]:
+    """The channels a payment may name on a day (code to name): the account's only from the account."""
+    return {i.code: i.name for i in pack.items(ACCOUNT_CHANNELS if from_account else CHANNELS, on)}
 
 
-def _channel_names(pack: Pack, on: date) -> dict[str, str]:
-    return {**_channels(pack, on), ACCOUNT_CHANNEL: ACCOUNT_CHANNEL_NAME}
+def _channel_name(pack: Pack, on: date, code: str) -> str:
+    view = pack.at(on)
+    for path in (CHANNELS, ACCOUNT_CHANNELS):
+        if view.has(path):
+            for item in view.items(path):
+                if item.code == code:
+                    return str(item.name)
+    return code  # a channel no longer in the pack: its code
 
 
 def pay_premium(
     session: Session, req: PaymentRequest, *, now: datetime, pack: Pack | None = None, from_account: bool = False
-) -> dict[str, Any]:
+) -> Receipt:
     """Pay a resident premium; a retry with the same key and body returns the first receipt."""
     pack = pack or get_pack()
     if (req.channel == ACCOUNT_CHANNEL) != from_account:
@@ -153,17 +133,17 @@ def pay_premium(
 
     def run() -> dict[str, Any]:
         try:
-            payment = _new_payment(session, req, fingerprint, now, pack)
+            payment = _new_payment(session, req, fingerprint, now, pack, from_account=from_account)
             with session.begin_nested():
                 session.add(payment)
                 session.flush()
         except IntegrityError:
             # Another payment of this year (with another key) committed first.
             raise _already_paid(req.year) from None
-        return receipt_of(session, payment)
+        return receipt_of(session, payment, pack).model_dump(mode="json")  # stored as the answer to a retry
 
     # The same key and body again (a retry, even one racing the first) get the first receipt.
-    return idempotency.once(session, space=space, key=req.idempotency_key, body=body, run=run)
+    return Receipt.model_validate(idempotency.once(session, space=space, key=req.idempotency_key, body=body, run=run))
 
 
 def _already_paid(year: int) -> PremiumRefused:
@@ -176,11 +156,11 @@ def _already_paid(year: int) -> PremiumRefused:
     )
 
 
-def _new_payment(session: Session, req: PaymentRequest, fingerprint: str, now: datetime, pack: Pack) -> PremiumPayment:
+def _new_payment(
+    session: Session, req: PaymentRequest, fingerprint: str, now: datetime, pack: Pack, *, from_account: bool
+) -> PremiumPayment:
     now = now.astimezone(UTC)
-    channels = _channels(pack, now.date())
-    if req.channel == ACCOUNT_CHANNEL:
-        channels = _channel_names(pack, now.date())
+    channels = _channels(pack, now.date(), from_account=from_account)
     if req.channel not in channels:
         raise ValidationFailed(
             "channel", f"缴费渠道应为 {'、'.join(channels)} 之一", f"channel must be one of {list(channels)}"
@@ -198,13 +178,7 @@ def _new_payment(session: Session, req: PaymentRequest, fingerprint: str, now: d
         clean_name(req.payer_name, field="payer_name")
     check_region(req.region)
     person = find_person(session, insured_idn.value)
-    record = None
-    if person is not None:
-        record = session.scalar(
-            select(InsuranceRecord).where(
-                InsuranceRecord.person_id == person.id, InsuranceRecord.scheme == Scheme.RESIDENT.value
-            )
-        )
+    record = record_in(session, person, Scheme.RESIDENT) if person is not None else None
     if person is None or record is None:
         raise PremiumRefused(
             "premium.no_registration",
@@ -222,7 +196,7 @@ def _new_payment(session: Session, req: PaymentRequest, fingerprint: str, now: d
             "请核对姓名；如登记信息有误，需到社保经办机构修改信息后再缴费",
             "check the name; if the registration is wrong, have the agency correct it before paying",
         )
-    if record.status == Status.TERMINATED.value:
+    if record.status == Status.TERMINATED:
         raise PremiumRefused(
             "premium.not_insured",
             "居民医保参保关系已终止",
@@ -251,7 +225,7 @@ def _new_payment(session: Session, req: PaymentRequest, fingerprint: str, now: d
     paid = session.scalar(
         select(PremiumPayment.id).where(
             PremiumPayment.insured_id == person.id,
-            PremiumPayment.scheme == Scheme.RESIDENT.value,
+            PremiumPayment.scheme == Scheme.RESIDENT,
             PremiumPayment.year == req.year,
         )
     )
@@ -274,7 +248,7 @@ def _new_payment(session: Session, req: PaymentRequest, fingerprint: str, now: d
         insured_id=person.id,
         payer_id_number=payer_idn.value,
         payer_name=payer_name,
-        scheme=Scheme.RESIDENT.value,
+        scheme=Scheme.RESIDENT,
         year=req.year,
         amount=req.amount,
         region_code=record.region_code,
@@ -286,33 +260,30 @@ def _new_payment(session: Session, req: PaymentRequest, fingerprint: str, now: d
     )
 
 
-def receipt_of(session: Session, p: PremiumPayment) -> dict[str, Any]:
+def receipt_of(session: Session, p: PremiumPayment, pack: Pack | None = None) -> Receipt:
     """The electronic receipt (电子缴费凭证) of a payment, ID numbers masked."""
-    from yibao.core.ids import mask_id
-
     insured = session.get(Person, p.insured_id)
     assert insured is not None
-    channels = _channel_names(get_pack(), p.paid_at.date())
-    return {
-        "receipt_no": p.receipt_no,
-        "year": p.year,
-        "scheme": p.scheme,
-        "amount": format_yuan(p.amount),
-        "insured_name": insured.name,
-        "insured_id_number": mask_id(insured.id_number),
-        "payer_name": p.payer_name,
-        "payer_id_number": mask_id(p.payer_id_number),
-        "proxy": p.payer_id_number != insured.id_number,
-        "region_code": p.region_code,
-        "agency": agency_name(p.region_code),
-        "channel": p.channel,
-        "channel_name": channels.get(p.channel, p.channel),
-        "paid_at": utc_iso(p.paid_at),
-    }
+    return Receipt(
+        receipt_no=p.receipt_no,
+        year=p.year,
+        scheme=Scheme(p.scheme),
+        amount=format_yuan(p.amount),
+        insured_name=insured.name,
+        insured_id_number=mask_id(insured.id_number),
+        payer_name=p.payer_name,
+        payer_id_number=mask_id(p.payer_id_number),
+        proxy=p.payer_id_number != insured.id_number,
+        region_code=p.region_code,
+        agency=agency_name(p.region_code),
+        channel=p.channel,
+        channel_name=_channel_name(pack or get_pack(), p.paid_at.date(), p.channel),
+        paid_at=utc_iso(p.paid_at),
+    )
 
 
-def get_receipt(session: Session, receipt_no: str) -> dict[str, Any]:
-    """A receipt by its number."""
+def get_receipt(session: Session, receipt_no: str) -> Receipt:
+    """A receipt by its number, for its payer and whoever may read the insured person's payments."""
     p = session.scalar(select(PremiumPayment).where(PremiumPayment.receipt_no == receipt_no))
     if p is None:
         raise NotFound("未找到该电子回执", "no receipt with this number", code="premium.receipt_not_found")
@@ -327,7 +298,7 @@ def get_receipt(session: Session, receipt_no: str) -> dict[str, Any]:
     return receipt_of(session, p)
 
 
-def payments_for_insured(session: Session, id_number: str) -> list[dict[str, Any]]:
+def payments_for_insured(session: Session, id_number: str) -> list[Receipt]:
     """缴费记录: every payment for the insured person."""
     person, _ = require(session, id_number, READ, reading="payments")
     rows = session.scalars(
@@ -336,7 +307,7 @@ def payments_for_insured(session: Session, id_number: str) -> list[dict[str, Any
     return [receipt_of(session, p) for p in rows]
 
 
-def payments_by_payer(session: Session, id_number: str) -> list[dict[str, Any]]:
+def payments_by_payer(session: Session, id_number: str) -> list[Receipt]:
     """代缴记录: payments someone made for other people."""
     idn = parse_id_number(id_number)
     payer = find_person(session, idn.value)
@@ -349,65 +320,4 @@ def payments_by_payer(session: Session, id_number: str) -> list[dict[str, Any]]:
     rows = session.scalars(
         select(PremiumPayment).where(PremiumPayment.payer_id_number == idn.value).order_by(PremiumPayment.paid_at)
     )
-    return [r for r in (receipt_of(session, p) for p in rows) if r["proxy"]]
-
-
-# ---- benefits need the year's contribution paid (policy.md: "Ages and who has benefits") ----------
-
-
-class ContributionUnpaid(AppError):
-    """A benefit refused because the person has not paid the contribution of the benefit year."""
-
-    code = "benefit.contribution_unpaid"
-    http_status = 422
-    exit_code = 5
-
-
-def contribution_year_for(day: date, pack: Pack | None = None) -> int:
-    """The contribution year that pays for the resident benefit year containing ``day``.
-
-    A benefit year is named after the calendar year in which a full year from its first day ends: the
-    2022 contribution, collected in autumn 2021, covers 2021-10-01..2022-09-30 (seed 003: 参保缴费后自本年
-    10月1日至次年9月30日); the short year 2022-10-01..2022-12-31 and then calendar 2023 are the 2023
-    contribution's (a reading, noted in resident.contribution_required).
-    """
-    from yibao.engine.benefit_year import benefit_year_start
-
-    start = benefit_year_start(day, pack or get_pack())
-    return start.year if start.month == 1 else start.year + 1
-
-
-def require_paid_contribution(
-    session: Session, person: Person, scheme: Scheme, date_of_service: date, *, pack: Pack | None = None
-) -> int:
-    """Refuse a benefit for a person without a paid contribution for the benefit year; returns that year."""
-    pack = pack or get_pack()
-    view = pack.at(date_of_service)
-    if scheme is Scheme.EMPLOYEE:
-        view.get("employee.contribution_paid")  # the (assumed) rule must be in force on that day
-        year = date_of_service.year
-        record = session.scalar(
-            select(InsuranceRecord).where(
-                InsuranceRecord.person_id == person.id, InsuranceRecord.scheme == Scheme.EMPLOYEE.value
-            )
-        )
-        if record is not None and record.status == Status.NORMAL.value and record.benefits_from <= date_of_service:
-            return year
-    else:
-        view.get("resident.contribution_required")
-        year = contribution_year_for(date_of_service, pack)
-        paid = session.scalar(
-            select(PremiumPayment.id).where(
-                PremiumPayment.insured_id == person.id,
-                PremiumPayment.scheme == scheme.value,
-                PremiumPayment.year == year,
-            )
-        )
-        if paid is not None:
-            return year
-    label = "职工医保" if scheme is Scheme.EMPLOYEE else "城乡居民医保"
-    raise ContributionUnpaid(
-        f"未缴纳 {year} 年度{label}费用（服务日期 {date_of_service}），不能享受待遇",
-        f"no paid {scheme.value} contribution for the {year} benefit year (date of service {date_of_service})",
-        details={"year": year, "scheme": scheme.value, "date_of_service": date_of_service.isoformat()},
-    )
+    return [r for r in (receipt_of(session, p) for p in rows) if r.proxy]

@@ -1,0 +1,136 @@
+"""The gateway on a real ``yibao serve --workers 2`` on PostgreSQL: a HIS session, replays across workers, the CLI."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import Engine, func, select
+
+from tests.live import LiveServer
+from tests.nhsa.helpers import Creds, create_institution, create_insured, load_demo_catalogue
+from yibao.core.db import make_engine
+from yibao.his import Client
+from yibao.nhsa.errors import to_json
+from yibao.nhsa.models import SignIn
+
+pytestmark = pytest.mark.pg
+
+
+@pytest.fixture(scope="module")
+def live(pg_url: str) -> Iterator[tuple[LiveServer, Engine]]:
+    engine = make_engine(pg_url)
+    load_demo_catalogue(engine)
+    with LiveServer(pg_url, workers=2) as server:
+        yield server, engine
+    engine.dispose()
+
+
+def _client(server: LiveServer, creds: Creds) -> Client:
+    return Client(server.url, creds.code, creds.paasid, creds.secret)
+
+
+def test_signed_session_over_http(live: tuple[LiveServer, Engine]) -> None:
+    server, engine = live
+    creds = create_institution(engine)
+    idn, psn_no = create_insured(engine)
+    his = _client(server, creds)
+    try:
+        his.sign_in("001")
+        person = his.call("1101", {"data": {"mdtrt_cert_type": "02", "mdtrt_cert_no": idn}})
+        assert person["baseinfo"]["psn_no"] == psn_no
+        trt = his.call(
+            "2001", {"data": {"psn_no": psn_no, "insutype": "390", "med_type": "11", "begntime": "2023-05-01 09:00:00"}}
+        )
+        assert {r["trt_enjymnt_flag"] for r in trt["trtinfo"]} == {"1"}
+        page = his.call("1312", {"data": {"query_date": "2024-01-01", "page_num": 2, "page_size": 50}})
+        assert page["pageNum"] == 2 and page["size"] == 50 and page["startRow"] == 51
+        cum = his.call("5206", {"data": {"psn_no": psn_no, "cum_ym": "202305"}})
+        assert len(cum["cuminfo"]) == 4
+        his.sign_out()
+    finally:
+        his.close()
+
+
+def test_replayed_bytes_refused_across_workers(live: tuple[LiveServer, Engine]) -> None:
+    server, engine = live
+    creds = create_institution(engine)
+    his = _client(server, creds)
+    body = to_json(his.envelope("9001", {"signIn": {"opter_no": "001"}})).encode()
+    headers = his.headers()
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(lambda _: his.post(body, headers), range(16)))
+    statuses = sorted(r.status_code for r in answers)
+    assert statuses == [200] + [401] * 15
+    assert sum("随机串已使用" in (r.json()["err_msg"] or "") for r in answers) == 15
+    his.close()
+
+
+def test_one_msgid_at_once_across_workers(live: tuple[LiveServer, Engine]) -> None:
+    server, engine = live
+    creds = create_institution(engine)
+    his = _client(server, creds)
+    msgid = f"{creds.code}{uuid.uuid4().hex[:18]}"
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(lambda _: his.send("9001", {"signIn": {"opter_no": "007"}}, msgid=msgid), range(12)))
+    assert all(a.ok for a in answers), [a.err_msg for a in answers]
+    assert len({json.dumps(a.envelope, default=str, sort_keys=True) for a in answers}) == 1  # one answer, repeated
+    with engine.connect() as conn:
+        assert conn.scalar(select(func.count()).where(SignIn.msgid == msgid)) == 1
+    his.close()
+
+
+def test_his_call_command(live: tuple[LiveServer, Engine], tmp_path: Path) -> None:
+    server, engine = live
+    creds = create_institution(engine)
+    idn, psn_no = create_insured(engine)
+    request = tmp_path / "1101.json"
+    request.write_text(json.dumps({"data": {"mdtrt_cert_type": "02", "mdtrt_cert_no": idn}}), encoding="utf-8")
+    yibao = Path(sys.executable).with_name("yibao")
+    args = [str(yibao), "his", "call", "1101", "--input", str(request), "--server", server.url, "--code", creds.code]
+    args += ["--paasid", creds.paasid, "--secret", creds.secret]
+    done = subprocess.run(args, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    answer = json.loads(done.stdout)
+    assert answer["infcode"] == 0 and answer["output"]["baseinfo"]["psn_no"] == psn_no
+    assert '"balc": 0.00' in done.stdout  # amounts keep their exact digits
+    request.write_text(json.dumps({"data": {"mdtrt_cert_type": "01", "mdtrt_cert_no": "x"}}), encoding="utf-8")
+    done = subprocess.run(args, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1 and json.loads(done.stdout)["infcode"] == -1 and "电子凭证" in done.stderr
+    bad = [*args[:-1], "wrong-secret"]
+    done = subprocess.run(bad, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1 and "签名不正确" in done.stdout
+    assert httpx.get(f"{server.url}/healthz").status_code == 200
+
+
+def test_yibao_his_inpatient_drives_a_whole_stay(live: tuple[LiveServer, Engine], tmp_path: Path) -> None:
+    from tests.claims.test_messages import catalogue
+    from tests.live import seed_employees
+
+    server, engine = live
+    creds = create_institution(engine)
+    (idn,) = seed_employees(engine, 1, balance_fen=100_000)  # 1,000.00 in the personal account
+    a, c = catalogue(engine, "01", "03")
+    bill = tmp_path / "stay.csv"
+    bill.write_text(f"med_list_codg,pric,cnt\n{a},600.00,2\n{c},50.00,1\n", encoding="utf-8")
+    yibao = Path(sys.executable).with_name("yibao")
+    args = [str(yibao), "his", "inpatient", "--server", server.url, "--code", creds.code, "--paasid", creds.paasid]
+    args += ["--secret", creds.secret, "--cert-no", idn, "--bill", str(bill), "--acct-used-flag", "1"]
+    done = subprocess.run(args, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "医保结算单" in done.stdout and "个人账户支付" in done.stdout and "1250.00" in done.stdout
+    assert "1000.00" in done.stdout  # the account paid all it held
+    for infno in ("9001", "1101", "2401", "2301", "2402", "2303", "2304", "9002"):
+        assert infno in done.stderr
+    # a second stay: the funds pay nothing for employees in the seeds, the account is empty, cash pays all
+    done = subprocess.run([*args, "--json"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    info = json.loads(done.stdout)["setlinfo"]
+    assert (info["fund_pay_sumamt"], info["acct_pay"], info["psn_cash_pay"], info["balc"]) == (0, 0, 1250, 0)

@@ -1,0 +1,1 @@
+"""Real-time settlement at designated institutions: visits, fee lines, settlements, accumulators, filings."""

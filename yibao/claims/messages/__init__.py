@@ -1,0 +1,1 @@
+"""The national interface's settlement transactions (registered in :mod:`yibao.nhsa.registry`)."""

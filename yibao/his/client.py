@@ -1,0 +1,179 @@
+"""A client of the national interface, as a hospital's system (HIS) speaks it.
+
+It builds envelopes, signs each message (``x-tif-*`` headers), numbers message ids as the convention does
+(institution code 12 + ``yyyyMMddHHmmss`` 14 + a 4-digit sequence) and raises :class:`HisError` when the
+answer's ``infcode`` is -1. Amounts may be given as Decimals or strings and are sent as exact JSON numbers;
+amounts in answers are read as Decimals.
+
+    his = Client("http://127.0.0.1:8000", "H53010000001", "yb_H53010000001", secret)
+    his.sign_in("001")
+    person = his.call("1101", {"data": {"mdtrt_cert_type": "02", "mdtrt_cert_no": id_number}})
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+import uuid
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import httpx
+
+from yibao.core import clock
+from yibao.core.dates import CHINA_TZ
+from yibao.nhsa.app import PATH
+from yibao.nhsa.errors import to_json
+from yibao.nhsa.signature import sign
+
+
+class HisError(Exception):
+    """A message answered with ``infcode -1`` (or not answered with an envelope at all)."""
+
+    def __init__(self, err_msg: str, answer: Answer | None = None) -> None:
+        super().__init__(err_msg)
+        self.err_msg = err_msg
+        self.answer = answer
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """An answer as received: HTTP status, the envelope, and the message id it answers."""
+
+    status: int
+    envelope: dict[str, Any]
+    msgid: str
+
+    @property
+    def ok(self) -> bool:
+        """Whether ``infcode`` is 0."""
+        return str(self.envelope.get("infcode")) == "0"
+
+    @property
+    def output(self) -> Any:
+        """The answer's ``output``."""
+        return self.envelope.get("output")
+
+    @property
+    def err_msg(self) -> str | None:
+        """The refusal's message, if any."""
+        value = self.envelope.get("err_msg")
+        return None if value is None else str(value)
+
+
+class Client:
+    """One institution's connection to a yibao server (thread-safe: message ids never repeat)."""
+
+    def __init__(
+        self,
+        base_url: str,
+        code: str,
+        paasid: str,
+        secret: str,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        http: httpx.Client | None = None,
+        name: str | None = None,
+        opter: str = "001",
+        opter_name: str = "操作员",
+        timeout: float = 30.0,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.code = code
+        self.paasid = paasid
+        self.secret = secret
+        self.name = name
+        self.opter = opter
+        self.opter_name = opter_name
+        self.sign_no: str | None = None
+        self.http = http or httpx.Client(transport=transport, timeout=timeout)
+        self._seq = itertools.count(1)
+        self._lock = threading.Lock()
+
+    def next_msgid(self) -> str:
+        """``code + yyyyMMddHHmmss + 4-digit sequence`` (the sequence wraps after 9999)."""
+        with self._lock:
+            n = next(self._seq) % 10_000
+        return f"{self.code}{clock.now().astimezone(CHINA_TZ):%Y%m%d%H%M%S}{n:04d}"
+
+    def headers(self, *, nonce: str | None = None, timestamp: str | None = None) -> dict[str, str]:
+        """Signed ``x-tif-*`` headers for one message."""
+        ts = timestamp or str(int(clock.now().timestamp()))
+        nonce = nonce or uuid.uuid4().hex
+        return {
+            "x-tif-paasid": self.paasid,
+            "x-tif-timestamp": ts,
+            "x-tif-nonce": nonce,
+            "x-tif-signature": sign(ts, self.secret, nonce),
+            "Content-Type": "application/json; charset=utf-8",
+        }
+
+    def envelope(
+        self, infno: str, payload: dict[str, Any], /, *, msgid: str | None = None, **fields: Any
+    ) -> dict[str, Any]:
+        """A request envelope (``fields`` add or override envelope fields)."""
+        body: dict[str, Any] = {
+            "infno": infno,
+            "msgid": msgid or self.next_msgid(),
+            "mdtrtarea_admvs": "",
+            "insuplc_admdvs": "",
+            "recer_sys_code": "YIBAO",
+            "dev_no": "",
+            "dev_safe_info": "",
+            "cainfo": "",
+            "signtype": "",
+            "infver": "V1.0",
+            "opter_type": "1",
+            "opter": self.opter,
+            "opter_name": self.opter_name,
+            "inf_time": clock.now().astimezone(CHINA_TZ).strftime("%Y-%m-%d %H:%M:%S"),
+            "fixmedins_code": self.code,
+            "fixmedins_name": self.name or self.code,
+            "sign_no": self.sign_no or "",
+            "input": payload,
+        }
+        body.update(fields)
+        return body
+
+    def post(self, body: bytes, headers: dict[str, str], *, infno_in_path: str | None = None) -> httpx.Response:
+        """Send raw bytes with the given headers (for callers that build their own)."""
+        url = f"{self.base_url}/fsi{PATH}" + (f"/{infno_in_path}" if infno_in_path else "")
+        return self.http.post(url, content=body, headers=headers)
+
+    def send(self, infno: str, payload: dict[str, Any], /, *, msgid: str | None = None, **fields: Any) -> Answer:
+        """Send one message and return the answer as it came (no exception on ``infcode -1``)."""
+        body = self.envelope(infno, payload, msgid=msgid, **fields)
+        r = self.post(to_json(body).encode("utf-8"), self.headers())
+        try:
+            envelope = json.loads(r.text, parse_float=Decimal)
+        except ValueError:
+            raise HisError(f"HTTP {r.status_code}: 应答不是JSON：{r.text[:200]}") from None
+        if not isinstance(envelope, dict):
+            raise HisError(f"HTTP {r.status_code}: 应答不是报文：{r.text[:200]}")
+        return Answer(r.status_code, envelope, body["msgid"])
+
+    def call(self, infno: str, payload: dict[str, Any], /, *, msgid: str | None = None, **fields: Any) -> Any:
+        """Send one message; its ``output``, or :class:`HisError` with ``err_msg`` on ``infcode -1``."""
+        answer = self.send(infno, payload, msgid=msgid, **fields)
+        if not answer.ok:
+            raise HisError(answer.err_msg or f"infcode {answer.envelope.get('infcode')}", answer)
+        return answer.output
+
+    def sign_in(self, opter_no: str | None = None, *, mac: str | None = None, ip: str | None = None) -> str:
+        """9001: sign in; later messages carry the ``sign_no``."""
+        out = self.call("9001", {"signIn": {"opter_no": opter_no or self.opter, "mac": mac or "", "ip": ip or ""}})
+        self.sign_no = str(out["signinoutb"]["sign_no"])
+        return self.sign_no
+
+    def sign_out(self) -> None:
+        """9002: sign out of the current sign-in."""
+        if self.sign_no is None:
+            raise HisError("未签到 / not signed in")
+        self.call("9002", {"signOut": {"sign_no": self.sign_no, "opter_no": self.opter}})
+        self.sign_no = None
+
+    def close(self) -> None:
+        """Close the HTTP connections."""
+        self.http.close()

@@ -1,0 +1,1 @@
+"""Designated institutions (定点医药机构): hospitals, community health centres and pharmacies."""
