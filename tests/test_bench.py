@@ -77,3 +77,12 @@ def test_settlement_benchmark(tmp_path: Path, pg_url: str) -> None:
     assert float(figures["inpatient_flows_per_second"]) > 0  # type: ignore[arg-type]
     assert float(figures["in_process_pay_once_per_second"]) > 0  # type: ignore[arg-type]
     assert "inpatient_settle" in (tmp_path / "settlement_profile.txt").read_text(encoding="utf-8")
+
+
+def test_sim_benchmark(tmp_path: Path) -> None:
+    figures = _run(
+        "sim.py", tmp_path / "sim.json", "--persons", "2000", "--partition-persons", "1000", "--workers", "2"
+    )
+    assert figures["dask_report_equals_local"] is True and figures["dask_made_the_same_claims"] is True
+    size = figures["size"]
+    assert isinstance(size, dict) and size["claims"] > 0 and size["partitions"] == 2

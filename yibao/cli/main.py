@@ -63,6 +63,7 @@ COMMANDS: dict[str, LazyCommand] = {
     "his": LazyCommand("yibao.his.cli:app", "医院端国家接口调用 / the hospital side of the national interface"),
     "catalogue": LazyCommand("yibao.catalogue.cli:app", "医保目录 / medical catalogue"),
     "settlements": LazyCommand("yibao.claims.cli:app", "结算查询 / settlements"),
+    "sim": LazyCommand("yibao.sim.cli:app", "基金测算：合成省份、年度结算报告、政策对比 / fund analysis"),
 }
 
 

@@ -11,8 +11,10 @@ per-benefit-year cumulative sums, so no claim waits for the one before it:
   with R the running sum, computed with a segmented ``np.minimum.accumulate``.
 
 Every parameter is read from the pack at each claim's date of service: values change only on
-effective dates, so claims are mapped to policy periods with ``np.searchsorted`` and parameters are
-gathered per period. There is no Python loop per claim.
+effective dates, so each day of the batch's span is mapped once to its policy period (a day table) and
+parameters are gathered per period, or taken as scalars when a chunk lies in one period. There is no Python
+loop per claim. This module reads the pack and cuts the batch into chunks of whole persons;
+``yibao.engine.batch_chunk`` settles a chunk.
 
 Under a reform overlay, each claim says which reforms gave values it used (the ``reforms`` bit mask,
 bit i for ``pack.reforms[i]``), read on the same path as the scalar engine reads them: a decision lists
@@ -31,26 +33,42 @@ import numpy as np
 import numpy.typing as npt
 
 from yibao.core.errors import ValidationFailed
-from yibao.engine.benefit_year import benefit_year_keys, civil_from_days
+from yibao.engine.batch_chunk import (
+    KIND_GENERAL,
+    KIND_INPATIENT,
+    KIND_SPECIAL,
+    KINDS,
+    OFFSITE,
+    PLACES,
+    REFUSALS,
+    check_amounts,
+    day_tables,
+    rates_of,
+    settle_chunk,
+)
+from yibao.engine.benefit_year import civil_from_days
 from yibao.engine.scale import CompiledScale, compile_scale
 from yibao.policy.model import Pack, PolicyView
 
+__all__ = [
+    "COLUMNS",
+    "KINDS",
+    "KIND_GENERAL",
+    "KIND_INPATIENT",
+    "KIND_SPECIAL",
+    "OFFSITE",
+    "OUTPUTS",
+    "PLACES",
+    "POLICY_PATHS",
+    "REFUSALS",
+    "ages_on",
+    "person_chunks",
+    "reform_names",
+    "settle_batch",
+]
+
 I64 = npt.NDArray[np.int64]
 Bool = npt.NDArray[np.bool_]
-
-KIND_INPATIENT, KIND_GENERAL, KIND_SPECIAL = 0, 1, 2
-KINDS = ("inpatient", "general_outpatient", "special_outpatient")
-OFFSITE = ("none", "referral", "emergency")
-PLACES = ("level1", "level2", "level3", "offsite")
-REFUSALS = (
-    "",
-    "inpatient.not_designated",
-    "inpatient.not_registered",
-    "offsite.not_filed",
-    "offsite.late_application",
-    "general_outpatient.not_community_center",
-    "special_outpatient.no_card",
-)
 
 # name -> dtype of every input column (money in fen, dates as datetime64[D], flags as bool).
 COLUMNS: dict[str, str] = {
@@ -74,7 +92,8 @@ COLUMNS: dict[str, str] = {
     "class_b": "int64",
 }
 
-_PATHS = (
+# The pack parameters the batch reads (reports list their sources).
+POLICY_PATHS = (
     "resident.fund_ceiling",
     "resident.child_age_limit",
     "resident.inpatient.deductible",
@@ -162,13 +181,14 @@ def _reform_of(pack: Pack, view: PolicyView, path: str) -> int:
 
 
 def _periods(pack: Pack) -> _Periods:
-    starts = sorted({dv.start for p in (*_PATHS, *_FLAG_PATHS) for dv in pack.parameter(p).history})
+    starts = sorted({dv.start for p in (*POLICY_PATHS, *_FLAG_PATHS) for dv in pack.parameter(p).history})
     rows: list[dict[str, Any]] = []
     for s in starts:
         view = pack.at(s)
-        rows.append(_period(view) if all(view.has(p) for p in _PATHS) else {})
+        rows.append(_period(view) if all(view.has(p) for p in POLICY_PATHS) else {})
     reform = {
-        p: np.array([_reform_of(pack, pack.at(s), p) for s in starts], dtype=np.int64) for p in (*_PATHS, *_FLAG_PATHS)
+        p: np.array([_reform_of(pack, pack.at(s), p) for s in starts], dtype=np.int64)
+        for p in (*POLICY_PATHS, *_FLAG_PATHS)
     }
     ok = [r for r in rows if r]
     if not ok:
@@ -211,70 +231,12 @@ def _periods(pack: Pack) -> _Periods:
     )
 
 
-def _mul_ratio(x: I64, num: I64 | int, den: I64 | int) -> I64:
-    """x * num / den rounded half up, for x >= 0 (the scalar engine's mul_ratio)."""
-    out: I64 = (2 * x * num + den) // (2 * den)
-    return out
-
-
-def _age(birth: I64, on: I64) -> I64:
+def ages_on(birth: I64, on: I64) -> I64:
     """Completed years on each day (the birthday counts as reached), like yibao.core.dates.age_on."""
     by, bm, bd = civil_from_days(birth)
     oy, om, od = civil_from_days(on)
     age: I64 = oy - by - ((om * 100 + od) < (bm * 100 + bd))
     return age
-
-
-def _group_starts(*keys: npt.NDArray[Any]) -> Bool:
-    n = len(keys[0])
-    new = np.zeros(n, dtype=bool)
-    if n:
-        new[0] = True
-        for k in keys:
-            new[1:] |= k[1:] != k[:-1]
-    return new
-
-
-def _cumsum_in_groups(x: I64, new: Bool) -> I64:
-    """Running sum of x restarting where ``new`` is True (inclusive of the current element)."""
-    if len(x) == 0:
-        return x.copy()
-    cs = np.cumsum(x)
-    starts = np.flatnonzero(new)
-    y = x.copy()
-    # At each group start, take away the previous group's total, so one cumsum restarts at zero.
-    later = starts[1:]
-    group_totals = np.diff(np.concatenate(([0], cs[starts[1:] - 1])))
-    y[later] -= group_totals
-    del cs
-    np.cumsum(y, out=y)
-    return y
-
-
-def _capped_running(x: I64, cap: I64, new: Bool) -> I64:
-    """G_i = min(G_(i-1) + x_i, cap_i) within groups (caps non-decreasing within a group), exactly."""
-    if len(x) == 0:
-        return x.copy()
-    r = _cumsum_in_groups(x, new)
-    v = cap - r
-    gid = np.cumsum(new) - 1
-    span = int(v.max() - v.min()) + 1
-    if span * (int(gid[-1]) + 1) >= 2**62:
-        raise OverflowError("batch too large for one segmented running minimum; settle it in chunks")
-    shifted = v - gid * span  # each group lies wholly below the previous one
-    running = np.minimum.accumulate(shifted) + gid * span
-    g: I64 = r + np.minimum(running, 0)
-    return g
-
-
-def _increments(g: I64, new: Bool) -> I64:
-    """Per-element increase of a running total g that restarts at each group (the inverse of a cumsum)."""
-    out = np.empty_like(g)
-    if len(g):
-        out[0] = g[0]
-        np.subtract(g[1:], g[:-1], out=out[1:])
-        out[new] = g[new]
-    return out
 
 
 def _columns(claims: Mapping[str, npt.NDArray[Any]]) -> dict[str, npt.NDArray[Any]]:
@@ -285,16 +247,6 @@ def _columns(claims: Mapping[str, npt.NDArray[Any]]) -> dict[str, npt.NDArray[An
     n = len(cols["person_id"])
     if any(len(v) != n for v in cols.values()):
         raise ValidationFailed("columns", "各列长度不一致", "columns differ in length")
-    for money in ("total", "in_scope", "class_b"):
-        if (cols[money] < 0).any():
-            raise ValidationFailed(money, "金额不能为负数", "amounts must not be negative")
-    if (cols["in_scope"] > cols["total"]).any():
-        raise ValidationFailed("in_scope", "医保范围内费用不能大于总费用", "in_scope must not exceed total")
-    if (cols["class_b"] > cols["in_scope"]).any():
-        raise ValidationFailed("class_b", "乙类费用不能大于医保范围内费用", "class_b must not exceed in_scope")
-    p, d = cols["person_id"], cols["date"]
-    if n > 1 and ((p[1:] < p[:-1]) | ((p[1:] == p[:-1]) & (d[1:] < d[:-1]))).any():
-        raise ValidationFailed("person_id", "理赔必须按参保人和日期排序", "claims must be sorted by person and date")
     return cols
 
 
@@ -324,182 +276,35 @@ def person_chunks(person: I64, rows: int) -> list[tuple[int, int]]:
 
 
 def settle_batch(
-    claims: Mapping[str, npt.NDArray[Any]], pack: Pack, *, chunk_rows: int = 1 << 18
+    claims: Mapping[str, npt.NDArray[Any]], pack: Pack, *, chunk_rows: int = 1 << 16
 ) -> dict[str, npt.NDArray[Any]]:
     """Settle sorted resident claims (inpatient, general and special outpatient); amounts in fen.
 
     Work proceeds in chunks of whole persons: every accumulator is per person, so chunks are
     independent, their temporaries stay in cache, and peak memory does not grow with the batch.
+    Each chunk writes its results straight into the output arrays.
     """
     c = _columns(claims)
     per = _periods(pack)
     n = len(c["person_id"])
     out = {k: np.empty(n, dtype=dt) for k, dt in OUTPUTS.items()}
+    if n == 0:
+        return out
+    for v in out.values():
+        # Touch the output pages now, in one sweep: faulting them in chunk by chunk zeroes fresh pages in
+        # the middle of the computation and evicts the chunk's working set from the cache.
+        v.fill(0)
+    cal = day_tables(c, per, pack)
+    rates = rates_of(per)
+    before: int | None = None
     for lo, hi in person_chunks(c["person_id"], chunk_rows):
-        res = _settle({k: v[lo:hi] for k, v in c.items()}, per, pack)
-        for k, v in res.items():
-            out[k][lo:hi] = v
+        chunk = {k: v[lo:hi] for k, v in c.items()}
+        check_amounts(chunk)
+        settle_chunk(chunk, {k: v[lo:hi] for k, v in out.items()}, per, rates, cal, before, bool(pack.reforms))
+        before = int(chunk["person_id"][-1])
     return out
-
-
-def _settle(c: Mapping[str, npt.NDArray[Any]], per: _Periods, pack: Pack) -> dict[str, npt.NDArray[Any]]:
-    """Settle one chunk of whole persons."""
-    d = c["date"]
-    kind = c["kind"]
-    n = len(d)
-    found = np.searchsorted(per.starts, d, side="right") - 1
-    if n and ((found < 0).any() or (per.ceiling[found] == 0).any()):
-        raise ValidationFailed("date", "有日期不在任何政策的有效期内", "a date lies outside every policy")
-    pi = found.astype(np.int16)  # policy period of each claim
-    del found
-    # Most batches fall in one policy period: then parameters are scalars, not per-claim gathers.
-    p0 = int(pi[0]) if n and (pi == pi[0]).all() else None
-
-    def at(table: I64, *index: Any, rows: Any = None) -> Any:
-        """The parameter for each claim (or for the claims at ``rows``); a scalar when one period."""
-        if p0 is not None:
-            return table[p0][index] if index else table[p0]
-        periods = pi if rows is None else pi[rows]
-        return table[(periods, *index)] if index else table[periods]
-
-    is_inp = kind == KIND_INPATIENT
-    is_gen = kind == KIND_GENERAL
-    is_sp = kind == KIND_SPECIAL
-    local = c["offsite"] == 0
-
-    # Refusals, in the scalar engine's order. A refused claim adds nothing to any accumulator: its raw
-    # fund amount and its burden are zero below, so the running totals pass it unchanged.
-    refused = np.zeros(n, dtype=np.int8)
-    refused[is_sp & ~c["card"]] = 6
-    refused[is_gen & ~c["community_health_center"]] = 5
-    off = is_inp & ~local
-    refused[off & ~c["on_time"] & (at(per.late_offsite) == 1)] = 4
-    refused[off & ~c["filed"]] = 3
-    refused[is_inp & local & ~c["registered"]] = 2
-    refused[is_inp & local & ~c["designated"]] = 1
-    ok = refused == 0
-
-    day_no = d.astype(np.int64)
-    age = _age(c["birth_date"].astype(np.int64), day_no).astype(np.int16)
-    in_scope = c["in_scope"]
-
-    # Inpatient: class B prepay, deductible by place and group, fund ratio.
-    prepay = _mul_ratio(c["class_b"], at(per.cb_num), at(per.cb_den))
-    # 「18周岁以下」 includes 18 (policy.md, "Ages").
-    child = (c["group"] == 1) | (age <= at(per.child_age))
-    place = np.where(local, c["hospital_level"] - 1, 3).astype(np.intp)
-    ded = at(per.deductible, place, child.astype(np.intp))
-    base = np.maximum(in_scope - prepay - ded, 0)
-    raw = _mul_ratio(base, at(per.ratio_num, place), at(per.ratio_den, place))
-    del prepay, ded, base, place, child
-
-    year = benefit_year_keys(d, pack).astype(np.int32)
-    new_year = _group_starts(c["person_id"], year)
-
-    # General outpatient: 50%, per-visit cap, then the yearly cap (higher from the 60th/55th birthday).
-    gi = np.flatnonzero(is_gen)
-    elderly_visit = np.zeros(n, dtype=bool)
-    if len(gi):
-        visit = np.minimum(
-            _mul_ratio(in_scope[gi], at(per.go_num, rows=gi), at(per.go_den, rows=gi)), at(per.go_visit, rows=gi)
-        )
-        visit[~ok[gi]] = 0
-        elderly = age[gi] >= at(per.elderly_age, c["sex"][gi].astype(np.intp), rows=gi)
-        elderly_visit[gi] = elderly
-        cap = np.where(elderly, at(per.go_cap_elderly, rows=gi), at(per.go_cap, rows=gi))
-        g_new = _group_starts(c["person_id"][gi], year[gi])
-        g = _capped_running(visit, cap, g_new)
-        raw[gi] = _increments(g, g_new)
-
-    # Special-disease outpatient: monthly limit per (person, disease, month), then the disease's ratio.
-    si = np.flatnonzero(is_sp)
-    if len(si):
-        sy, sm, _ = civil_from_days(day_no[si])
-        month = sy * 12 + sm
-        dis = c["disease"][si].astype(np.intp)
-        order = np.lexsort((si, dis, month, c["person_id"][si]))
-        sj = si[order]
-        ds = dis[order]
-        amount = np.where(ok[sj], in_scope[sj], 0)
-        s_new = _group_starts(c["person_id"][sj], month[order], ds)
-        m = _capped_running(amount, np.broadcast_to(at(per.sp_limit, ds, rows=sj), ds.shape), s_new)
-        counted = _increments(m, s_new)
-        raw[sj] = _mul_ratio(counted, at(per.sp_num, ds, rows=sj), at(per.sp_den, ds, rows=sj))
-
-    del day_no, age
-    raw[~ok] = 0
-    # The yearly fund ceiling shared by the three benefits: paid = min(cum, C) - min(cum_before, C).
-    fund_after = _cumsum_in_groups(raw, new_year)
-    del raw
-    np.minimum(fund_after, at(per.ceiling), out=fund_after)
-    fund = _increments(fund_after, new_year)
-
-    # Catastrophic cover on the cumulative in-scope burden of inpatient stays.
-    paid_stay = is_inp & ok
-    burden = np.where(paid_stay, in_scope - fund, 0)
-    cat_after = _cumsum_in_groups(burden, new_year)
-    catastrophic = np.zeros(n, dtype=np.int64)
-    stays = np.flatnonzero(paid_stay)
-    after, before, periods = cat_after[stays], cat_after[stays] - burden[stays], pi[stays]
-    del burden
-    for p in np.unique(periods):
-        scale = per.scales[int(p)]
-        assert scale is not None  # complete periods only (checked above)
-        sel = periods == p
-        diff = _scaled(scale, after[sel]) - _scaled(scale, before[sel])
-        catastrophic[stays[sel]] = (2 * diff + scale.denominator) // (2 * scale.denominator)
-
-    reforms = np.zeros(n, dtype=np.int64)
-    if pack.reforms:
-        # The parameters each claim's scalar decision reads, on the same path.
-        inp, gen, off_filed = is_inp & ok, is_gen & ok, off & c["filed"]
-        reads = {
-            "resident.fund_ceiling": ok,
-            "resident.inpatient.class_b_prepay_ratio": inp & (c["class_b"] > 0),
-            "resident.child_age_limit": inp & (c["group"] == 0),
-            "resident.inpatient.deductible": inp,
-            "resident.inpatient.fund_ratio": inp,
-            "resident.catastrophic.threshold": inp,
-            "resident.catastrophic.scale": inp,
-            "resident.general_outpatient.ratio": gen,
-            "resident.general_outpatient.per_visit_cap": gen,
-            "resident.general_outpatient.elderly_age": gen,
-            "resident.general_outpatient.yearly_cap_elderly": gen & elderly_visit,
-            "resident.general_outpatient.yearly_cap": gen & ~elderly_visit,
-            "resident.special_outpatient.diseases": is_sp,
-            "resident.special_outpatient.monthly_limit": is_sp & ok,
-            "resident.special_outpatient.ratio": is_sp & ok,
-            "resident.offsite.emergency_filing_days": is_inp & (c["offsite"] == OFFSITE.index("emergency")),
-            "resident.offsite.application_deadline_months": off_filed,
-            "resident.late_claims_refused": off_filed & ~c["on_time"],
-        }
-        for path, read in reads.items():
-            index = per.reform[path][pi]
-            hit = read & (index >= 0)
-            reforms[hit] |= np.left_shift(1, index[hit])
-    return {
-        "fund_pay": fund,
-        "catastrophic_pay": catastrophic,
-        "personal_pay": c["total"] - fund - catastrophic,
-        "refused": refused,
-        "fund_paid_after": fund_after,
-        "catastrophic_base_after": cat_after,
-        "reforms": reforms,
-    }
 
 
 def reform_names(pack: Pack, mask: int) -> tuple[str, ...]:
     """The names of the reforms a batch decision's ``reforms`` bit mask stands for."""
     return tuple(r.name for i, r in enumerate(pack.reforms) if mask >> i & 1)
-
-
-def _scaled(scale: CompiledScale, x: I64) -> I64:
-    """The compiled scale at each amount, in units of 1/denominator fen (vectorized CompiledScale.scaled)."""
-    excess = x - scale.offset
-    total: I64 = np.zeros_like(excess)
-    ts = scale.thresholds
-    for i, t in enumerate(ts):
-        width = (ts[i + 1] - t) if i + 1 < len(ts) else None
-        part = np.clip(excess - t, 0, width)
-        total += part * scale.numerators[i]
-    return total

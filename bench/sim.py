@@ -1,0 +1,187 @@
+"""Fund analysis end to end: a synthetic province made, its year settled and reported, here and on Dask.
+
+Run: ``.venv/bin/python bench/sim.py [--persons N] [--partition-persons P] [--workers 2]``. Each phase runs as
+its own ``yibao sim`` command, as a fund analyst would run it, while a sampler adds up the resident memory
+of the command and every process it starts (Dask's workers included). Writes bench/results/sim.json:
+claims per second of wall-clock and of CPU time, and peak resident memory, for generating (population and
+claims), and for settling and reporting, in this process and on a local Dask cluster; and whether the two
+reports are the same to the fen. The machine is shared: CPU seconds are the steadier figure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import platform
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+YIBAO = str(Path(sys.executable).with_name("yibao"))
+
+
+class Sampler:
+    """Peak resident memory of a process tree, sampled every 50 ms."""
+
+    def __init__(self, pid: int) -> None:
+        self.root = psutil.Process(pid)
+        self.peak_total = 0
+        self.peak_process = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                procs = [self.root, *self.root.children(recursive=True)]
+                rss = []
+                for p in procs:
+                    with contextlib.suppress(psutil.Error):  # a process may end between listing and reading
+                        rss.append(p.memory_info().rss)
+                self.peak_total = max(self.peak_total, sum(rss))
+                self.peak_process = max(self.peak_process, max(rss, default=0))
+            except psutil.Error:
+                pass
+            self._stop.wait(0.05)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def phase(*args: str) -> dict[str, float]:
+    """Run ``yibao ARGS``: wall and CPU seconds (the command and its children), peak memory."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    proc = subprocess.Popen([YIBAO, *args, "--quiet"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    sampler = Sampler(proc.pid)
+    out, err = proc.communicate()
+    wall = time.perf_counter() - t0
+    sampler.stop()
+    if proc.returncode != 0:
+        raise SystemExit(f"yibao {' '.join(args)} failed:\n{out}\n{err}")
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return {
+        "wall_seconds": wall,
+        "cpu_seconds": cpu,
+        "peak_rss_bytes_all_processes": sampler.peak_total,
+        "peak_rss_bytes_one_process": sampler.peak_process,
+    }
+
+
+def per_claim(figures: dict[str, float], claims: int) -> dict[str, float]:
+    """Rates of a phase over the year's claims."""
+    return {
+        **figures,
+        "claims_per_second": claims / figures["wall_seconds"],
+        "claims_per_cpu_second": claims / figures["cpu_seconds"],
+    }
+
+
+def add(a: dict[str, float], b: dict[str, float]) -> dict[str, float]:
+    """Two commands run one after the other as one phase."""
+    return {
+        "wall_seconds": a["wall_seconds"] + b["wall_seconds"],
+        "cpu_seconds": a["cpu_seconds"] + b["cpu_seconds"],
+        "peak_rss_bytes_all_processes": max(a["peak_rss_bytes_all_processes"], b["peak_rss_bytes_all_processes"]),
+        "peak_rss_bytes_one_process": max(a["peak_rss_bytes_one_process"], b["peak_rss_bytes_one_process"]),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--persons", type=int, default=27_500_000, help="about 1.8 claims a person: 50 million claims")
+    parser.add_argument("--partition-persons", type=int, default=1_000_000)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--seed", type=int, default=2023)
+    parser.add_argument("--work", type=Path, default=None, help="scratch folder (default: a temporary one)")
+    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "sim.json")
+    args = parser.parse_args()
+    work = args.work or Path(tempfile.mkdtemp(prefix="yibao-sim-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    cluster = f"local:{args.workers}"
+    load_before = os.getloadavg()[0]
+    try:
+        common = ["--seed", str(args.seed)]
+        pop = phase(
+            "sim", "population", str(work / "pop"), "--persons", str(args.persons),
+            "--partition-persons", str(args.partition_persons), *common,
+        )  # fmt: skip
+        claims = phase("sim", "claims", str(work / "pop"), str(work / "claims"), "--year", "2023", *common)
+        manifest = json.loads((work / "claims" / "_manifest.json").read_text(encoding="utf-8"))
+        n = int(manifest["claims"])
+        pop_d = phase(
+            "sim", "population", str(work / "pop_d"), "--persons", str(args.persons),
+            "--partition-persons", str(args.partition_persons), "--cluster", cluster, *common,
+        )  # fmt: skip
+        claims_d = phase(
+            "sim",
+            "claims",
+            str(work / "pop_d"),
+            str(work / "claims_d"),
+            "--year",
+            "2023",
+            "--cluster",
+            cluster,
+            *common,
+        )
+        same_data = all(
+            (work / "claims" / p["file"]).read_bytes() == (work / "claims_d" / p["file"]).read_bytes()
+            for p in manifest["partitions"]
+        )
+        shutil.rmtree(work / "claims_d")
+        run_local = phase("sim", "run", str(work / "claims"), "--out", str(work / "report"))
+        run_dask = phase("sim", "run", str(work / "claims"), "--out", str(work / "report_d"), "--cluster", cluster)
+        same_report = (work / "report" / "report.json").read_bytes() == (work / "report_d" / "report.json").read_bytes()
+        timing = {
+            name: json.loads((work / folder / "timing.json").read_text(encoding="utf-8"))
+            for name, folder in (("local", "report"), ("dask", "report_d"))
+        }
+    finally:
+        if args.work is None:
+            shutil.rmtree(work, ignore_errors=True)
+    figures: dict[str, Any] = {
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "memory_bytes": psutil.virtual_memory().total,
+            "load_average_1min_before": load_before,
+            "load_average_1min_after": os.getloadavg()[0],
+        },
+        "size": {
+            "persons": args.persons,
+            "claims": n,
+            "partitions": len(manifest["partitions"]),
+            "partition_persons": args.partition_persons,
+            "dask_workers": args.workers,
+        },
+        "generate_local": per_claim(add(pop, claims), n),
+        "generate_dask": per_claim(add(pop_d, claims_d), n),
+        "settle_and_report_local": per_claim(run_local, n),
+        "settle_and_report_dask": per_claim(run_dask, n),
+        "phases_inside_the_run": timing,
+        "dask_made_the_same_claims": same_data,
+        "dask_report_equals_local": same_report,
+        "targets": {"settle_and_report_claims_per_second": 5_000_000, "peak_rss_bytes": 4 * 2**30},
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
+    print(json.dumps(figures, indent=2))
+
+
+if __name__ == "__main__":
+    main()
