@@ -71,3 +71,15 @@ def test_a_clock_setting_without_an_offset_is_refused() -> None:
         clock.configure("2022-11-15T10:00:00")
     with pytest.raises(ValueError, match="ISO"):
         clock.configure("next tuesday")
+
+
+def test_a_shifted_server_checks_other_machines_timestamps_against_real_time() -> None:
+    from yibao.core.clock import ShiftedClock
+
+    demo = ShiftedClock(datetime(2022, 11, 15, 2, 0, tzinfo=UTC))
+    with clock.use(demo):
+        assert clock.now().year == 2022  # the business day the demo plays
+        assert abs((clock.wire_now() - datetime.now(UTC)).total_seconds()) < 5  # signatures: real time
+    fixed = clock.FixedClock(datetime(2023, 3, 1, 2, 0, tzinfo=UTC))
+    with clock.use(fixed):
+        assert clock.wire_now() == clock.now()  # tests move both together

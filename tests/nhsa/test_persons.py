@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -10,6 +10,7 @@ import pytest
 
 from tests.nhsa.conftest import Gateway
 from tests.nhsa.helpers import create_insured
+from yibao.core import clock
 from yibao.core.auth import system_principal
 from yibao.core.unit import unit_of_work
 from yibao.people import persons as people
@@ -226,3 +227,12 @@ def test_psn_no_is_issued_once_and_never_the_id_number(gw: Gateway) -> None:
         assert people.get_person(s, idn).psn_no == psn_no
         assert people.find_with_records(s, psn_no=psn_no) is not None
     assert date.today().year >= 2024
+
+
+def test_a_server_playing_another_period_accepts_clients_signing_with_real_time(gw: Gateway) -> None:
+    """A demo or training server (YIBAO_CLOCK) lives in another period; hospitals' clocks do not."""
+    idn, psn_no = create_insured(gw.engine)
+    with clock.use(clock.ShiftedClock(datetime(2022, 11, 15, 2, 0, tzinfo=UTC))):
+        answer = _1101(gw, "02", idn)
+    assert answer.ok, answer.err_msg
+    assert answer.output["baseinfo"]["psn_no"] == psn_no

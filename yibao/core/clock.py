@@ -23,6 +23,10 @@ class Clock:
         """The current instant (UTC)."""
         return datetime.now(UTC)
 
+    def wire_now(self) -> datetime:
+        """The instant to compare with other machines' clocks (message timestamps, nonces): :meth:`now`."""
+        return self.now()
+
 
 class FixedClock(Clock):
     """A clock that stands still until moved (tests, demos, replaying a day)."""
@@ -64,6 +68,10 @@ class ShiftedClock(Clock):
         """The real instant, shifted."""
         return datetime.now(UTC) + self._offset
 
+    def wire_now(self) -> datetime:
+        """The real instant: clients sign with their own real clocks, whatever period the server plays."""
+        return datetime.now(UTC)
+
 
 _clock: Clock = Clock()
 
@@ -71,6 +79,11 @@ _clock: Clock = Clock()
 def now() -> datetime:
     """The current instant, UTC."""
     return _clock.now()
+
+
+def wire_now() -> datetime:
+    """The instant against which other machines' timestamps are checked (a shifted server keeps real time here)."""
+    return _clock.wire_now()
 
 
 def today() -> date:

@@ -100,7 +100,7 @@ class Client:
 
     def headers(self, *, nonce: str | None = None, timestamp: str | None = None) -> dict[str, str]:
         """Signed ``x-tif-*`` headers for one message."""
-        ts = timestamp or str(int(clock.now().timestamp()))
+        ts = timestamp or str(int(clock.wire_now().timestamp()))
         nonce = nonce or uuid.uuid4().hex
         return {
             "x-tif-paasid": self.paasid,
