@@ -416,23 +416,42 @@ def _check(info: dict[str, Any], detail: list[dict[str, Any]]) -> None:
         raise RuntimeError(f"settlement answer breaks its invariants: {problems}")
 
 
-def pre_settle(session: Session, *, institution: Institution, req: SettleIn) -> Outcome:
-    """2206 / 2303: what a settlement would answer now; nothing is stored, locked or paid."""
-    c = _case(session, institution, req, lock=False)
+@dataclass(frozen=True, slots=True)
+class _Computed:
+    """What a visit's settlement comes to now: the same for a pre-settlement and a settlement."""
+
+    case: _Case
+    disease: str | None
+    used: accumulators.Used
+    decision: Decision
+    plan: payments.AccountPlan
+    amounts: Amounts
+
+
+def _compute(session: Session, institution: Institution, req: SettleIn, *, lock: bool) -> _Computed:
+    """The engine's decision on the visit's lines and who pays what; ``lock`` when settling for real."""
+    c = _case(session, institution, req, lock=lock)
     disease = _special_disease(session, c) if c.med_type == "14" else None
-    used = _used(session, c, req.person, disease, lock=False)
+    # Only residents' settlements move the yearly accumulators, so only they need the person's year locked.
+    used = _used(session, c, req.person, disease, lock=lock and c.visit.insutype == "390")
     decision = _decide(c, req.person, institution, used, disease)
-    a0 = _amounts(c, decision, payments.AccountPlan())
+    before_account = _amounts(c, decision, payments.AccountPlan())
     plan = payments.plan(
         session,
         patient=req.person,
         region=c.record.region_code,
         flag=req.acct_used_flag,
-        person_part=a0.psn_part,
-        lock=False,
+        person_part=before_account.psn_part,
+        lock=lock,
         node=req.node,
     )
-    a = _amounts(c, decision, plan)
+    return _Computed(c, disease, used, decision, plan, _amounts(c, decision, plan))
+
+
+def pre_settle(session: Session, *, institution: Institution, req: SettleIn) -> Outcome:
+    """2206 / 2303: what a settlement would answer now; nothing is stored, locked or paid."""
+    k = _compute(session, institution, req, lock=False)
+    c, decision, a = k.case, k.decision, k.amounts
     info = _setlinfo(c, req.person, institution, req, a, setl_id=None, msgid=None, now=clock.now())
     detail = setldetail(a, ceiling_left=_ceiling_left(decision), info=_proc_info(decision))
     _check(info, detail)
@@ -441,22 +460,9 @@ def pre_settle(session: Session, *, institution: Institution, req: SettleIn) -> 
 
 def settle(session: Session, *, institution: Institution, req: SettleIn, msgid: str) -> Outcome:
     """2207 / 2304: settle the visit's lines once, in the message's one transaction."""
-    c = _case(session, institution, req, lock=True)
-    disease = _special_disease(session, c) if c.med_type == "14" else None
+    k = _compute(session, institution, req, lock=True)
+    c, disease, used, decision, plan, a = k.case, k.disease, k.used, k.decision, k.plan, k.amounts
     resident = c.visit.insutype == "390"
-    used = _used(session, c, req.person, disease, lock=resident)
-    decision = _decide(c, req.person, institution, used, disease)
-    a0 = _amounts(c, decision, payments.AccountPlan())
-    plan = payments.plan(
-        session,
-        patient=req.person,
-        region=c.record.region_code,
-        flag=req.acct_used_flag,
-        person_part=a0.psn_part,
-        lock=True,
-        node=req.node,
-    )
-    a = _amounts(c, decision, plan)
     now = clock.now()
     setl_id = new_id(local_date(now))
     info = _setlinfo(c, req.person, institution, req, a, setl_id=setl_id, msgid=msgid, now=now)
