@@ -6,6 +6,7 @@ from sqlalchemy.orm import Session
 
 from yibao.accounts import balances, insurance, payments, sharing, withdrawals
 from yibao.claims import accumulators
+from yibao.core.clock import today
 from yibao.identity import logins, tokens
 from yibao.people import enrolment, persons, relations
 from yibao.people import schemas as people_schemas
@@ -52,6 +53,4 @@ def relatives(session: Session, id_number: str) -> list[tuple[Person, Relation]]
 
 def student_schools() -> list[str]:
     """The universities whose students the app registers today (the pack's list)."""
-    from yibao.core.clock import today
-
     return [s.name for s in get_pack().at(today()).items(enrolment.STUDENT_SCHOOLS)]
