@@ -25,17 +25,16 @@ MAX_PER_PAGE = 200
 def open_account(session: Session, *, id_number: str) -> BalanceOut:
     """The employee's personal account, opened on first use."""
     person, _ = employee(session, id_number, MANAGE, op="open_account")
-    return _balance_of(session, person, ledger.member_account(session, person.id, create=True))
+    return _balance_of(person, ledger.member_account(session, person.id, create=True))
 
 
 def balance(session: Session, id_number: str) -> BalanceOut:
     """账户余额."""
     person, _ = employee(session, id_number, READ, reading="balance")
-    return _balance_of(session, person, ledger.member_account(session, person.id))
+    return _balance_of(person, ledger.member_account(session, person.id))
 
 
-def _balance_of(session: Session, person: Person, acc: LedgerAccount) -> BalanceOut:
-    session.refresh(acc)
+def _balance_of(person: Person, acc: LedgerAccount) -> BalanceOut:
     return BalanceOut(
         id_number=mask_id(person.id_number), name=person.name, balance=format_yuan(acc.balance), status=acc.status
     )

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NoReturn
 
-from sqlalchemy import Connection, func, select, text, update
+from sqlalchemy import Connection, bindparam, func, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -58,11 +58,20 @@ class AccountClosed(AppError):
     exit_code = 4
 
 
+_MEMBER_ACCOUNT = (
+    select(LedgerAccount)
+    .where(LedgerAccount.purpose == Purpose.MEMBER, LedgerAccount.owner_id == bindparam("owner_id"))
+    .execution_options(populate_existing=True)
+)
+
+
 def member_account(session: Session, person_id: int, *, create: bool = False) -> LedgerAccount:
-    """The member account of a person (created on request)."""
-    acc = session.scalar(
-        select(LedgerAccount).where(LedgerAccount.purpose == Purpose.MEMBER, LedgerAccount.owner_id == person_id)
-    )
+    """The member account of a person (created on request), as the database holds it now.
+
+    The balance moves by single UPDATE statements that bypass the session (see :func:`pay_once`), so the
+    row is read afresh even when the session already holds it.
+    """
+    acc = session.scalar(_MEMBER_ACCOUNT, {"owner_id": person_id})
     if acc is None:
         if not create:
             raise NotFound("该参保人没有个人账户", "the person has no personal account", code="accounts.no_account")

@@ -58,17 +58,19 @@ def create_app() -> FastAPI:
     # The documentation page is served by the portal with local files (no CDN); ReDoc would load one.
     app = FastAPI(title="yibao 医保 API", description=DESCRIPTION, version=__version__, docs_url=None, redoc_url=None)
     app.add_middleware(InputGuard, skip=("/fsi/",))  # the national interface answers bad input in envelopes
-    app.include_router(auth_router)
-    app.include_router(audit_router)
-    app.include_router(policy_router)
-    app.include_router(engine_router)
+    # A request is matched against the routes in this order, one by one: the busiest come first (account
+    # payments and reads, then people, premiums, logins). No two routers share a path pattern.
+    app.mount("/fsi", create_gateway())  # the national interface (yibao.nhsa), a sub-application of its own
+    app.include_router(accounts_router)
     app.include_router(people_router)
     app.include_router(premiums_router)
-    app.include_router(accounts_router)
-    app.include_router(institutions_router)
-    app.mount("/fsi", create_gateway())  # the national interface (yibao.nhsa), a sub-application of its own
-    app.include_router(catalogue_router)
+    app.include_router(auth_router)
     app.include_router(claims_router)
+    app.include_router(catalogue_router)
+    app.include_router(institutions_router)
+    app.include_router(policy_router)
+    app.include_router(engine_router)
+    app.include_router(audit_router)
     errors.install(app)
     _add_claim_schemas(app)
 

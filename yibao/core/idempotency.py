@@ -21,13 +21,13 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CursorResult, DateTime, String, Text, event, insert, select, update
+from sqlalchemy import DateTime, String, Text, event, insert, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from yibao.core import clock
 from yibao.core.auth import Principal, Role
-from yibao.core.db import Base
+from yibao.core.db import Base, DriverStatement
 from yibao.core.errors import Conflict, ValidationFailed
 
 MAX_KEY = 128
@@ -161,8 +161,16 @@ def _claim_statement(session: Session) -> Any:
     return stmt
 
 
-def _inserted(result: CursorResult[Any]) -> bool:
-    return result.first() is not None
+def _claimed(session: Session, values: dict[str, Any]) -> bool:
+    """Insert the record unless its key exists; whether it went in (every national-interface message does this)."""
+    name = session.get_bind().dialect.name
+    stmt = _DRIVER_CLAIMS.get(name)
+    if stmt is None:
+        stmt = _DRIVER_CLAIMS[name] = DriverStatement(_claim_statement(session))
+    return bool(stmt.rows(session, values))
+
+
+_DRIVER_CLAIMS: dict[str, DriverStatement] = {}
 
 
 class ReaderWrote(RuntimeError):
@@ -211,7 +219,7 @@ def once_in_unit(
     values: dict[str, Any] = {"source": space, "key": key, "request_hash": digest, "created_at": clock.now()}
     try:
         if writes:
-            if _inserted(session.connection().execute(_claim_statement(session), {**values, "response": ""})):
+            if _claimed(session, {**values, "response": ""}):
                 answer = run()
                 session.execute(
                     update(IdempotencyRecord)
@@ -222,7 +230,7 @@ def once_in_unit(
         else:
             answer = _reading(session, run)
             stored = {**values, "response": json.dumps(answer, ensure_ascii=False)}
-            if _inserted(session.connection().execute(_claim_statement(session), stored)):
+            if _claimed(session, stored):
                 return answer
     except OperationalError as exc:
         if getattr(exc.orig, "sqlstate", None) == "55P03":  # lock_not_available: still in flight

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from yibao.core import auth, clock
 from yibao.core.auth import Principal, Role, Scope, Subject, rule
+from yibao.core.db import DriverStatement
 from yibao.core.errors import AppError, Unauthenticated
 from yibao.core.ids import mask_id
 from yibao.core.ratelimit import AuthLimits
@@ -113,9 +114,9 @@ def subject_of_login(session: Session, ident: Identity | None) -> Subject | None
     return Subject(regions=frozenset({ident.region}) if ident.region else frozenset())
 
 
-# Built once: this runs on every authenticated request, so it selects plain columns (no ORM objects)
-# through one statement object whose compiled form SQLAlchemy caches.
-_TOKEN_LOOKUP = (
+# Built once: this runs on every authenticated request, so it selects plain columns (no ORM objects),
+# compiled once and run the driver's short way (see DriverStatement).
+_TOKEN_LOOKUP = DriverStatement(
     select(
         AuthToken.revoked_at,
         AuthToken.expires_at,
@@ -138,7 +139,8 @@ def principal_from_token(session: Session, token: str, limits: AuthLimits | None
     A valid token always passes: an address over its limit (an office behind one address, one client
     polling with a stale token) gets 429 for rejected tokens only, so the others there keep working.
     """
-    row = session.connection().execute(_TOKEN_LOOKUP, {"token_hash": token_hash(token)}).first()
+    found = _TOKEN_LOOKUP.rows(session, {"token_hash": token_hash(token)})
+    row = found[0] if found else None
     if row is None:
         reason = "unknown"
     elif row.revoked_at is not None:

@@ -8,9 +8,9 @@ answer that has an envelope is HTTP 200, except signature failures (401) and an 
 
 from __future__ import annotations
 
-import json
-from decimal import Decimal
 from typing import Any
+
+import simplejson
 
 from yibao.core.errors import AppError
 
@@ -52,32 +52,10 @@ class Overloaded(NhsaError):
     retry_after = 1
 
 
-def _encode(value: Any, out: list[str]) -> None:
-    # Amounts are Decimals and go out as JSON numbers with their exact digits ("12.30"), never via a float.
-    if isinstance(value, Decimal):
-        out.append(format(value, "f"))
-    elif isinstance(value, dict):
-        out.append("{")
-        for i, (k, v) in enumerate(value.items()):
-            if i:
-                out.append(",")
-            out.append(json.dumps(str(k), ensure_ascii=False))
-            out.append(":")
-            _encode(v, out)
-        out.append("}")
-    elif isinstance(value, list | tuple):
-        out.append("[")
-        for i, v in enumerate(value):
-            if i:
-                out.append(",")
-            _encode(v, out)
-        out.append("]")
-    else:
-        out.append(json.dumps(value, ensure_ascii=False))
-
-
 def to_json(value: Any) -> str:
-    """JSON text of an answer: Decimals as exact numbers, everything else as :func:`json.dumps` writes it."""
-    out: list[str] = []
-    _encode(value, out)
-    return "".join(out)
+    """JSON text of an answer: Decimals as exact numbers ("12.30", never via a float), the rest as JSON writes it.
+
+    simplejson's C encoder writes a Decimal as its own digits; amounts are quantized to the fen, so they
+    come out in plain notation.
+    """
+    return simplejson.dumps(value, use_decimal=True, ensure_ascii=False, separators=(",", ":"))

@@ -25,6 +25,7 @@ from sqlalchemy import bindparam, delete, select, text
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from yibao.core.db import DriverStatement
 from yibao.institutions import secrets
 from yibao.institutions.models import Institution, InstitutionKind, InstitutionStatus, InstitutionView
 from yibao.nhsa.errors import SignatureError
@@ -107,8 +108,9 @@ _COLUMNS = (
 _BY_PAASID = select(*_COLUMNS).where(Institution.paasid == bindparam("paasid"))
 
 # PostgreSQL: the institution and the nonce claim in one round trip (the claim only for a known paasid).
-_PG_LOOKUP_AND_CLAIM = text(
-    """
+_PG_LOOKUP_AND_CLAIM = DriverStatement(
+    text(
+        """
     WITH inst AS (
         SELECT id, code, name, kind, level, region, paasid, identity_id, infcode_string, status,
                designated_from, designated_until, secret_sealed
@@ -121,6 +123,7 @@ _PG_LOOKUP_AND_CLAIM = text(
     )
     SELECT inst.*, EXISTS (SELECT 1 FROM claimed) AS fresh FROM inst
     """
+    )
 )
 
 
@@ -152,10 +155,10 @@ def lookup_and_claim(session: Session, signed: Signed, now: datetime) -> tuple[I
     params = {"paasid": signed.paasid, "nonce": signed.nonce, "now": now}
     conn = session.connection()
     if conn.dialect.name == "postgresql":
-        row = conn.execute(_PG_LOOKUP_AND_CLAIM, params).first()
-        if row is None:
+        rows = _PG_LOOKUP_AND_CLAIM.rows(session, params)
+        if not rows:
             return None
-        return _view(row), row.secret_sealed, bool(row.fresh)
+        return _view(rows[0]), rows[0].secret_sealed, bool(rows[0].fresh)
     row = conn.execute(_BY_PAASID, params).first()
     if row is None:
         return None
