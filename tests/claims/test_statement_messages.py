@@ -7,23 +7,18 @@ import io
 import re
 import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import Engine, func, select
 
-from tests.claims.helpers import Place, cn, insured_resident, settled_stay
+from tests.claims.helpers import SettledStay, cn, settled_stays
 from tests.nhsa.conftest import Gateway, writes
 from tests.nhsa.helpers import Creds, create_institution, his
-from yibao.claims import reversal
-from yibao.claims.models import Settlement, StatementFile, Visit, VisitKind
+from yibao.claims.models import StatementFile
 from yibao.core import clock
-from yibao.core.auth import system_principal
-from yibao.core.unit import unit_of_work
 from yibao.his import Client, HisError
-from yibao.people.models import Person
 
 NOW = cn(2023, 3, 11, 9)
 
@@ -49,47 +44,6 @@ def stamp() -> str:
 def kept(gw: Gateway, creds: Creds | None = None) -> int:
     """The files kept for the institution."""
     return gw.count("claim_statement_files", f"institution_code = '{(creds or gw.creds).code}'")
-
-
-@dataclass(frozen=True)
-class Stay:
-    setl_id: str
-    mdtrt_id: str
-    psn_no: str
-
-    def line(self, medfee: str = "7300.00", fund: str | None = None, acct: str = "0.00", flag: str = "0") -> str:
-        return "\t".join([self.setl_id, self.mdtrt_id, self.psn_no, medfee, fund or FUND[self.setl_id], acct, flag])
-
-
-FUND: dict[str, str] = {}  # each stay's fund_pay_sumamt as yibao has it
-
-
-def stays(engine: Engine, creds: Creds, n: int, *, reverse: int = 0) -> list[Stay]:
-    """``n`` inpatient stays settled at the institution on 2023-03-10 (the first ``reverse`` of them reversed)."""
-    place = Place(creds.code, "测试定点医院", "hospital", 3, creds.region)
-    out = []
-    with unit_of_work(engine, principal=system_principal()) as s:
-        for i in range(n):
-            person = insured_resident(s)
-            setl_id = settled_stay(s, person, at=place)
-            row = s.execute(
-                select(Visit.mdtrt_id, Settlement.fund_pay_sumamt)
-                .join(Visit, Visit.id == Settlement.visit_id)
-                .where(Settlement.setl_id == setl_id)
-            ).one()
-            if i < reverse:
-                reversal.reverse(
-                    s,
-                    institution=place,
-                    setl_id=setl_id,
-                    mdtrt_id=row.mdtrt_id,
-                    person=person,
-                    msgid=f"REV{setl_id}"[:30],
-                    kind=VisitKind.INPATIENT,
-                )
-            FUND[setl_id] = f"{row.fund_pay_sumamt // 100}.{row.fund_pay_sumamt % 100:02d}"
-            out.append(Stay(setl_id, row.mdtrt_id, person.psn_no))
-    return out
 
 
 def zipped(text: str, name: str = "detail.txt") -> bytes:
@@ -131,22 +85,8 @@ def reconcile(h: Client, text: str, **over: Any) -> tuple[dict[str, Any], list[l
 def test_round_trip_lists_each_difference_with_its_reason(api_client: Any, engine: Engine) -> None:
     creds = create_institution(engine)
     h = his(api_client, creds)
-    same, amount, flag, unlisted = stays(engine, creds, 4)
-    with unit_of_work(engine, principal=system_principal()) as s:  # the flag stay is reversed in yibao
-        person = s.scalar(select(Person).where(Person.psn_no == flag.psn_no))
-        assert person is not None
-        place = Place(creds.code, "测试定点医院", "hospital", 3, creds.region)
-        reversal.reverse(
-            s,
-            institution=place,
-            setl_id=flag.setl_id,
-            mdtrt_id=flag.mdtrt_id,
-            person=person,
-            msgid="REV-FLAG",
-            kind=VisitKind.INPATIENT,
-        )
-    ghost = Stay("20230310999999999999", "20230310888888888888", "P0000000000000")
-    FUND[ghost.setl_id] = "1.00"
+    same, amount, flag, unlisted = settled_stays(engine, creds.code, creds.region, 4, reverse={2})
+    ghost = SettledStay("20230310999999999999", "20230310888888888888", "P0000000000000", "1.00")
     text = "\r\n".join([same.line(), amount.line(medfee="7400.00"), flag.line(flag="0"), ghost.line("1.00")]) + "\r\n"
     info, rows = reconcile(h, text)
     assert info["filename"] == f"3202_{creds.code}_20230310_20230310.zip" and len(info["file_qury_no"]) == 30
@@ -163,7 +103,7 @@ def test_round_trip_lists_each_difference_with_its_reason(api_client: Any, engin
 def test_all_agreeing_gives_an_empty_result_file(api_client: Any, engine: Engine) -> None:
     creds = create_institution(engine)
     h = his(api_client, creds)
-    first, second = stays(engine, creds, 2, reverse=1)
+    first, second = settled_stays(engine, creds.code, creds.region, 2, reverse={0})
     _, rows = reconcile(h, first.line(flag="1") + "\n" + second.line() + "\n")
     assert rows == []
     # The same file against a period without these settlements: each row says why it is not in it.
@@ -174,7 +114,7 @@ def test_all_agreeing_gives_an_empty_result_file(api_client: Any, engine: Engine
 def test_files_belong_to_their_institution(api_client: Any, engine: Engine) -> None:
     creds = create_institution(engine)
     h = his(api_client, creds)
-    (stay,) = stays(engine, creds, 1)
+    (stay,) = settled_stays(engine, creds.code, creds.region, 1)
     up = h.upload_file(zipped(stay.line() + "\n"), "detail.zip")
     info = h.call("3202", ask(up["file_qury_no"]))["fileinfo"]
     other = his(api_client, create_institution(engine))
