@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from itertools import count
 from typing import Any
 
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from tests.factories import create_resident, new_id
@@ -14,7 +17,10 @@ from yibao.catalogue.models import CatalogueItem
 from yibao.claims.fees import LineIn
 from yibao.claims.valuation import line_amount
 from yibao.core import clock
+from yibao.core.auth import system_principal
 from yibao.core.dates import CHINA_TZ
+from yibao.core.money import format_yuan
+from yibao.core.unit import unit_of_work
 from yibao.institutions.models import InstitutionKind, InstitutionStatus, InstitutionView
 from yibao.people import enrolment, persons
 from yibao.people.models import Person
@@ -187,3 +193,51 @@ def _resident(person_id: int) -> Any:
     return select(InsuranceRecord.id).where(
         InsuranceRecord.person_id == person_id, InsuranceRecord.scheme == Scheme.RESIDENT.value
     )
+
+
+@dataclass(frozen=True)
+class SettledStay:
+    """A settlement as a hospital lists it in a detail file (3202), with yibao's fund amount."""
+
+    setl_id: str
+    mdtrt_id: str
+    psn_no: str
+    fund: str
+
+    def line(self, medfee: str = "7300.00", fund: str | None = None, acct: str = "0.00", flag: str = "0") -> str:
+        """Its row of a detail file (TAB-separated; the stay's own amounts unless told otherwise)."""
+        return "\t".join([self.setl_id, self.mdtrt_id, self.psn_no, medfee, fund or self.fund, acct, flag])
+
+
+def settled_stays(
+    engine: Engine, code: str, region: str, n: int, *, reverse: Collection[int] = ()
+) -> list[SettledStay]:
+    """``n`` inpatient stays (:func:`settled_stay`) settled at an institution in March 2023, those at ``reverse`` reversed."""
+    from sqlalchemy import select
+
+    from yibao.claims import reversal
+    from yibao.claims.models import Settlement, Visit, VisitKind
+
+    place = Place(code, "测试定点医院", "hospital", 3, region)
+    out = []
+    with unit_of_work(engine, principal=system_principal()) as s:
+        for i in range(n):
+            person = insured_resident(s)
+            setl_id = settled_stay(s, person, at=place)
+            row = s.execute(
+                select(Visit.mdtrt_id, Settlement.fund_pay_sumamt)
+                .join(Visit, Visit.id == Settlement.visit_id)
+                .where(Settlement.setl_id == setl_id)
+            ).one()
+            if i in reverse:
+                reversal.reverse(
+                    s,
+                    institution=place,
+                    setl_id=setl_id,
+                    mdtrt_id=row.mdtrt_id,
+                    person=person,
+                    msgid=f"R{setl_id}",
+                    kind=VisitKind.INPATIENT,
+                )
+            out.append(SettledStay(setl_id, row.mdtrt_id, person.psn_no, format_yuan(row.fund_pay_sumamt)))
+    return out

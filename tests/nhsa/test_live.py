@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 import uuid
+import zipfile
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -134,3 +135,35 @@ def test_yibao_his_inpatient_drives_a_whole_stay(live: tuple[LiveServer, Engine]
     assert done.returncode == 0, done.stderr
     info = json.loads(done.stdout)["setlinfo"]
     assert (info["fund_pay_sumamt"], info["acct_pay"], info["psn_cash_pay"], info["balc"]) == (0, 0, 1250, 0)
+
+
+def test_yibao_his_reconcile_and_a_download_by_his_call(live: tuple[LiveServer, Engine], tmp_path: Path) -> None:
+    from tests.claims.helpers import settled_stays
+
+    server, engine = live
+    creds = create_institution(engine)
+    listed, unlisted = settled_stays(engine, creds.code, creds.region, 2)
+    rows = tmp_path / "settlements.csv"
+    header = "setl_id,mdtrt_id,psn_no,medfee_sumamt,fund_pay_sumamt,acct_pay,refd_setl_flag"
+    rows.write_text(f"{header}\n{listed.line().replace(chr(9), ',')}\n", encoding="utf-8")
+    yibao = Path(sys.executable).with_name("yibao")
+    auth = ["--server", server.url, "--code", creds.code, "--paasid", creds.paasid, "--secret", creds.secret]
+    args = [str(yibao), "his", "reconcile", *auth, "--rows", str(rows), "--period", "2023-03-10:2023-03-10"]
+    args += ["--setl-optins", creds.region, "--output", str(tmp_path / "result.zip")]
+    done = subprocess.run(args, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 4, done.stderr
+    assert "机构未上传" in done.stdout
+    done = subprocess.run([*args, "--json"], capture_output=True, text=True, timeout=60)
+    answer = json.loads(done.stdout)
+    assert [(r["yibao_setl_id"], r["reason"]) for r in answer["rows"]] == [(unlisted.setl_id, "机构未上传")]
+    info = answer["fileinfo"]
+    node = {"file_qury_no": info["file_qury_no"], "filename": info["filename"], "fixmedins_code": creds.code}
+    request = tmp_path / "9102.json"
+    request.write_text(json.dumps({"fsDownloadIn": node}), encoding="utf-8")
+    call = [str(yibao), "his", "call", "9102", "--input", str(request), *auth]
+    done = subprocess.run(call, capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    with zipfile.ZipFile(tmp_path / info["filename"]) as z:
+        (line,) = z.read(z.namelist()[0]).decode("utf-8").splitlines()
+    assert line.split("\t")[7] == unlisted.setl_id and line.endswith("\t机构未上传")
+    assert zipfile.is_zipfile(tmp_path / "result.zip")

@@ -1,4 +1,5 @@
-"""Database rows of visits, their diagnoses and fee lines, settlements, yearly accumulators and filings.
+"""Database rows of visits, their diagnoses and fee lines, settlements, yearly accumulators, filings and the
+files of detail reconciliation (9101 / 3202 / 9102).
 
 Every row is keyed so that it can be distributed by the insured person (``person_id``); a settlement
 that uses a relative's account through family sharing is the only one touching two persons.
@@ -17,6 +18,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -239,3 +241,32 @@ class Filing(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     cancel_memo: Mapped[str | None] = mapped_column(Text)
+
+
+class StatementFileKind(StrEnum):
+    """An institution's uploaded detail file (9101) or the result of comparing it (3202, read by 9102)."""
+
+    UPLOAD = "upload"
+    RESULT = "result"
+
+
+class StatementFile(Base):
+    """A file of detail reconciliation (对明细账), kept for its institution until ``dld_endtime``."""
+
+    __tablename__ = "claim_statement_files"
+    __table_args__ = (
+        UniqueConstraint("file_qury_no", name="uq_claim_statement_files_file_qury_no"),
+        Index("ix_claim_statement_files_institution_end", "institution_code", "dld_endtime"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    file_qury_no: Mapped[str] = mapped_column(String(30))
+    institution_code: Mapped[str] = mapped_column(String(12))  # only this institution may use or read it
+    kind: Mapped[str] = mapped_column(String(8))
+    filename: Mapped[str] = mapped_column(String(200))
+    content: Mapped[bytes] = mapped_column(LargeBinary)  # the zip, as uploaded or as answered
+    rows: Mapped[int] = mapped_column(Integer)  # data lines in the zip's text file
+    source: Mapped[str | None] = mapped_column(String(30))  # a result's uploaded file (its file_qury_no)
+    msgid: Mapped[str] = mapped_column(String(30))  # the message that made it
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    dld_endtime: Mapped[datetime] = mapped_column(DateTime(timezone=True))

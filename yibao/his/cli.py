@@ -43,6 +43,10 @@ def call(
     sign_no: Annotated[str | None, typer.Option(help="签到编号 / sign_no of a 9001 sign-in")] = None,
     insuplc_admdvs: Annotated[str | None, typer.Option(help="参保地区划 / the insured's region")] = None,
     msgid: Annotated[str | None, typer.Option(help="报文ID，默认自动编号 / message id (default: numbered)")] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", help="文件应答（9102）保存到此，默认用 filename / where a file answer (9102) goes"),
+    ] = None,
 ) -> None:
     """发送一笔交易并打印应答 / send one message and print the answer (exit 1 when infcode is -1)."""
     from yibao.his import Client, HisError
@@ -50,13 +54,21 @@ def call(
     client = Client(server, code, paasid, secret)
     client.sign_no = sign_no
     extra = {"insuplc_admdvs": insuplc_admdvs} if insuplc_admdvs else {}
+    payload = _input(input_file)
     try:
-        answer = client.send(infno, _input(input_file), msgid=msgid, **extra)
+        answer = client.send(infno, payload, msgid=msgid, **extra)
     except (httpx.HTTPError, HisError) as exc:
         err_console.print(f"[red]无法连接或应答无效 / no valid answer: {exc}[/red]")
         raise typer.Exit(3) from None
     finally:
         client.close()
+    if answer.file is not None:  # 9102 answers with the file itself
+        node = payload.get("fsDownloadIn")
+        named = node.get("filename") if isinstance(node, dict) else None
+        target = output or Path(Path(str(named)).name if named else "download.zip")
+        target.write_bytes(answer.file)
+        err_console.print(f"文件已保存 / saved: {target} ({len(answer.file)} bytes)")
+        return
     print(to_json_pretty(answer.envelope))
     if not answer.ok:
         err_console.print(f"[red]{answer.err_msg}[/red]")
@@ -242,6 +254,80 @@ def inpatient(
         options=options,
         as_json=as_json,
     )
+
+
+@app.command()
+def reconcile(
+    server: Server,
+    code: Code,
+    paasid: Paasid,
+    secret: Secret,
+    rows_file: Annotated[
+        Path, typer.Option("--rows", help="本期结算 CSV（含表头）/ the period's settlements: CSV with a header")
+    ],
+    period: Annotated[str, typer.Option("--period", help="对账期间 yyyy-MM-dd:yyyy-MM-dd / the period")],
+    setl_optins: Annotated[str, typer.Option("--setl-optins", help="清算经办机构（统筹区）/ clearing agency")],
+    clr_type: Annotated[str, typer.Option("--clr-type", help="11 门诊 / 14 慢特病 / 21 住院")] = "21",
+    output: Annotated[Path | None, typer.Option("--output", help="对账结果ZIP保存到此 / save the result zip")] = None,
+    as_json: Json = False,
+) -> None:
+    """对明细账：上传（9101）、比对（3202）、下载结果（9102）/ reconcile the period's settlements row by row.
+
+    Exits with 4 when some rows differ (1 when a message is refused, as every ``yibao his`` command).
+    """
+    from datetime import date
+
+    from rich.console import Console
+
+    from yibao.his import Client, HisError
+    from yibao.his import reconcile as recon
+
+    try:
+        begin, end = (date.fromisoformat(part) for part in period.split(":"))
+    except ValueError:
+        err_console.print(f"[red]--period 应为 yyyy-MM-dd:yyyy-MM-dd / expected two dates: {period}[/red]")
+        raise typer.Exit(2) from None
+    try:
+        rows = recon.read_rows(rows_file)
+    except recon.RowsError as exc:
+        err_console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+    client = Client(server, code, paasid, secret)
+    try:
+        result = recon.reconcile(client, rows, begin=begin, end=end, clr_type=clr_type, setl_optins=setl_optins)
+    except HisError as exc:
+        err_console.print(f"[red]{exc.err_msg}[/red]")
+        raise typer.Exit(1) from None
+    except httpx.HTTPError as exc:
+        err_console.print(f"[red]无法连接 / cannot connect: {exc}[/red]")
+        raise typer.Exit(3) from None
+    finally:
+        client.close()
+    if output is not None:
+        output.write_bytes(result.content)
+    if as_json:
+        print(to_json_pretty(result.to_dict()))
+    elif not result.rows:
+        Console().print(f"对账一致 / all {len(rows)} rows agree ({result.fileinfo['filename']})")
+    else:
+        _print_differences(Console(), result.rows)
+    if result.rows:
+        raise typer.Exit(4)
+
+
+def _print_differences(console: Any, rows: list[dict[str, str]]) -> None:
+    from rich.table import Table
+
+    from yibao.his.reconcile import COLUMNS
+
+    table = Table("setl_id", "机构 medfee / fund / acct / 冲销", "医保 medfee / fund / acct / 冲销", "原因 reason")
+    for r in rows:
+        table.add_row(
+            r["fixmedins_setl_id"] if r["fixmedins_setl_id"] != "null" else r["yibao_setl_id"],
+            *(" / ".join(r[f"{side}_{c}"] for c in COLUMNS[3:]) for side in ("fixmedins", "yibao")),
+            r["reason"],
+        )
+    console.print(table)
 
 
 def to_json_pretty(value: Any) -> str:

@@ -8,10 +8,14 @@ amounts in answers are read as Decimals.
     his = Client("http://127.0.0.1:8000", "H53010000001", "yb_H53010000001", secret)
     his.sign_in("001")
     person = his.call("1101", {"data": {"mdtrt_cert_type": "02", "mdtrt_cert_no": id_number}})
+
+Files go up with 9101 (:meth:`Client.upload_file`, the bytes as base64) and come down with 9102
+(:meth:`Client.download_file`), whose answer is the file itself rather than an envelope.
 """
 
 from __future__ import annotations
 
+import base64
 import itertools
 import json
 import threading
@@ -45,11 +49,12 @@ class Answer:
     status: int
     envelope: dict[str, Any]
     msgid: str
+    file: bytes | None = None  # a file sent as the whole answer (9102), without an envelope
 
     @property
     def ok(self) -> bool:
-        """Whether ``infcode`` is 0."""
-        return str(self.envelope.get("infcode")) == "0"
+        """Whether ``infcode`` is 0 (or a file came back)."""
+        return self.file is not None or str(self.envelope.get("infcode")) == "0"
 
     @property
     def output(self) -> Any:
@@ -146,6 +151,11 @@ class Client:
         """Send one message and return the answer as it came (no exception on ``infcode -1``)."""
         body = self.envelope(infno, payload, msgid=msgid, **fields)
         r = self.post(to_json(body).encode("utf-8"), self.headers())
+        # A download (9102) is the file itself; platforms send it as application/zip or octet-stream.
+        if r.status_code == 200 and r.headers.get("content-type", "").startswith(
+            ("application/zip", "application/octet")
+        ):
+            return Answer(r.status_code, {}, body["msgid"], file=r.content)
         try:
             envelope = json.loads(r.text, parse_float=Decimal)
         except ValueError:
@@ -155,11 +165,25 @@ class Client:
         return Answer(r.status_code, envelope, body["msgid"])
 
     def call(self, infno: str, payload: dict[str, Any], /, *, msgid: str | None = None, **fields: Any) -> Any:
-        """Send one message; its ``output``, or :class:`HisError` with ``err_msg`` on ``infcode -1``."""
+        """Send one message; its ``output`` (a file's bytes for 9102), or :class:`HisError` on ``infcode -1``."""
         answer = self.send(infno, payload, msgid=msgid, **fields)
         if not answer.ok:
             raise HisError(answer.err_msg or f"infcode {answer.envelope.get('infcode')}", answer)
-        return answer.output
+        return answer.file if answer.file is not None else answer.output
+
+    def upload_file(self, content: bytes, filename: str, *, msgid: str | None = None) -> dict[str, Any]:
+        """9101: upload a file (a zip); the answer's ``output`` {file_qury_no, filename, dld_endtime}."""
+        node = {"in": base64.b64encode(content).decode("ascii"), "filename": filename, "fixmedins_code": self.code}
+        out: dict[str, Any] = self.call("9101", {"fsUploadIn": node}, msgid=msgid)
+        return out
+
+    def download_file(self, file_qury_no: str, filename: str, *, msgid: str | None = None) -> bytes:
+        """9102: download a file made for this institution (a 3202 result): its bytes."""
+        node = {"file_qury_no": file_qury_no, "filename": filename, "fixmedins_code": self.code}
+        out = self.call("9102", {"fsDownloadIn": node}, msgid=msgid)
+        if not isinstance(out, bytes):
+            raise HisError("9102 应答不是文件 / the answer to 9102 is not a file")
+        return out
 
     def sign_in(self, opter_no: str | None = None, *, mac: str | None = None, ip: str | None = None) -> str:
         """9001: sign in; later messages carry the ``sign_no``."""

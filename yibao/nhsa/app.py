@@ -101,11 +101,12 @@ class GatewayApp:
     @staticmethod
     async def _send(send: Send, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
         extra = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in (headers or {}).items()]
+        kind = [] if any(k == b"content-type" for k, _ in extra) else _JSON  # a file (9102) names its own
         await send(
             {
                 "type": "http.response.start",
                 "status": status,
-                "headers": [*_JSON, (b"content-length", str(len(body)).encode()), *extra],
+                "headers": [*kind, (b"content-length", str(len(body)).encode()), *extra],
             }
         )
         await send({"type": "http.response.body", "body": body})

@@ -7,6 +7,11 @@ run together with its ``msgid`` record (:func:`yibao.core.idempotency.once_in_un
 inside that transaction, stored with the msgid, and sent only after COMMIT. A refusal rolls everything
 back, its nonce claim included (a refused message leaves nothing behind but its audit record, written in
 a transaction of its own); resending it is refused again, or answered if what was wrong has been put right.
+
+A file download (9102) is answered with the file's bytes instead of an envelope (its refusals still get
+one). It only reads, so its msgid is kept like any read's, with a note of the file rather than the bytes:
+a resent 9102 reads the file again, which never changes while it is kept, and the same msgid with another
+input is refused as for every message.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from urllib.parse import quote
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
@@ -33,7 +39,7 @@ from yibao.nhsa import envelope, signature, signins
 from yibao.nhsa.envelope import Envelope
 from yibao.nhsa.errors import FieldError, NhsaError, Overloaded, SignatureError, to_json
 from yibao.nhsa.payload import Input
-from yibao.nhsa.registry import Context, Transaction, lookup
+from yibao.nhsa.registry import Context, FileAnswer, Transaction, lookup
 
 log = logging.getLogger("yibao.nhsa")
 
@@ -176,7 +182,7 @@ def _work(
     received: datetime,
     request: dict[str, Any],
     state: _State,
-) -> str:
+) -> str | FileAnswer:
     act_as(session, ANONYMOUS, **request)
     assert state.signed is not None
     # Signatures are checked against real time even on a server that plays another period (YIBAO_CLOCK).
@@ -225,9 +231,14 @@ def _work(
     return _once(ctx, env, tx, received)
 
 
-def _once(ctx: Context, env: Envelope, tx: Transaction, received: datetime) -> str:
+def _once(ctx: Context, env: Envelope, tx: Transaction, received: datetime) -> str | FileAnswer:
+    files: list[FileAnswer] = []
+
     def run() -> dict[str, Any]:
         output = tx.handler(ctx, Input(env.input))
+        if isinstance(output, FileAnswer):
+            files.append(output)  # the bytes go out as they are; the msgid keeps only the file's name
+            return {"file": output.filename}
         answer = envelope.answer(
             output=output,
             admdvs=ctx.institution.region,
@@ -253,7 +264,19 @@ def _once(ctx: Context, env: Envelope, tx: Transaction, received: datetime) -> s
         ) from None
     except idempotency.InProgress:
         raise Overloaded(f"msgid {env.msgid} 正在处理中，请稍后重发", code="nhsa.msgid_in_progress") from None
+    if "file" in stored:
+        if not files:  # a stored note without the file: only a transaction that writes is not run again
+            raise RuntimeError(f"infno {env.infno} answers with a file and must be declared writes=False")
+        return files[-1]
     return str(stored["answer"])
+
+
+def _file_reply(answer: FileAnswer) -> Reply:
+    name = answer.filename
+    plain = name.isascii() and name.isprintable() and '"' not in name and "\\" not in name
+    disposition = f'attachment; filename="{name}"' if plain else f"attachment; filename*=UTF-8''{quote(name)}"
+    headers = {"content-type": answer.media_type, "content-disposition": disposition}
+    return Reply(200, answer.content, headers)
 
 
 def handle(
@@ -285,6 +308,8 @@ def handle(
         answer = run_retrying(
             session_factory(engine), lambda s: _work(s, body, bad_json, path_infno, received, request, state)
         )
+        if isinstance(answer, FileAnswer):
+            return _file_reply(answer)
         return Reply(200, answer.encode("utf-8"), {})
     except SignatureError as exc:
         return _refused(exc, state, received)

@@ -18,7 +18,8 @@ A transaction is a plain function registered for its ``infno``::
 stores its msgid with its answer after working, so a resent read may work again and is answered with the
 stored first answer; anything that writes must say ``writes=True`` (its msgid is claimed first). The handler returns the ``output`` node (a dict;
 amounts as :func:`yibao.nhsa.money.to_yuan` Decimals, which go out as exact JSON numbers) or raises
-:class:`NhsaError` / :class:`FieldError` (from the :class:`Input` readers) to refuse.
+:class:`NhsaError` / :class:`FieldError` (from the :class:`Input` readers) to refuse. A transaction whose
+answer is a file with no envelope (9102) returns a :class:`FileAnswer` instead; it must only read.
 
 The dispatcher (:mod:`yibao.nhsa.gateway`) does the rest, for every message alike: it checks the
 signature, the envelope and the institution's designation; authorises ``action`` for the institution
@@ -39,7 +40,7 @@ import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session
 
@@ -53,7 +54,17 @@ from yibao.nhsa.errors import FieldError, NhsaError
 from yibao.nhsa.payload import Input
 from yibao.people.models import InsuranceRecord, Person, Scheme
 
-__all__ = ["REGISTRY", "Context", "FieldError", "Input", "NhsaError", "PersonRecords", "Transaction", "transaction"]
+__all__ = [
+    "REGISTRY",
+    "Context",
+    "FieldError",
+    "FileAnswer",
+    "Input",
+    "NhsaError",
+    "PersonRecords",
+    "Transaction",
+    "transaction",
+]
 
 # Modules that register transactions (imported once, when the first message arrives).
 HANDLER_MODULES = (
@@ -160,7 +171,17 @@ class Context:
             )
 
 
-Handler = Callable[[Context, Input], dict[str, Any]]
+@dataclass(frozen=True, slots=True)
+class FileAnswer:
+    """A file that is the whole answer (9102): sent as its bytes, without an envelope."""
+
+    content: bytes
+    filename: str  # sent in Content-Disposition
+    media_type: str = "application/zip"
+
+
+Handler = Callable[[Context, Input], "dict[str, Any] | FileAnswer"]
+H = TypeVar("H", bound=Handler)
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,14 +198,14 @@ class Transaction:
 REGISTRY: dict[str, Transaction] = {}
 
 
-def transaction(infno: str, *, action: str, writes: bool, title: str | None = None) -> Callable[[Handler], Handler]:
+def transaction(infno: str, *, action: str, writes: bool, title: str | None = None) -> Callable[[H], H]:
     """Register ``handler`` for ``infno`` (a four-digit transaction number), performed under ``action``."""
     if len(infno) != 4 or not infno.isdigit():
         raise ValueError(f"an infno has four digits: {infno!r}")
     if action not in RULES:
         raise ValueError(f"no rule for action {action!r}")
 
-    def register(handler: Handler) -> Handler:
+    def register(handler: H) -> H:
         known = REGISTRY.get(infno)
         name = f"{handler.__module__}.{handler.__qualname__}"
         if known is not None and f"{known.handler.__module__}.{known.handler.__qualname__}" != name:

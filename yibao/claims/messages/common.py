@@ -30,6 +30,12 @@ SETTLE = rule(
 )
 QUERY = rule("claims.query", "结算信息查询 / settlement query (5203)", writes=False, institution=Scope.ANY)
 RECONCILE = rule("claims.reconcile", "对账 / reconciliation (3201)", writes=False, institution=Scope.ANY)
+STATEMENTS = rule(
+    "claims.statements",
+    "对明细账：上传、比对、下载文件 / reconciliation of details: upload, compare, download (9101, 3202, 9102)",
+    writes=True,
+    institution=Scope.ANY,  # an institution's files are its own: the services find no other's
+)
 FILINGS = rule("claims.filings", "转诊与门诊慢特病备案 / filings (2501-2504)", writes=True, institution=Scope.ANY)
 
 # Answer fields carrying money (two-decimal yuan strings inside yibao, exact JSON numbers on the wire).

@@ -1,20 +1,23 @@
-"""2206/2207/2208 outpatient and 2303/2304/2305 inpatient (pre-)settlement and reversal, 2601, 5203."""
+"""2206/2207/2208 outpatient and 2303/2304/2305 inpatient (pre-)settlement and reversal, 2601, 5203, and the
+reconciliations: 3201 of totals, 9101 / 3202 / 9102 of details through files."""
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 from typing import Any
 
 from sqlalchemy import select
 
-from yibao.claims import reconciliation, reversal, settlement
+from yibao.claims import reconciliation, reversal, settlement, statements
 from yibao.claims.errors import NoSettlement
-from yibao.claims.messages.common import PRESETTLE, QUERY, RECONCILE, SETTLE, insured, refusals, wire
-from yibao.claims.models import Diagnosis, Settlement, SettlementState, Visit, VisitKind
+from yibao.claims.messages.common import PRESETTLE, QUERY, RECONCILE, SETTLE, STATEMENTS, insured, refusals, wire
+from yibao.claims.models import Diagnosis, Settlement, SettlementState, StatementFileKind, Visit, VisitKind
 from yibao.claims.settlement import SettleIn
 from yibao.claims.visits import aware
 from yibao.core.dates import local_date
-from yibao.nhsa.registry import Context, FieldError, Input, transaction
+from yibao.nhsa.registry import Context, FieldError, FileAnswer, Input, transaction
 
 
 def _request(ctx: Context, data: Input, kind: VisitKind) -> SettleIn:
@@ -186,3 +189,100 @@ def reconcile_totals(ctx: Context, inp: Input) -> dict[str, Any]:
         ours = reconciliation.totals(ctx.session, ctx.institution, period)
     result, why = reconciliation.compare(ours, theirs)
     return {"stmtinfo": {"setl_optins": period.setl_optins, "stmt_rslt": result, "stmt_rslt_dscr": why}}
+
+
+def _own_code(ctx: Context, node: Input) -> None:
+    code = node.text("fixmedins_code", max_len=30)
+    if code.lower() == "plc":  # the convention's code for the platform's catalogue files
+        raise FieldError(node.at("fixmedins_code"), "本平台不以文件提供目录，请用 1312 分页查询目录")
+    if code != ctx.institution.code:
+        raise FieldError(node.at("fixmedins_code"), f"{code} 不是本机构编码 {ctx.institution.code}")
+
+
+def _file_bytes(node: Input, name: str) -> bytes:
+    """A file sent as base64 text; line breaks and spaces are dropped (older Java encoders wrap at 76)."""
+    value = node.raw(name)
+    if value is None:
+        raise FieldError(node.at(name), "必填项缺失")
+    if not isinstance(value, str):
+        raise FieldError(node.at(name), "应为文件内容的Base64编码字符串")
+    text = "".join(value.split())
+    try:
+        return base64.b64decode(text + "=" * (-len(text) % 4), validate=True)
+    except (binascii.Error, ValueError):
+        raise FieldError(node.at(name), "不是有效的Base64编码") from None
+
+
+@transaction("9101", action=STATEMENTS, writes=True)
+def upload_file(ctx: Context, inp: Input) -> dict[str, Any]:
+    """文件上传: fsUploadIn {in (base64), filename, fixmedins_code} → output {file_qury_no, filename, dld_endtime}.
+
+    Only detail files for 3202 are taken; each is checked whole before it is kept.
+    """
+    node = inp.node("fsUploadIn")
+    _own_code(ctx, node)
+    filename = node.text("filename", max_len=200)
+    content = _file_bytes(node, "in")
+    try:
+        kept = reconciliation.keep_upload(
+            ctx.session, ctx.institution, filename=filename, content=content, msgid=ctx.msgid, now=ctx.now
+        )
+    except statements.BadFile as exc:
+        raise FieldError(node.at("in"), exc.reason) from None
+    return {
+        "file_qury_no": kept.file_qury_no,
+        "filename": kept.filename,
+        "dld_endtime": reconciliation.dld_endtime(kept),
+    }
+
+
+@transaction("3202", action=STATEMENTS, writes=True)
+def reconcile_details(ctx: Context, inp: Input) -> dict[str, Any]:
+    """对明细账: an uploaded file against yibao's settlements of the period → fileinfo of the result file."""
+    data = inp.node("data")
+    period = statements.Period(
+        clr_type=data.text("clr_type", max_len=2, choices=("11", "14", "21")),
+        setl_optins=data.text("setl_optins", max_len=6),
+        begin=data.date("stmt_begndate"),
+        end=data.date("stmt_enddate"),
+    )
+    file_qury_no = data.text("file_qury_no", max_len=30)
+    # The period's totals are the institution's, as in 3201; the comparison goes row by row, so they are
+    # read (a malformed one is named) and not compared here.
+    for name in ("medfee_sumamt", "fund_pay_sumamt", "cash_payamt"):
+        data.money(name, negative=True)
+    data.integer("fixmedins_setl_cnt", lo=0, hi=10**9)
+    data.text("refd_setl_flag", max_len=3, required=False, choices=("0", "1"))
+    if period.setl_optins != ctx.institution.region:
+        raise FieldError(data.at("setl_optins"), f"清算经办机构应为本机构所在统筹区 {ctx.institution.region}")
+    try:
+        with refusals():
+            done = reconciliation.reconcile_details(
+                ctx.session, ctx.institution, period, file_qury_no=file_qury_no, msgid=ctx.msgid, now=ctx.now
+            )
+    except reconciliation.NoFile as exc:
+        raise FieldError(data.at("file_qury_no"), exc.message_zh) from None
+    kept = done.file
+    return {
+        "fileinfo": {
+            "file_qury_no": kept.file_qury_no,
+            "filename": kept.filename,
+            "dld_endtime": reconciliation.dld_endtime(kept),
+        }
+    }
+
+
+@transaction("9102", action=STATEMENTS, writes=False)
+def download_file(ctx: Context, inp: Input) -> FileAnswer:
+    """文件下载: fsDownloadIn {file_qury_no, filename, fixmedins_code} → the result file itself (a zip)."""
+    node = inp.node("fsDownloadIn")
+    file_qury_no = node.text("file_qury_no", max_len=30)
+    filename = node.text("filename", max_len=200)
+    _own_code(ctx, node)
+    try:
+        row = reconciliation.find_file(
+            ctx.session, ctx.institution, file_qury_no, StatementFileKind.RESULT, ctx.now, filename=filename
+        )
+    except reconciliation.NoFile as exc:
+        raise FieldError(node.at("file_qury_no"), exc.message_zh) from None
+    return FileAnswer(row.content, row.filename)
