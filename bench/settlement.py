@@ -47,6 +47,9 @@ from decimal import Decimal
 from typing import Any
 
 FUNDS = 10**12  # fen per person: the account never runs out during a run
+# Residents are settled in-process on a clock inside the seeds' 2023 benefit year, when their contribution
+# standards apply (the load rounds use employees: the server runs on the real clock).
+RESIDENT_CLOCK = datetime(2023, 3, 10, 2, 0, tzinfo=UTC)
 LINES = 20
 LEVELS = ("01", "02", "03")
 REGION = "530100"
@@ -60,8 +63,8 @@ def _module(name: str) -> Any:
     return module
 
 
-def setup(db_url: str, persons: int) -> dict[str, Any]:
-    """Funded employees, a hospital and its credentials, 20 catalogue items."""
+def setup(db_url: str, persons: int, residents: int) -> dict[str, Any]:
+    """Funded employees, residents with the 2023 contribution paid, a hospital and its credentials, 20 catalogue items."""
     from tests.live import fresh_id_numbers
     from yibao.accounts import ledger
     from yibao.accounts.models import Purpose
@@ -73,6 +76,7 @@ def setup(db_url: str, persons: int) -> dict[str, Any]:
     from yibao.institutions import service as institutions
     from yibao.people import enrolment
     from yibao.people.persons import get_person
+    from yibao.premiums import payments as premiums
 
     migrate.upgrade(db_url)
     engine = make_engine(db_url)
@@ -112,8 +116,17 @@ def setup(db_url: str, persons: int) -> dict[str, Any]:
                 )
                 ids.append(idn)
                 person_ids.append(person.id)
+    resident_ids = fresh_id_numbers(residents)
+    with unit_of_work(engine, principal=system_principal()) as s:
+        for idn in resident_ids:
+            enrolment.register_resident(s, id_number=idn, name="压测", region=REGION, on=date(2022, 9, 5))
+            paid = premiums.PaymentRequest(
+                insured_id_number=idn, insured_name="压测", year=2023, amount=35_000, channel="banshitong_app",
+                region=REGION, idempotency_key=f"bench-{idn}",
+            )  # fmt: skip
+            premiums.pay_premium(s, paid, now=datetime(2022, 10, 15, 2, 0, tzinfo=UTC))
     engine.dispose()
-    return {"creds": creds, "codes": codes, "ids": ids, "person_ids": person_ids}
+    return {"creds": creds, "codes": codes, "ids": ids, "person_ids": person_ids, "residents": resident_ids}
 
 
 def bill(codes: list[str]) -> list[tuple[str, int, int]]:
@@ -121,7 +134,7 @@ def bill(codes: list[str]) -> list[tuple[str, int, int]]:
     return [(code, 1_000 + 137 * i, 10_000 * (1 + i % 3)) for i, code in enumerate(codes)]
 
 
-def prepare(db_url: str, ctx: dict[str, Any], ids: list[str]) -> list[dict[str, str]]:
+def prepare(db_url: str, ctx: dict[str, Any], ids: list[str], insutype: str = "310") -> list[dict[str, str]]:
     """One discharged stay of 20 fee lines for each person: what 2304 needs to settle it."""
     from yibao.claims import fees, visits
     from yibao.claims.fees import LineIn
@@ -144,7 +157,7 @@ def prepare(db_url: str, ctx: dict[str, Any], ids: list[str]) -> list[dict[str, 
             for idn in ids[start : start + 200]:
                 person = get_person(s, idn)
                 opening = Opening(
-                    person=person, insutype="310", begntime=now - timedelta(days=3), mdtrt_cert_type="02",
+                    person=person, insutype=insutype, begntime=now - timedelta(days=3), mdtrt_cert_type="02",
                     ipt_otp_no=f"ZY{person.id}", med_type="21", matn_type=None,
                     diagnoses=(DiagnosisIn("J18.900", "肺炎", main=True),),
                 )  # fmt: skip
@@ -158,11 +171,12 @@ def prepare(db_url: str, ctx: dict[str, Any], ids: list[str]) -> list[dict[str, 
                 ]  # fmt: skip
                 fees.upload(s, institution=place, mdtrt_id=v.mdtrt_id, person=person, lines=lines)
                 visits.discharge(
-                    s, institution=place, mdtrt_id=v.mdtrt_id, person=person, insutype="310",
+                    s, institution=place, mdtrt_id=v.mdtrt_id, person=person, insutype=insutype,
                     endtime=now - timedelta(hours=1), dscg_way="1", diagnoses=(), details={},
                 )  # fmt: skip
                 total = sum(pric * cnt // 10_000 for _, pric, cnt in bill(ctx["codes"]))
-                out.append({"idn": idn, "psn_no": person.psn_no, "mdtrt_id": v.mdtrt_id, "total": f"{total / 100:.2f}"})
+                out.append({"idn": idn, "psn_no": person.psn_no, "mdtrt_id": v.mdtrt_id, "total": f"{total / 100:.2f}",
+                            "insutype": insutype})  # fmt: skip
     engine.dispose()
     return out
 
@@ -172,8 +186,10 @@ def settle_input(stay: dict[str, str]) -> dict[str, Any]:
     return {
         "data": {
             "psn_no": stay["psn_no"], "mdtrt_cert_type": "02", "mdtrt_cert_no": stay["idn"],
-            "medfee_sumamt": stay["total"], "psn_setlway": "01", "mdtrt_id": stay["mdtrt_id"], "insutype": "310",
-            "acct_used_flag": "1", "mid_setl_flag": "0",
+            "medfee_sumamt": stay["total"], "psn_setlway": "01", "mdtrt_id": stay["mdtrt_id"],
+            "insutype": stay.get("insutype", "310"),
+            # employees pay from their own account; residents have none (no family sharing is bound here)
+            "acct_used_flag": "1" if stay.get("insutype", "310") == "310" else "0", "mid_setl_flag": "0",
         }
     }  # fmt: skip
 
@@ -279,18 +295,28 @@ def _load(port: int, workload: str, clients: int, seconds: float, ctx: dict[str,
 
 
 def load_round(
-    port: int, workload: str, clients: int, seconds: float, ctx: dict[str, Any], work: Any
+    port: int, workload: str, clients: int, seconds: float, ctx: dict[str, Any], work: Any, server_pid: int, db_url: str
 ) -> dict[str, Any]:
-    """One timed round of one workload from a separate load process."""
+    """One timed round of one workload from a separate load process, with the CPU it cost where."""
+    http = _module("http")
     q: Any = mp.Queue()
     p = mp.Process(target=_load, args=(port, workload, clients, seconds, ctx, work, q))
+    servers = http._server_pids(server_pid)
+    backends = http._backend_pids(db_url)
+    cpu0 = http._cpu_seconds(servers), http._cpu_seconds(backends)
     p.start()
     lat, bad, refused, elapsed = q.get()
     p.join()
+    backends = sorted(set(backends) | set(http._backend_pids(db_url)))
+    cpu1 = http._cpu_seconds(servers), http._cpu_seconds(backends)
     lat.sort()
+    n = max(1, len(lat) + refused)
     return {
         "per_second": len(lat) / elapsed,
         "done": len(lat),
+        # per 2304 (settle) or per whole stay of four messages (flow)
+        "server_cpu_ms_each": 1000 * (cpu1[0] - cpu0[0]) / n,
+        "postgres_cpu_ms_each": 1000 * (cpu1[1] - cpu0[1]) / n,
         "p50_ms": 1000 * lat[len(lat) // 2] if lat else None,
         "p99_ms": 1000 * lat[min(len(lat) - 1, int(len(lat) * 0.99))] if lat else None,
         "refused": refused,
@@ -299,12 +325,15 @@ def load_round(
     }
 
 
-def profile_one(db_url: str, ctx: dict[str, Any], stays: list[dict[str, str]], out: Path) -> None:
-    """cProfile of one 2304 through the gateway's message path in this process (after one warm-up).
+def profile_one(db_url: str, ctx: dict[str, Any], stays: list[dict[str, str]], out: Path) -> int:
+    """cProfile of one 2304 through the gateway's message path in this process (after one warm-up), headed by
+    the SQL statements it sent; returns how many.
 
     ``yibao.nhsa.gateway.handle`` is what the server runs for a message, minus HTTP: signature, envelope,
     msgid idempotency, the handler, the transaction.
     """
+    from sqlalchemy import event
+
     from yibao.core.db import make_engine
     from yibao.his import Client
     from yibao.nhsa.errors import to_json
@@ -321,6 +350,8 @@ def profile_one(db_url: str, ctx: dict[str, Any], stays: list[dict[str, str]], o
         return reply.body
 
     one(stays[0])
+    sent: list[str] = []
+    event.listen(engine, "before_cursor_execute", lambda _c, _cur, sql, *_a: sent.append(" ".join(sql.split())))
     prof = cProfile.Profile()
     prof.enable()
     one(stays[1])
@@ -328,6 +359,9 @@ def profile_one(db_url: str, ctx: dict[str, Any], stays: list[dict[str, str]], o
     his.close()
     engine.dispose()
     text = io.StringIO()
+    text.write(f"{len(sent)} SQL statements (COMMIT besides):\n")
+    text.writelines(f"  {sql[:150]}\n" for sql in sent)
+    text.write("\n")
     stats = pstats.Stats(prof, stream=text)
     stats.sort_stats("cumulative").print_stats(40)
     stats.sort_stats("tottime").print_stats(25)
@@ -336,6 +370,56 @@ def profile_one(db_url: str, ctx: dict[str, Any], stays: list[dict[str, str]], o
     report = text.getvalue().replace(str(BENCH.parent) + "/", "")
     report = re.sub(r"\S*/site-packages/", "", report)
     out.write_text(report, encoding="utf-8")
+    return len(sent)
+
+
+def in_process(db_url: str, ctx: dict[str, Any], stays: list[dict[str, str]]) -> dict[str, float]:
+    """CPU per 2304 in this process (the server's message path, minus HTTP) and in PostgreSQL's backends,
+    settling ``stays`` one after another after one warm-up; and the SQL statements each sent."""
+    from sqlalchemy import event
+
+    from yibao.core.db import make_engine
+    from yibao.his import Client
+    from yibao.nhsa.errors import to_json
+    from yibao.nhsa.gateway import handle
+
+    http = _module("http")
+    engine = make_engine(db_url)
+    creds = ctx["creds"]
+    his = Client("http://unused", creds["code"], creds["paasid"], creds["secret"])
+    sent = [0]
+    event.listen(engine, "before_cursor_execute", lambda *_a: sent.__setitem__(0, sent[0] + 1))
+
+    def one(stay: dict[str, str]) -> None:
+        reply = handle(engine, to_json(his.envelope("2304", settle_input(stay))).encode(), his.headers())
+        assert b'"infcode":0' in reply.body.replace(b" ", b""), reply.body[:300]
+
+    one(stays[0])
+    backends = http._backend_pids(db_url)
+    sent[0] = 0
+    t0, pg0 = time.process_time(), http._cpu_seconds(backends)
+    for stay in stays[1:]:
+        one(stay)
+    t1 = time.process_time()
+    pg1 = http._cpu_seconds(sorted(set(backends) | set(http._backend_pids(db_url))))
+    his.close()
+    engine.dispose()
+    n = len(stays) - 1
+    return {
+        "process_cpu_ms": 1000 * (t1 - t0) / n,
+        "postgres_cpu_ms": 1000 * (pg1 - pg0) / n,
+        "statements": sent[0] / n,
+    }
+
+
+def in_process_both(db_url: str, ctx: dict[str, Any], employees: list[str]) -> dict[str, dict[str, float]]:
+    """:func:`in_process` for employees (real clock) and for residents (the benefit engine and the accumulator lock)."""
+    from yibao.core import clock
+
+    out = {"employee": in_process(db_url, ctx, prepare(db_url, ctx, employees))}
+    with clock.use(clock.ShiftedClock(RESIDENT_CLOCK)):
+        out["resident"] = in_process(db_url, ctx, prepare(db_url, ctx, ctx["residents"], insutype="390"))
+    return out
 
 
 def main() -> None:
@@ -346,32 +430,38 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--repeat", type=int, default=3, help="interleaved rounds; the figures are medians")
+    parser.add_argument("--alone", type=int, default=200, help="2304s settled in-process, per kind of person")
     parser.add_argument("--out", type=Path, default=BENCH / "results" / "settlement.json")
     args = parser.parse_args()
     ledger_bench = _module("ledger")
     from tests.live import LiveServer
 
-    need = args.stays * args.repeat + 2 + args.clients  # each flow client needs persons of its own
+    need = args.stays * args.repeat + 2 + args.alone + args.clients  # each flow client needs persons of its own
     persons = max(args.persons, need)
     with ledger_bench.throwaway_database() as db_url:
         t0 = time.perf_counter()
-        ctx = setup(db_url, persons)
+        ctx = setup(db_url, persons, args.alone)
         seeded = time.perf_counter() - t0
         ids = ctx["ids"]
         rounds = [prepare(db_url, ctx, ids[r * args.stays : (r + 1) * args.stays]) for r in range(args.repeat)]
-        spare = prepare(db_url, ctx, ids[args.stays * args.repeat : args.stays * args.repeat + 2])
+        first_free = args.stays * args.repeat
+        spare = prepare(db_url, ctx, ids[first_free : first_free + 2])
         prepared = time.perf_counter() - t0 - seeded
-        flow_people = psn_numbers(db_url, ids[args.stays * args.repeat + 2 :])
+        alone = ids[first_free + 2 : first_free + 2 + args.alone]
+        flow_people = psn_numbers(db_url, ids[first_free + 2 + args.alone :])
         runs: dict[str, list[dict[str, Any]]] = {"settle": [], "flow": []}
         in_process: list[float] = []
         with LiveServer(db_url, workers=args.workers) as server:
             for r in range(args.repeat):
-                runs["settle"].append(load_round(server.port, "settle", args.clients, args.seconds, ctx, rounds[r]))
-                runs["flow"].append(load_round(server.port, "flow", args.clients, args.seconds, ctx, flow_people))
+                for workload, work in (("settle", rounds[r]), ("flow", flow_people)):
+                    runs[workload].append(
+                        load_round(server.port, workload, args.clients, args.seconds, ctx, work, server.pid, db_url)
+                    )
                 in_process.append(
                     ledger_bench.yibao_rate(db_url, ctx["person_ids"][:2000], args.clients, args.seconds, hot=False)
                 )
-        profile_one(db_url, ctx, spare, args.out.with_name(args.out.stem + "_profile.txt"))
+        alone_cost = in_process_both(db_url, ctx, alone)
+        statements = profile_one(db_url, ctx, spare, args.out.with_name(args.out.stem + "_profile.txt"))
 
         def med(w: str, k: str) -> float | None:
             values = [r[k] for r in runs[w] if r[k] is not None]
@@ -392,9 +482,19 @@ def main() -> None:
             "settlements_2304_per_second": med("settle", "per_second"),
             "settlement_2304_p50_ms": med("settle", "p50_ms"),
             "settlement_2304_p99_ms": med("settle", "p99_ms"),
+            "settlement_2304_cpu_ms": {
+                "server": med("settle", "server_cpu_ms_each"),
+                "postgres": med("settle", "postgres_cpu_ms_each"),
+            },
+            "statements_per_2304": statements,
+            "in_process_2304": alone_cost,
             "inpatient_flows_per_second": med("flow", "per_second"),
             "inpatient_flow_p50_ms": med("flow", "p50_ms"),
             "inpatient_flow_p99_ms": med("flow", "p99_ms"),
+            "inpatient_flow_cpu_ms": {
+                "server": med("flow", "server_cpu_ms_each"),
+                "postgres": med("flow", "postgres_cpu_ms_each"),
+            },
             "in_process_pay_once_per_second": statistics.median(in_process),
             "runs": {**runs, "in_process_pay_once": in_process},
         }

@@ -68,7 +68,7 @@ def test_settlement_benchmark(tmp_path: Path, pg_url: str) -> None:
     figures = _run(
         "settlement.py",
         tmp_path / "settlement.json",
-        *("--seconds", "1", "--repeat", "1", "--clients", "2", "--persons", "30", "--stays", "10"),
+        *("--seconds", "1", "--repeat", "1", "--clients", "2", "--persons", "30", "--stays", "10", "--alone", "3"),
     )
     assert figures["ledger_verified"] is True
     runs: dict[str, list[dict[str, object]]] = figures["runs"]  # type: ignore[assignment]
@@ -77,6 +77,9 @@ def test_settlement_benchmark(tmp_path: Path, pg_url: str) -> None:
     assert float(figures["inpatient_flows_per_second"]) > 0  # type: ignore[arg-type]
     assert float(figures["in_process_pay_once_per_second"]) > 0  # type: ignore[arg-type]
     assert "inpatient_settle" in (tmp_path / "settlement_profile.txt").read_text(encoding="utf-8")
+    assert int(figures["statements_per_2304"]) > 0  # type: ignore[call-overload]
+    alone: dict[str, dict[str, float]] = figures["in_process_2304"]  # type: ignore[assignment]
+    assert set(alone) == {"employee", "resident"} and all(x["statements"] > 0 for x in alone.values())
 
 
 def test_sim_benchmark(tmp_path: Path) -> None:

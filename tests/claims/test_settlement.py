@@ -14,7 +14,7 @@ from yibao.accounts import balances, ledger, sharing
 from yibao.claims import accumulators, fees, filings, reversal, settlement, visits
 from yibao.claims.answers import invariants
 from yibao.claims.errors import ClaimRefused, NoVisit, WrongState
-from yibao.claims.models import Accumulator, FilingKind, Settlement, Visit, VisitKind, VisitState
+from yibao.claims.models import Accumulator, FeeLine, FilingKind, Settlement, Visit, VisitKind, VisitState
 from yibao.claims.settlement import SettleIn
 from yibao.claims.visits import DiagnosisIn, Opening
 from yibao.core import clock
@@ -126,7 +126,16 @@ def test_inpatient_stay_settles_as_the_engine_decides_and_reverses_exactly(sessi
     acc = session.get(Accumulator, (person.id, date(2023, 1, 1)))
     assert acc is not None and (acc.fund_paid, acc.catastrophic_base) == (434_000, 266_000)
     assert session.get(Visit, v.id).state == VisitState.SETTLED.value  # type: ignore[union-attr]
-    assert out.settlement is not None and "resident.inpatient.deductible" in out.settlement.steps
+    stored = session.get(Settlement, out.settlement_id)
+    assert stored is not None and stored.setl_id == info["setl_id"] and "resident.inpatient.deductible" in stored.steps
+    assert (stored.add_fund_paid, stored.add_catastrophic_base, stored.benefit_year) == (
+        434_000,
+        266_000,
+        date(2023, 1, 1),
+    )
+    # The lines this session uploaded (and still holds) are linked in one statement: they say so too.
+    held = list(session.scalars(select(FeeLine).where(FeeLine.visit_id == v.id)))
+    assert len(held) == 3 and {x.settlement_id for x in held} == {stored.id}
 
     # no more fee lines on a settled stay
     with pytest.raises(WrongState) as err:
@@ -146,6 +155,8 @@ def test_inpatient_stay_settles_as_the_engine_decides_and_reverses_exactly(sessi
     assert invariants(back.setlinfo, back.setldetail) == []
     session.refresh(acc)
     assert (acc.fund_paid, acc.catastrophic_base) == (0, 0)
+    assert {x.settlement_id for x in held} == {None}
+    assert accumulators.read(session, person.id, date(2023, 1, 1)).fund_paid == 0
     assert session.get(Visit, v.id).state == VisitState.DISCHARGED.value  # type: ignore[union-attr]
     with pytest.raises(WrongState) as twice:
         reversal.reverse(

@@ -6,20 +6,20 @@ billed, a serial number sent twice) refuses the message, naming the line.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from fractions import Fraction
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Update, bindparam, case, func, inspect, select, update
 from sqlalchemy.orm import Session
 
 from yibao.catalogue.models import FLAGS, CatalogueItem
 from yibao.catalogue.service import items_on
 from yibao.claims.errors import ClaimRefused
 from yibao.claims.models import FeeLine, Visit, VisitKind, VisitState
-from yibao.claims.valuation import SELF_PAID, LineValue, format_cnt, prop_text, value_line
+from yibao.claims.valuation import CLASS_B, SELF_PAID, LineValue, Totals, format_cnt, prop_text, value_line
 from yibao.claims.visits import aware, find_visit, require_state, utc
 from yibao.core import clock
 from yibao.core.dates import local_date
@@ -261,6 +261,84 @@ def withdraw(
     visit.updated_at = clock.now()
     session.flush()
     return len(chosen)
+
+
+# The lines a settlement takes: the visit's active lines not yet settled. Settlement reads them as sums and
+# links them with one statement each (no line is loaded): both run under the visit's lock, which every
+# upload and withdrawal also takes, so the lines linked are the lines summed.
+_UNSETTLED = (
+    (FeeLine.visit_id == bindparam("of_visit")) & (FeeLine.status == "active") & FeeLine.settlement_id.is_(None)
+)
+_SUMS = select(
+    func.count(),
+    func.coalesce(func.sum(FeeLine.amount), 0),
+    func.coalesce(func.sum(FeeLine.fulamt_ownpay), 0),
+    func.coalesce(func.sum(FeeLine.overlmt), 0),
+    # Class-B lines that carried a prepayment share (resident stays): their in-scope part before it.
+    func.coalesce(
+        func.sum(
+            case(
+                ((FeeLine.chrgitm_lv == CLASS_B) & (FeeLine.selfpay_prop != "0"), FeeLine.amount - FeeLine.overlmt),
+                else_=0,
+            )
+        ),
+        0,
+    ),
+    func.coalesce(func.sum(case((FeeLine.chrg_bchno == bindparam("batch"), 1), else_=0)), 0),
+).where(_UNSETTLED)
+
+
+def link_statement(settlement_id: Any) -> Update:
+    """The statement linking a visit's (``of_visit``) unsettled lines to a settlement (a value or an expression)."""
+    return update(FeeLine).where(_UNSETTLED).values(settlement_id=settlement_id)
+
+
+_LINK = link_statement(bindparam("by_settlement"))
+_UNLINK = update(FeeLine).where(FeeLine.settlement_id == bindparam("of_settlement")).values(settlement_id=None)
+
+
+@dataclass(frozen=True, slots=True)
+class Unsettled:
+    """A visit's unsettled lines, summed (fen): what a settlement settles."""
+
+    totals: Totals
+    in_batch: int  # how many of them belong to the charge batch asked about
+
+
+def unsettled_sums(session: Session, visit: Visit, chrg_bchno: str | None = None) -> Unsettled:
+    """The visit's unsettled lines summed in one statement; ``class_b`` as :class:`Totals` counts it."""
+    row = session.connection().execute(_SUMS, {"of_visit": visit.id, "batch": chrg_bchno}).one()
+    n, medfee, fulamt, overlmt, class_b, in_batch = (int(x) for x in row)  # PostgreSQL sums bigints as numeric
+    return Unsettled(Totals(medfee, fulamt, overlmt, medfee - fulamt - overlmt, class_b, n), in_batch)
+
+
+def link(session: Session, visit: Visit, settlement_id: int) -> int:
+    """Mark the visit's unsettled lines as settled by ``settlement_id`` (one statement); returns how many."""
+    n: int = session.connection().execute(_LINK, {"of_visit": visit.id, "by_settlement": settlement_id}).rowcount
+    linked(session, visit)
+    return n
+
+
+def linked(session: Session, visit: Visit) -> None:
+    """After a statement linked the visit's lines: the lines this session holds read their link again."""
+    _reread(session, lambda loaded: loaded.get("visit_id", visit.id) == visit.id)
+
+
+def unlink(session: Session, settlement_id: int) -> int:
+    """A reversal: the settlement's lines are unsettled again (one statement); returns how many."""
+    n: int = session.connection().execute(_UNLINK, {"of_settlement": settlement_id}).rowcount
+    _reread(session, lambda loaded: loaded.get("settlement_id", settlement_id) == settlement_id)
+    return n
+
+
+def _reread(session: Session, concerned: Callable[[dict[str, Any]], bool]) -> None:
+    """Lines this session already holds read their settlement link again: a statement changed it behind them.
+
+    A message's session holds none; a command or a test that uploaded lines in the same session does.
+    """
+    for obj in list(session.identity_map.values()):
+        if isinstance(obj, FeeLine) and concerned(inspect(obj).dict):
+            session.expire(obj, ["settlement_id"])
 
 
 def unsettled(session: Session, visit: Visit) -> list[FeeLine]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from yibao.accounts import ledger
@@ -38,33 +38,42 @@ class AccountPlan:
         return self.own + self.mulaid
 
 
+# Built once: a settlement paying from an account reads (and locks) the balance on every message.
+_BALANCE = select(LedgerAccount.balance).where(
+    LedgerAccount.purpose == Purpose.MEMBER.value,
+    LedgerAccount.owner_id == bindparam("person_id"),
+    LedgerAccount.status == "open",
+)
+_BALANCE_LOCKED = _BALANCE.with_for_update()
+
+
 def _balance(session: Session, person_id: int, *, lock: bool) -> int | None:
-    q = select(LedgerAccount.balance).where(
-        LedgerAccount.purpose == Purpose.MEMBER.value,
-        LedgerAccount.owner_id == person_id,
-        LedgerAccount.status == "open",
+    balance: int | None = (
+        session.connection().execute(_BALANCE_LOCKED if lock else _BALANCE, {"person_id": person_id}).scalar()
     )
-    if lock:
-        q = q.with_for_update()
-    return session.scalar(q)
+    return balance
+
+
+_BOUND_HOLDER = (
+    select(SharingBinding.holder_id)
+    .join(InsuranceRecord, InsuranceRecord.person_id == SharingBinding.holder_id)
+    .where(
+        SharingBinding.relative_id == bindparam("patient_id"),
+        SharingBinding.status == "active",
+        InsuranceRecord.scheme == Scheme.EMPLOYEE.value,
+        InsuranceRecord.status == Status.NORMAL.value,
+        # 「不支持跨统筹区的医保个人账户家庭共济」: the holder's account serves relatives of its own region.
+        InsuranceRecord.region_code == bindparam("region"),
+    )
+    .order_by(SharingBinding.id)
+    .limit(1)
+)
 
 
 def _bound_holder(session: Session, patient: Person, region: str) -> int | None:
     """The first employee bound to the patient by an active sharing binding, insured in the patient's region."""
-    rows = session.execute(
-        select(SharingBinding.holder_id)
-        .join(InsuranceRecord, InsuranceRecord.person_id == SharingBinding.holder_id)
-        .where(
-            SharingBinding.relative_id == patient.id,
-            SharingBinding.status == "active",
-            InsuranceRecord.scheme == Scheme.EMPLOYEE.value,
-            InsuranceRecord.status == Status.NORMAL.value,
-            # 「不支持跨统筹区的医保个人账户家庭共济」: the holder's account serves relatives of its own region.
-            InsuranceRecord.region_code == region,
-        )
-        .order_by(SharingBinding.id)
-    ).first()
-    return rows[0] if rows else None
+    holder: int | None = session.execute(_BOUND_HOLDER, {"patient_id": patient.id, "region": region}).scalar()
+    return holder
 
 
 def plan(
@@ -78,6 +87,11 @@ def plan(
     if flag == "0":
         return AccountPlan()
     own_balance = _balance(session, patient.id, lock=lock) if flag == "1" else None
+    left = max(0, person_part)
+    own = min(own_balance, left) if own_balance is not None else 0
+    left -= own
+    if own_balance is not None and left == 0:
+        return AccountPlan(own, own_balance - own)  # the own account pays it all: no relative is asked
     holder = _bound_holder(session, patient, region)
     if own_balance is None and holder is None:
         zh = (
@@ -90,9 +104,6 @@ def plan(
             "no personal account to pay from (set acct_used_flag 0)",
             code="claims.no_account",
         )
-    left = max(0, person_part)
-    own = min(own_balance, left) if own_balance is not None else 0
-    left -= own
     mulaid = 0
     if holder is not None and left > 0:
         holder_balance = _balance(session, holder, lock=lock) or 0

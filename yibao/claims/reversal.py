@@ -15,10 +15,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from yibao.claims import payments, visits
+from yibao.claims import fees, payments, visits
 from yibao.claims.answers import negated
 from yibao.claims.errors import ClaimRefused, NoSettlement, WrongState
-from yibao.claims.models import FeeLine, Settlement, SettlementState, Visit, VisitKind
+from yibao.claims.models import Settlement, SettlementState, Visit, VisitKind
 from yibao.claims.settlement import apply, local_iso
 from yibao.claims.visits import find_visit
 from yibao.core import clock
@@ -82,8 +82,7 @@ def _reverse(session: Session, row: Settlement, visit: Visit, msgid: str) -> Rev
     now = clock.now()
     apply(session, row, sign=-1)
     payments.refund(session, entry_ids=(row.acct_entry_id, row.mulaid_entry_id), setl_id=row.setl_id)
-    for line in session.scalars(select(FeeLine).where(FeeLine.settlement_id == row.id)):
-        line.settlement_id = None
+    fees.unlink(session, row.id)
     row.state = SettlementState.REVERSED.value
     row.reversed_at = now
     row.reversal_msgid = msgid

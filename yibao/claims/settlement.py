@@ -11,14 +11,14 @@ one transaction of its message.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, func, insert, select
 from sqlalchemy.orm import Session
 
-from yibao.claims import accumulators, fees, filings, payments
+from yibao.claims import accumulators, fees, filings, payments, visits
 from yibao.claims.answers import Amounts, invariants, money_fields, setldetail
 from yibao.claims.errors import ClaimRefused
 from yibao.claims.models import (
@@ -31,7 +31,7 @@ from yibao.claims.models import (
     VisitKind,
     VisitState,
 )
-from yibao.claims.valuation import CLASS_B, Totals
+from yibao.claims.valuation import Totals
 from yibao.claims.visits import aware, find_visit, new_id, normalise_med_type, require_state
 from yibao.core import clock
 from yibao.core.dates import CHINA_TZ, age_on, local_date
@@ -67,6 +67,8 @@ class SettleIn:
     mdtrt_cert_type: str | None = None
     invono: str | None = None
     node: str = "data"
+    # The person's insurance records when the caller has read them with the person (not read again).
+    records: tuple[InsuranceRecord, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,29 +78,16 @@ class Outcome:
     setlinfo: dict[str, Any]
     setldetail: list[dict[str, Any]]
     decision: Decision
-    settlement: Settlement | None = None
+    settlement_id: int | None = None  # the stored settlement's row (a settlement, not a pre-settlement)
 
 
 @dataclass(slots=True)
 class _Case:
     visit: Visit
     record: InsuranceRecord
-    lines: list[FeeLine]
-    totals: Totals
+    totals: Totals  # of the visit's unsettled lines
     med_type: str
     day: date  # the date of service: admission day of a stay, day of an outpatient visit
-
-
-def line_totals(lines: list[FeeLine]) -> Totals:
-    """The summed lines; ``class_b`` counts class-B lines that carried a prepayment share (resident stays)."""
-    medfee = fulamt = overlmt = class_b = 0
-    for x in lines:
-        medfee += x.amount
-        fulamt += x.fulamt_ownpay
-        overlmt += x.overlmt
-        if x.chrgitm_lv == CLASS_B and x.selfpay_prop != "0":
-            class_b += x.amount - x.overlmt
-    return Totals(medfee, fulamt, overlmt, medfee - fulamt - overlmt, class_b, len(lines))
 
 
 def _case(session: Session, institution: Institution, req: SettleIn, *, lock: bool) -> _Case:
@@ -135,14 +124,14 @@ def _case(session: Session, institution: Institution, req: SettleIn, *, lock: bo
         raise ValidationFailed(
             f"{node}.insutype", f"险种类型与就诊登记时（{visit.insutype}）不一致", "insutype differs from the visit"
         )
-    lines = fees.unsettled(session, visit)
-    if req.chrg_bchno not in (None, "", "0000") and not any(x.chrg_bchno == req.chrg_bchno for x in lines):
+    unsettled = fees.unsettled_sums(session, visit, req.chrg_bchno)
+    if req.chrg_bchno not in (None, "", "0000") and not unsettled.in_batch:
         raise ValidationFailed(f"{node}.chrg_bchno", f"没有未结算的收费批次 {req.chrg_bchno}", "no such batch")
-    if not lines:
+    t = unsettled.totals
+    if not t.lines:
         raise ClaimRefused(
             f"就诊 {visit.mdtrt_id} 没有待结算的费用明细", "no fee lines to settle", code="claims.no_lines"
         )
-    t = line_totals(lines)
     if req.medfee_sumamt != t.medfee:
         raise ValidationFailed(
             f"{node}.medfee_sumamt",
@@ -150,7 +139,7 @@ def _case(session: Session, institution: Institution, req: SettleIn, *, lock: bo
             "medfee_sumamt differs from the sum of the uploaded lines",
         )
     scheme = SCHEMES[visit.insutype]
-    record = _record(session, req.person, scheme)
+    record = _record(session, req.person, scheme, req.records)
     day = local_date(aware(visit.begntime))
     if record is None or record.status != Status.NORMAL.value:
         raise ClaimRefused(
@@ -158,7 +147,7 @@ def _case(session: Session, institution: Institution, req: SettleIn, *, lock: bo
             "the person has no insurance in normal status",
             code="claims.not_insured",
         )
-    require_paid_contribution(session, req.person, scheme, day)
+    require_paid_contribution(session, req.person, scheme, day, record=record)
     if record.region_code != institution.region:
         # 「转院及异地急诊医疗费用先由个人支付」: settled afterwards by the agency, not at the hospital.
         raise ClaimRefused(
@@ -167,10 +156,14 @@ def _case(session: Session, institution: Institution, req: SettleIn, *, lock: bo
             "off-site care is paid by the person first and claimed at the agency",
             code="claims.offsite",
         )
-    return _Case(visit, record, lines, t, med_type, day)
+    return _Case(visit, record, t, med_type, day)
 
 
-def _record(session: Session, person: Person, scheme: Scheme) -> InsuranceRecord | None:
+def _record(
+    session: Session, person: Person, scheme: Scheme, records: tuple[InsuranceRecord, ...] | None
+) -> InsuranceRecord | None:
+    if records is not None:
+        return next((r for r in records if r.person_id == person.id and r.scheme == scheme.value), None)
     return session.scalar(
         select(InsuranceRecord).where(InsuranceRecord.person_id == person.id, InsuranceRecord.scheme == scheme.value)
     )
@@ -405,9 +398,10 @@ def _used(session: Session, c: _Case, person: Person, disease: str | None, *, lo
     month = _month(c.day)
     if not lock:
         return accumulators.read(session, person.id, start, month, disease)
-    row = accumulators.lock_year(session, person.id, start)
-    month_used = accumulators.month_row(session, person.id, month, disease).used if disease else 0
-    return accumulators.Used(start, row.fund_paid, row.catastrophic_base, row.general_outpatient_paid, month_used)
+    used = accumulators.lock_year(session, person.id, start)
+    if disease:
+        used = replace(used, month_used=accumulators.month_used(session, person.id, month, disease))
+    return used
 
 
 def _check(info: dict[str, Any], detail: list[dict[str, Any]]) -> None:
@@ -432,8 +426,14 @@ def _compute(session: Session, institution: Institution, req: SettleIn, *, lock:
     """The engine's decision on the visit's lines and who pays what; ``lock`` when settling for real."""
     c = _case(session, institution, req, lock=lock)
     disease = _special_disease(session, c) if c.med_type == "14" else None
-    # Only residents' settlements move the yearly accumulators, so only they need the person's year locked.
-    used = _used(session, c, req.person, disease, lock=lock and c.visit.insutype == "390")
+    # Only residents' settlements read and move the yearly accumulators (the engine decides only theirs), so
+    # only they need the person's year locked; an employee's settlement leaves them alone.
+    resident = c.visit.insutype == "390"
+    used = (
+        _used(session, c, req.person, disease, lock=lock)
+        if resident
+        else accumulators.Used(accumulators.year_start(c.day))
+    )
     decision = _decide(c, req.person, institution, used, disease)
     before_account = _amounts(c, decision, payments.AccountPlan())
     plan = payments.plan(
@@ -458,6 +458,38 @@ def pre_settle(session: Session, *, institution: Institution, req: SettleIn) -> 
     return Outcome(info, detail, decision)
 
 
+# Built once: a settlement's writes. Its row (with its id back), the link of the visit's lines to it and the
+# visit's state: PostgreSQL makes the three in one statement (one round trip, data-modifying WITH queries
+# seeing the one snapshot taken under the visit's lock); other databases in three.
+# (Parameters are named ``row_<column>``: in one statement with the updates of the lines and the visit, a
+# parameter named after a column of theirs would be taken as a value to set there too.)
+_ROW = (
+    insert(Settlement)
+    .values({c.key: bindparam(f"row_{c.key}") for c in Settlement.__table__.columns if c.key != "id"})
+    .returning(Settlement.id)
+)
+_stored = _ROW.cte("stored")
+_linked = fees.link_statement(select(_stored.c.id).scalar_subquery()).returning(FeeLine.id).cte("linked")
+_STORE_IN_ONE = select(_stored.c.id, select(func.count()).select_from(_linked).scalar_subquery()).add_cte(
+    visits.SETTLED.returning(Visit.id).cte("closed")
+)
+
+
+def _store(session: Session, row: dict[str, Any], visit: Visit, at: datetime) -> tuple[int, int]:
+    """Store the settlement, link the visit's unsettled lines to it, mark the visit settled: (its id, lines linked)."""
+    conn = session.connection()
+    row = {f"row_{k}": v for k, v in row.items()}
+    if conn.dialect.name == "postgresql":
+        settlement_id, linked = conn.execute(_STORE_IN_ONE, row | {"of_visit": visit.id, "at": at}).one()
+        fees.linked(session, visit)
+        visits.settled(visit, at)
+        return settlement_id, linked
+    settlement_id = conn.execute(_ROW, row).scalar_one()
+    linked = fees.link(session, visit, settlement_id)
+    visits.mark_settled(session, visit, at)
+    return settlement_id, linked
+
+
 def settle(session: Session, *, institution: Institution, req: SettleIn, msgid: str) -> Outcome:
     """2207 / 2304: settle the visit's lines once, in the message's one transaction."""
     k = _compute(session, institution, req, lock=True)
@@ -469,63 +501,86 @@ def settle(session: Session, *, institution: Institution, req: SettleIn, msgid: 
     detail = setldetail(a, ceiling_left=_ceiling_left(decision), info=_proc_info(decision))
     _check(info, detail)
     after = decision.ytd_after
-    row = Settlement(
-        setl_id=setl_id,
-        visit_id=c.visit.id,
-        person_id=req.person.id,
-        institution_code=institution.code,
-        state=SettlementState.SETTLED.value,
-        msgid=msgid,
-        invono=req.invono,
-        setl_time=now,
-        insutype=c.visit.insutype,
-        med_type=c.med_type,
-        clr_type=CLR_TYPES[c.med_type],
-        clr_optins=institution.region,
-        benefit_year=used.year_start if resident else None,
-        medfee_sumamt=a.medfee,
-        fund_pay_sumamt=a.fund_sum,
-        acct_pay=a.acct_pay,
-        acct_mulaid_pay=a.acct_mulaid_pay,
-        psn_cash_pay=a.cash,
-        add_fund_paid=after.get("fund_paid", used.fund_paid) - used.fund_paid,
-        add_catastrophic_base=after.get("catastrophic_base", used.catastrophic_base) - used.catastrophic_base,
-        add_general_outpatient_paid=after.get("general_outpatient_paid", used.general_outpatient_paid)
-        - used.general_outpatient_paid,
-        add_month_used=after.get("month_used", used.month_used) - used.month_used,
-        month=_month(c.day) if disease else None,
-        disease=disease,
-        setlinfo=json.dumps(info, ensure_ascii=False),
-        setldetail=json.dumps(detail, ensure_ascii=False),
-        steps=json.dumps(
-            {"steps": [s.to_dict() for s in decision.steps], "assumptions": decision.assumptions()}, ensure_ascii=False
-        ),
-        refusal=json.dumps(decision.refused.to_dict(), ensure_ascii=False) if decision.refused else None,
-    )
-    session.add(row)
-    session.flush()
-    if resident:
-        apply(session, row, sign=1)
-    row.acct_entry_id, row.mulaid_entry_id = payments.pay(
+    added = {
+        name: after.get(name, getattr(used, name)) - getattr(used, name)
+        for name in ("fund_paid", "catastrophic_base", "general_outpatient_paid", "month_used")
+    }
+    # The accounts pay first, so that the settlement is stored in one statement with its journal entries.
+    acct_entry_id, mulaid_entry_id = payments.pay(
         session, p=plan, patient=req.person, institution=institution, setl_id=setl_id
     )
-    row.mulaid_holder_id = plan.holder_id
-    for line in c.lines:
-        line.settlement_id = row.id
-    c.visit.state = VisitState.SETTLED.value
-    c.visit.updated_at = now
-    session.flush()
-    return Outcome(info, detail, decision, row)
+    settlement_id, linked = _store(
+        session,
+        {
+            "setl_id": setl_id,
+            "visit_id": c.visit.id,
+            "person_id": req.person.id,
+            "institution_code": institution.code,
+            "state": SettlementState.SETTLED.value,
+            "msgid": msgid,
+            "invono": req.invono,
+            "setl_time": now,
+            "insutype": c.visit.insutype,
+            "med_type": c.med_type,
+            "clr_type": CLR_TYPES[c.med_type],
+            "clr_optins": institution.region,
+            "benefit_year": used.year_start if resident else None,
+            "medfee_sumamt": a.medfee,
+            "fund_pay_sumamt": a.fund_sum,
+            "acct_pay": a.acct_pay,
+            "acct_mulaid_pay": a.acct_mulaid_pay,
+            "psn_cash_pay": a.cash,
+            "add_fund_paid": added["fund_paid"],
+            "add_catastrophic_base": added["catastrophic_base"],
+            "add_general_outpatient_paid": added["general_outpatient_paid"],
+            "add_month_used": added["month_used"],
+            "month": _month(c.day) if disease else None,
+            "disease": disease,
+            "acct_entry_id": acct_entry_id,
+            "mulaid_entry_id": mulaid_entry_id,
+            "mulaid_holder_id": plan.holder_id,
+            "setlinfo": json.dumps(info, ensure_ascii=False),
+            "setldetail": json.dumps(detail, ensure_ascii=False),
+            "steps": json.dumps(
+                {"steps": [s.to_dict() for s in decision.steps], "assumptions": decision.assumptions()},
+                ensure_ascii=False,
+            ),
+            "refusal": json.dumps(decision.refused.to_dict(), ensure_ascii=False) if decision.refused else None,
+            "reversed_at": None,
+            "reversal_msgid": None,
+        },
+        c.visit,
+        now,
+    )
+    if linked != c.totals.lines:  # never expected: the visit's lock keeps its lines as they were summed
+        raise RuntimeError(f"settlement {setl_id} linked {linked} fee lines, summed {c.totals.lines}")
+    if resident:
+        accumulators.add(
+            session,
+            req.person.id,
+            used.year_start,
+            fund_paid=added["fund_paid"],
+            catastrophic_base=added["catastrophic_base"],
+            general_outpatient_paid=added["general_outpatient_paid"],
+            month=_month(c.day) if disease else None,
+            disease=disease,
+            month_used=added["month_used"],
+        )
+    return Outcome(info, detail, decision, settlement_id)
 
 
 def apply(session: Session, row: Settlement, *, sign: int) -> None:
     """Add a settlement's amounts to its person's accumulators (``sign`` -1 takes them back), under the lock."""
     if row.benefit_year is None:
         return
-    acc = accumulators.lock_year(session, row.person_id, row.benefit_year)
-    acc.fund_paid += sign * row.add_fund_paid
-    acc.catastrophic_base += sign * row.add_catastrophic_base
-    acc.general_outpatient_paid += sign * row.add_general_outpatient_paid
-    if row.month is not None and row.disease is not None and row.add_month_used:
-        m = accumulators.month_row(session, row.person_id, row.month, row.disease)
-        m.used += sign * row.add_month_used
+    accumulators.add(
+        session,
+        row.person_id,
+        row.benefit_year,
+        fund_paid=sign * row.add_fund_paid,
+        catastrophic_base=sign * row.add_catastrophic_base,
+        general_outpatient_paid=sign * row.add_general_outpatient_paid,
+        month=row.month,
+        disease=row.disease,
+        month_used=sign * row.add_month_used,
+    )

@@ -18,8 +18,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from yibao.claims.errors import ClaimRefused, NoVisit, WrongState
 from yibao.claims.models import Diagnosis, FeeLine, Visit, VisitKind, VisitState
@@ -87,14 +88,16 @@ def require_state(visit: Visit, allowed: Sequence[VisitState], doing: str) -> No
         raise _refuse_state(visit, doing)
 
 
+# Built once: every message about a visit starts here (the compiled forms are cached with the statements).
+_VISIT = select(Visit).where(Visit.mdtrt_id == bindparam("mdtrt_id"))
+_VISIT_LOCKED = _VISIT.with_for_update()
+
+
 def find_visit(
     session: Session, *, institution: Institution, mdtrt_id: str, person: Person, lock: bool = False
 ) -> Visit:
     """The institution's visit of this person (locked for the transaction when asked)."""
-    q = select(Visit).where(Visit.mdtrt_id == mdtrt_id)
-    if lock:
-        q = q.with_for_update()
-    visit = session.scalar(q)
+    visit = session.scalar(_VISIT_LOCKED if lock else _VISIT, {"mdtrt_id": mdtrt_id})
     if visit is None or visit.institution_code != institution.code:
         # Another institution's visit is refused exactly like an unknown one: nothing about it is told.
         raise NoVisit(f"本机构没有就诊记录 mdtrt_id={mdtrt_id}", f"no visit {mdtrt_id} at this institution")
@@ -368,6 +371,26 @@ def aware(moment: datetime) -> datetime:
 def utc(moment: datetime) -> datetime:
     """An instant as it is stored: in UTC (SQLite keeps no offset)."""
     return aware(moment).astimezone(UTC)
+
+
+# 2207 / 2304: the visit (``of_visit``) is settled at ``at``.
+SETTLED = (
+    update(Visit)
+    .where(Visit.id == bindparam("of_visit"))
+    .values(state=VisitState.SETTLED.value, updated_at=bindparam("at"))
+)
+
+
+def mark_settled(session: Session, visit: Visit, at: datetime) -> None:
+    """2207 / 2304: the visit is settled, in one statement (no flush)."""
+    session.connection().execute(SETTLED, {"of_visit": visit.id, "at": at})
+    settled(visit, at)
+
+
+def settled(visit: Visit, at: datetime) -> None:
+    """After a statement settled the visit: the visit in hand says so too, as if it had been flushed."""
+    set_committed_value(visit, "state", VisitState.SETTLED.value)
+    set_committed_value(visit, "updated_at", at)
 
 
 def reopen(visit: Visit) -> Visit:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from yibao.core import auth
@@ -87,35 +87,49 @@ def contribution_year_for(day: date, pack: Pack | None = None) -> int:
     return start.year if start.month == 1 else start.year + 1
 
 
+# Built once: every resident's settlement asks it.
+_PAID = (
+    select(PremiumPayment.id)
+    .where(
+        PremiumPayment.insured_id == bindparam("insured_id"),
+        PremiumPayment.scheme == bindparam("scheme"),
+        PremiumPayment.year == bindparam("year"),
+    )
+    .limit(1)
+)
+
+
 def require_paid_contribution(
-    session: Session, person: Person, scheme: Scheme, date_of_service: date, *, pack: Pack | None = None
+    session: Session,
+    person: Person,
+    scheme: Scheme,
+    date_of_service: date,
+    *,
+    pack: Pack | None = None,
+    record: InsuranceRecord | None = None,
 ) -> int:
     """Refuse a benefit for a person without a paid contribution for the benefit year; returns that year.
 
     Whatever decides a real person's claim (settlement, casework) calls this first (README: the calculator).
+    ``record``: the person's record in ``scheme`` when the caller has it already (it is not read again).
     """
     pack = pack or get_pack()
     view = pack.at(date_of_service)
     if scheme is Scheme.EMPLOYEE:
         view.get("employee.contribution_paid")  # the (assumed) rule must be in force on that day
         year = date_of_service.year
-        record = session.scalar(
-            select(InsuranceRecord).where(
-                InsuranceRecord.person_id == person.id, InsuranceRecord.scheme == Scheme.EMPLOYEE
+        if record is None or record.person_id != person.id or record.scheme != Scheme.EMPLOYEE:
+            record = session.scalar(
+                select(InsuranceRecord).where(
+                    InsuranceRecord.person_id == person.id, InsuranceRecord.scheme == Scheme.EMPLOYEE
+                )
             )
-        )
         if record is not None and record.status == Status.NORMAL and record.benefits_from <= date_of_service:
             return year
     else:
         view.get("resident.contribution_required")
         year = contribution_year_for(date_of_service, pack)
-        paid = session.scalar(
-            select(PremiumPayment.id).where(
-                PremiumPayment.insured_id == person.id,
-                PremiumPayment.scheme == scheme,
-                PremiumPayment.year == year,
-            )
-        )
+        paid = session.scalar(_PAID, {"insured_id": person.id, "scheme": scheme, "year": year})
         if paid is not None:
             return year
     label = "职工医保" if scheme is Scheme.EMPLOYEE else "城乡居民医保"

@@ -11,7 +11,7 @@ from yibao.claims.visits import DiagnosisIn
 from yibao.core.auth import Scope, rule
 from yibao.core.errors import ValidationFailed
 from yibao.nhsa import codes
-from yibao.nhsa.registry import Context, FieldError, Input
+from yibao.nhsa.registry import Context, FieldError, Input, PersonRecords
 from yibao.people.models import Person
 
 VISITS = rule(
@@ -71,8 +71,13 @@ def refusals() -> Iterator[None]:
 
 def insured(ctx: Context, node: Input, *, insutype: str | None = None) -> Person:
     """The person a node's ``psn_no`` names (with the message's insutype, that scheme's pooling region)."""
+    return insured_with_records(ctx, node, insutype=insutype).person
+
+
+def insured_with_records(ctx: Context, node: Input, *, insutype: str | None = None) -> PersonRecords:
+    """:func:`insured`, with the person's insurance records (read in the same query)."""
     scheme = codes.read_insutype(insutype, node.at("insutype")) if insutype is not None else None
-    return ctx.person(node.text("psn_no", max_len=30), path=node.at("psn_no"), scheme=scheme).person
+    return ctx.person(node.text("psn_no", max_len=30), path=node.at("psn_no"), scheme=scheme)
 
 
 def diagnoses(

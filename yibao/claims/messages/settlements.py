@@ -12,7 +12,17 @@ from sqlalchemy import select
 
 from yibao.claims import reconciliation, reversal, settlement, statements
 from yibao.claims.errors import NoSettlement
-from yibao.claims.messages.common import PRESETTLE, QUERY, RECONCILE, SETTLE, STATEMENTS, insured, refusals, wire
+from yibao.claims.messages.common import (
+    PRESETTLE,
+    QUERY,
+    RECONCILE,
+    SETTLE,
+    STATEMENTS,
+    insured,
+    insured_with_records,
+    refusals,
+    wire,
+)
 from yibao.claims.models import Diagnosis, Settlement, SettlementState, StatementFileKind, Visit, VisitKind
 from yibao.claims.settlement import SettleIn
 from yibao.claims.visits import aware
@@ -22,7 +32,7 @@ from yibao.nhsa.registry import Context, FieldError, FileAnswer, Input, transact
 
 def _request(ctx: Context, data: Input, kind: VisitKind) -> SettleIn:
     insutype = data.text("insutype", max_len=3)
-    person = insured(ctx, data, insutype=insutype)
+    found = insured_with_records(ctx, data, insutype=insutype)
     cert = data.text("mdtrt_cert_type", max_len=3)
     data.text("mdtrt_cert_no", max_len=50)
     outpatient = kind is VisitKind.OUTPATIENT
@@ -35,7 +45,8 @@ def _request(ctx: Context, data: Input, kind: VisitKind) -> SettleIn:
     return SettleIn(
         kind=kind,
         mdtrt_id=data.text("mdtrt_id", max_len=30),
-        person=person,
+        person=found.person,
+        records=tuple(found.records),
         insutype=insutype,
         medfee_sumamt=data.money("medfee_sumamt"),
         acct_used_flag=data.text("acct_used_flag", max_len=1),
