@@ -1,8 +1,9 @@
 """Settling a simulated year, partition by partition, and merging the partitions' exact sums.
 
-Memory stays bounded by one partition per worker: claims are never loaded all at once. What comes back
-from each partition is small (a few thousand sums) except each person-year's own payments (8 bytes per
-person-year), kept for exact percentiles.
+Partitions are settled in a pool of processes on this machine (one per core), in this process alone
+(``processes=1``), or on a Dask cluster. Memory stays bounded by one partition per worker: claims are
+never loaded all at once. What comes back from each partition is small (a few thousand sums) except each
+person-year's own payments (8 bytes per person-year), kept for exact percentiles.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import numpy.typing as npt
 
 from yibao.sim.cluster import map_partitions, progress_bar
 from yibao.sim.frame import Frame
+from yibao.sim.processes import keep_freed_memory, settle_in_processes, usable_cores
 from yibao.sim.scenario import Scenario
 from yibao.sim.store import Partition, partitions, read_manifest, write_table
 from yibao.sim.tally import (
@@ -103,9 +105,14 @@ def settle_claims(
     persons_dirs: list[Path | None],
     *,
     client: Any = None,
+    processes: int | None = None,
     quiet: bool = False,
 ) -> Outcome:
-    """Settle every partition of ``claims`` under each scenario and merge the sums."""
+    """Settle every partition of ``claims`` under each scenario and merge the sums.
+
+    Without a Dask ``client``, partitions go to ``processes`` worker processes (default: one per usable
+    core); with one process, or one partition, they are settled in this process.
+    """
     t0 = time.perf_counter()
     manifest = read_manifest(claims, "claims")
     frame = Frame.from_dict(manifest["benefit_year"])
@@ -114,7 +121,12 @@ def settle_claims(
             d.mkdir(parents=True, exist_ok=True)
     dirs = [str(d) if d is not None else None for d in persons_dirs]
     parts = partitions(manifest)
-    if client is None:
+    here = min(usable_cores() if processes is None else processes, len(parts))
+    if client is None and here > 1:
+        files = [(str(claims / p.file), p.index) for p in parts]
+        results = settle_in_processes(files, scenarios, frame, dirs, here, quiet=quiet)
+    elif client is None:
+        keep_freed_memory()
         results = _settle_here(claims, parts, scenarios, frame, dirs, quiet=quiet)
     else:
         items = [(str(claims / p.file), scenarios, frame, dirs, p.index) for p in parts]

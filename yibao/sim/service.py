@@ -26,10 +26,15 @@ from yibao.sim.store import MANIFEST, prepare_folder
 
 @dataclass(frozen=True, slots=True)
 class Where:
-    """Where partitions run: here, ``local:N`` worker processes, or a running scheduler's address."""
+    """Where partitions run: worker processes here, a ``local:N`` Dask cluster, or a running scheduler's address.
+
+    ``processes``: how many processes settle partitions on this machine without Dask (default: one per
+    usable core; 1 settles in this process).
+    """
 
     cluster: str | None = None
     scheduler: str | None = None
+    processes: int | None = None
 
 
 def make_province_population(
@@ -146,7 +151,9 @@ def run_year(claims: Path, out: Path, *, reform: Path | None, where: Where, quie
     _prepare_report(out)
     t0 = time.perf_counter()
     with open_client(where.cluster, where.scheduler) as client:
-        outcome = settle_claims(claims, [sc], [out / "persons"], client=client, quiet=quiet)
+        outcome = settle_claims(
+            claims, [sc], [out / "persons"], client=client, processes=where.processes, quiet=quiet
+        )
     cluster_seconds = time.perf_counter() - t0 - outcome.seconds
     report, charts_seconds = _write_report(out, outcome, 0)
     report["timing"] = _timing(out, outcome, started, cluster_seconds, charts_seconds, where)
@@ -173,7 +180,14 @@ def compare_years(
     ]
     t1 = time.perf_counter()
     with open_client(where.cluster, where.scheduler) as client:
-        outcome = settle_claims(claims, scenarios, [f / "persons" for f in folders], client=client, quiet=quiet)
+        outcome = settle_claims(
+            claims,
+            scenarios,
+            [f / "persons" for f in folders],
+            client=client,
+            processes=where.processes,
+            quiet=quiet,
+        )
     cluster_seconds = time.perf_counter() - t1 - outcome.seconds
     reports = [_write_report(f, outcome, i, charts_too=False)[0] for i, f in enumerate(folders)]
     comparison = build_comparison(reports, outcome.diffs)
