@@ -18,7 +18,7 @@ import ctypes
 import multiprocessing
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 
 from yibao.sim.cluster import progress_bar
@@ -76,15 +76,21 @@ def settle_in_processes(
     dirs: list[str | None],
     processes: int,
     *,
+    meanwhile: Callable[[], object] | None = None,
     quiet: bool = False,
 ) -> list[PartitionResult]:
-    """Settle each (file, partition index) in a pool of ``processes`` worker processes; results in any order."""
+    """Settle each (file, partition index) in a pool of ``processes`` worker processes; results in any order.
+
+    ``meanwhile`` runs here once the workers have started (this process would otherwise only wait).
+    """
     results: list[PartitionResult] = []
     with ProcessPoolExecutor(
         max_workers=processes, mp_context=_context(), initializer=_start, initargs=(scenarios, frame, dirs)
     ) as pool:
         # The first submission starts every worker; the progress bar's thread starts only after it.
         futures = [pool.submit(_settle, path, index) for path, index in files]
+        if meanwhile is not None:
+            meanwhile()
         with progress_bar(quiet) as progress:
             task = progress.add_task("结算 settling", total=len(files))
             for future in as_completed(futures):

@@ -9,6 +9,7 @@ person-year's own payments (8 bytes per person-year), kept for exact percentiles
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
@@ -65,7 +66,7 @@ def _settle_here(
         ahead = pool.submit(read_partition, str(claims / parts[0].file)) if parts else None
         for i, part in enumerate(parts):
             assert ahead is not None
-            t0 = time.perf_counter()
+            t0, cpu0 = time.perf_counter(), time.process_time()
             c = ahead.result()
             if i + 1 < len(parts):
                 ahead = pool.submit(read_partition, str(claims / parts[i + 1].file))
@@ -76,6 +77,7 @@ def _settle_here(
             for w in earlier:  # at most one partition's files wait to be written: memory stays bounded
                 w.result()
             r.seconds = time.perf_counter() - t0
+            r.cpu_seconds = time.process_time() - cpu0  # this process's threads, reading and writing too
             results.append(r)
             del c
             progress.advance(task)
@@ -92,11 +94,13 @@ class Outcome:
     frame: Frame
     scenarios: list[Scenario]
     tallies: list[Tally]
-    personal: list[I64]  # each scenario's person-year payments (fen), in partition order
+    personal: list[I64]  # each scenario's person-year own payments (fen), sorted
     diffs: list[Diff]
     rows: int
     seconds: float
     worker_seconds: float
+    worker_cpu_seconds: float
+    processes: int  # processes that settled here (0 on a Dask cluster)
 
 
 def settle_claims(
@@ -106,12 +110,14 @@ def settle_claims(
     *,
     client: Any = None,
     processes: int | None = None,
+    meanwhile: Callable[[], object] | None = None,
     quiet: bool = False,
 ) -> Outcome:
     """Settle every partition of ``claims`` under each scenario and merge the sums.
 
     Without a Dask ``client``, partitions go to ``processes`` worker processes (default: one per usable
-    core); with one process, or one partition, they are settled in this process.
+    core); with one process, or one partition, they are settled in this process. ``meanwhile`` runs in
+    this process while workers settle (before settling, when there are none).
     """
     t0 = time.perf_counter()
     manifest = read_manifest(claims, "claims")
@@ -124,13 +130,15 @@ def settle_claims(
     here = min(usable_cores() if processes is None else processes, len(parts))
     if client is None and here > 1:
         files = [(str(claims / p.file), p.index) for p in parts]
-        results = settle_in_processes(files, scenarios, frame, dirs, here, quiet=quiet)
+        results = settle_in_processes(files, scenarios, frame, dirs, here, meanwhile=meanwhile, quiet=quiet)
     elif client is None:
         keep_freed_memory()
+        if meanwhile is not None:
+            meanwhile()
         results = _settle_here(claims, parts, scenarios, frame, dirs, quiet=quiet)
     else:
         items = [(str(claims / p.file), scenarios, frame, dirs, p.index) for p in parts]
-        results = map_partitions(client, settle_partition, items, "结算 settling", quiet=quiet)
+        results = map_partitions(client, settle_partition, items, "结算 settling", meanwhile=meanwhile, quiet=quiet)
     bands = [len(scale_of(s.pack, frame.end)[0].thresholds) for s in scenarios]
     tallies = [empty_tally(frame, b) for b in bands]
     diffs = [empty_diff() for _ in scenarios[1:]]
@@ -139,7 +147,8 @@ def settle_claims(
             total.merge(part)
         for total_d, part_d in zip(diffs, r.diffs, strict=True):
             total_d.merge(part_d)
-    personal = [np.concatenate(t.personal) if t.personal else np.zeros(0, dtype=np.int64) for t in tallies]
+    # Sorted once: percentiles, the maximum and the chart's bands are then read off it without a pass.
+    personal = [np.sort(np.concatenate(t.personal)) if t.personal else np.zeros(0, dtype=np.int64) for t in tallies]
     for t in tallies:
         t.personal = []
     return Outcome(
@@ -152,4 +161,6 @@ def settle_claims(
         rows=sum(r.rows for r in results),
         seconds=time.perf_counter() - t0,
         worker_seconds=sum(r.seconds for r in results),
+        worker_cpu_seconds=sum(r.cpu_seconds for r in results),
+        processes=0 if client is not None else max(here, 1),
     )
