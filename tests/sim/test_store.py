@@ -38,6 +38,9 @@ def test_what_is_written_is_read_back_exactly(tmp_path: Path, n: int) -> None:
     if n:
         chunk = meta.row_group(0).column(0)
         assert "DELTA_BINARY_PACKED" in chunk.encodings and chunk.compression == "UNCOMPRESSED"
+        # Statistics for the column partitions are looked up by, none for the others.
+        assert chunk.statistics.min == cols["person_id"].min() and chunk.statistics.max == cols["person_id"].max()
+        assert not meta.row_group(0).column(list(cols).index("total")).is_stats_set
     schema = pq.read_schema(tmp_path / "p.parquet")
     assert not any(f.nullable for f in schema)
 

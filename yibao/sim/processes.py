@@ -15,6 +15,7 @@ NumPy, Arrow and the engine again: about 0.6 s of CPU each, measured.
 from __future__ import annotations
 
 import ctypes
+import gc
 import multiprocessing
 import os
 import threading
@@ -60,6 +61,9 @@ def _start(scenarios: list[Scenario], frame: Frame, dirs: list[str | None]) -> N
     """A worker's start: the allocator set, the scenarios kept (sent once per worker, not per partition)."""
     global _job
     keep_freed_memory()
+    # What the worker inherited (modules, the pack) lives as long as it does: out of the collector's sight,
+    # a full collection no longer walks it (3% of a partition's time went to collecting, measured).
+    gc.freeze()
     _job = (scenarios, frame, dirs)
 
 
