@@ -22,12 +22,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 
 from yibao.core.money import parse_yuan
 from yibao.sim.frame import AGE_LABELS_EN, PREFECTURES_EN
+from yibao.sim.payments import OwnPayments
 
-I64 = npt.NDArray[np.int64]
 _CJK_FONTS = (
     "Noto Sans CJK SC",
     "Noto Sans SC",
@@ -161,28 +160,9 @@ def _t(zh: bool, chinese: str, english: str) -> str:
     return f"{chinese} {english}" if zh else english
 
 
-def own_payments_histogram(personal: I64) -> tuple[I64, npt.NDArray[np.float64]]:
-    """Person-years paying something, counted in 50 bands evenly spaced on a log scale of fen.
-
-    ``personal`` is sorted: the bands' counts are where their edges fall in it, as ``np.histogram`` counts
-    them (each band holds its lower edge, the last one its upper edge too), without a pass over the values.
-    """
-    first = int(np.searchsorted(personal, 0, side="right"))  # those paying nothing are left out
-    if first == len(personal):
-        return np.zeros(0, dtype=np.int64), np.zeros(0)
-    lowest, highest = int(personal[first]), int(personal[-1])
-    edges = np.logspace(np.log10(max(lowest, 100)), np.log10(highest + 1), 51)
-    # Whole fen: x >= e exactly when x >= ceil(e); the last band is closed above (x <= e when x < floor(e) + 1).
-    bounds = np.ceil(edges).astype(np.int64)
-    bounds[-1] = int(np.floor(edges[-1])) + 1
-    at = np.searchsorted(personal, bounds, side="left")
-    counts: I64 = np.diff(at).astype(np.int64)
-    return counts, edges
-
-
-def report_charts(report: dict[str, Any], personal: I64) -> dict[str, _Canvas]:
-    """The charts of one scenario's report (``personal``: each person-year's own payments, sorted)."""
-    counts, edges = own_payments_histogram(personal)
+def report_charts(report: dict[str, Any], personal: OwnPayments) -> dict[str, _Canvas]:
+    """The charts of one scenario's report (``personal``: each person-year's own payments)."""
+    counts, edges = personal.histogram(50)
 
     def by_benefit(ax: Any, zh: bool) -> None:
         rows = report["by_benefit"]

@@ -21,6 +21,7 @@ from yibao.engine.batch import KINDS, POLICY_PATHS, REFUSALS
 from yibao.people.regions import REGIONS
 from yibao.policy.model import Pack
 from yibao.sim.frame import AGE_LABELS, GROUP_LABELS, KIND_LABELS, PREFECTURES
+from yibao.sim.payments import OwnPayments
 from yibao.sim.run import Outcome
 from yibao.sim.scenario import Scenario
 from yibao.sim.shape import Shape
@@ -128,29 +129,16 @@ def _tables(t: Tally, months: list[str], insured: I64) -> dict[str, list[dict[st
     }
 
 
-def percentile(ordered: I64, q: float) -> int:
-    """The smallest value with at least ``q``% of ``ordered`` (sorted, not empty) at or below it.
-
-    ``np.quantile(x, q / 100, method="inverted_cdf")`` without its pass over the data: its index, computed
-    as NumPy computes it (in floating point, then to the next whole index unless it is one already).
-    """
-    n = len(ordered)
-    virtual = n * np.float64(q / 100) - 1
-    below = float(np.floor(virtual))
-    index = below if virtual == below else below + 1
-    return int(ordered[min(max(int(index), 0), n - 1)])
-
-
-def _out_of_pocket(personal: I64, t: Tally, insured: int) -> dict[str, Any]:
-    """Own payments per person-year (``personal`` sorted)."""
+def _out_of_pocket(personal: OwnPayments, t: Tally, insured: int) -> dict[str, Any]:
+    """Own payments per person-year."""
     n = len(personal)
     over = int(t.persons[PERSON_MEASURES.index("over_threshold")].sum())
     out: dict[str, Any] = {
         "persons_with_claims": n,
-        "mean": format_yuan(div_half_up(int(personal.sum()), n)) if n else None,
-        "max": format_yuan(int(personal[-1])) if n else None,
+        "mean": format_yuan(div_half_up(personal.total(), n)) if n else None,
+        "max": format_yuan(personal.largest()) if n else None,
         # Percentiles are values of the data (the smallest value with at least q% of person-years at or below it).
-        "percentiles": {name: format_yuan(percentile(personal, q)) if n else None for name, q in PERCENTILES},
+        "percentiles": {name: format_yuan(personal.percentile(q)) if n else None for name, q in PERCENTILES},
         "over_catastrophic_threshold": {
             "persons": over,
             "share_of_persons_with_claims": percent(over, n),

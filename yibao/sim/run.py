@@ -16,11 +16,9 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import numpy.typing as npt
-
 from yibao.sim.cluster import map_partitions, progress_bar
 from yibao.sim.frame import Frame
+from yibao.sim.payments import OwnPayments
 from yibao.sim.processes import keep_freed_memory, settle_in_processes, usable_cores
 from yibao.sim.scenario import Scenario
 from yibao.sim.store import Partition, partitions, read_manifest, write_table
@@ -35,8 +33,6 @@ from yibao.sim.tally import (
     settle_columns,
     settle_partition,
 )
-
-I64 = npt.NDArray[np.int64]
 
 
 def _write_later(pool: ThreadPoolExecutor, into: list[Future[object]], path: Path, columns: dict[str, Any]) -> object:
@@ -94,7 +90,7 @@ class Outcome:
     frame: Frame
     scenarios: list[Scenario]
     tallies: list[Tally]
-    personal: list[I64]  # each scenario's person-year own payments (fen), sorted
+    personal: list[OwnPayments]  # each scenario's person-years' own payments (fen)
     diffs: list[Diff]
     rows: int
     seconds: float
@@ -147,8 +143,7 @@ def settle_claims(
             total.merge(part)
         for total_d, part_d in zip(diffs, r.diffs, strict=True):
             total_d.merge(part_d)
-    # Sorted once: percentiles, the maximum and the chart's bands are then read off it without a pass.
-    personal = [np.sort(np.concatenate(t.personal)) if t.personal else np.zeros(0, dtype=np.int64) for t in tallies]
+    personal = [OwnPayments(t.personal) for t in tallies]
     for t in tallies:
         t.personal = []
     return Outcome(

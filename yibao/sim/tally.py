@@ -51,7 +51,7 @@ class Tally:
     band_persons: I64  # [band] person-years whose burden reaches into the band
     band_burden: I64  # [band] fen of burden inside the band
     band_pay: I64  # [band] exact pay in 1/denominator fen
-    personal: list[I64] = field(default_factory=list)  # each person-year's own payments, for percentiles
+    personal: list[I64] = field(default_factory=list)  # each partition's person-years' own payments, sorted
 
     def merge(self, other: Tally) -> None:
         """Add ``other`` into this tally."""
@@ -195,7 +195,7 @@ def _tally(
         band_persons=bp,
         band_burden=bb,
         band_pay=bpay,
-        personal=[personal],
+        personal=[np.sort(personal)],  # sorted here, in parallel with the other workers (yibao.sim.payments)
     )
     return tally, personal, person_cat
 
