@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import io
 import logging
+import multiprocessing
 import warnings
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -26,6 +28,7 @@ import numpy as np
 from yibao.core.money import parse_yuan
 from yibao.sim.frame import AGE_LABELS_EN, PREFECTURES_EN
 from yibao.sim.payments import OwnPayments
+from yibao.sim.processes import can_fork, usable_cores
 
 _CJK_FONTS = (
     "Noto Sans CJK SC",
@@ -129,12 +132,13 @@ class _Canvas:
             # absent ones costs a font search per text; the browser picks its own font for SVG text anyway.)
             "font.family": ["DejaVu Sans", *([font] if font else [])],
             "svg.fonttype": "none",  # SVG text stays text: the browser sets it in its own fonts
+            "svg.hashsalt": "yibao",  # element ids from a fixed salt, not at random: the same page every run
         }
         buf = io.StringIO()
         with warnings.catch_warnings(), rc_context(rc):
             warnings.simplefilter("ignore")  # glyphs no installed font has: boxes in a PNG, the browser's in SVG
             fig = self._draw(zh=True)
-            fig.savefig(buf, format="svg")
+            fig.savefig(buf, format="svg", metadata={"Date": None})  # no time stamp: the same page every run
             if png is not None:
                 # Without a Chinese font the PNG is drawn again in English.
                 (fig if font is not None else self._draw(zh=False)).savefig(png, pil_kwargs=_PNG)
@@ -309,7 +313,36 @@ def comparison_charts(comparison: dict[str, Any]) -> dict[str, _Canvas]:
     return charts
 
 
+_drawing: dict[str, _Canvas] = {}  # the charts a forked process draws (closures travel by fork, not pickle)
+
+
+def _draw_some(names: list[str], folder: str) -> dict[str, str]:
+    return {name: _drawing[name].save(Path(folder) / f"{name}.png") for name in names}
+
+
 def render(charts: dict[str, _Canvas], folder: Path) -> dict[str, str]:
-    """Every chart as a PNG in ``folder``; returns each one's SVG text for the HTML page."""
+    """Every chart as a PNG in ``folder``; returns each one's SVG text for the HTML page.
+
+    Charts are drawn once the year is settled, when one core would otherwise be idle: every other chart is
+    drawn by a process forked from this one (it has matplotlib loaded already), when forking is safe here
+    (no other thread running) and there is more than one core.
+    """
     folder.mkdir(parents=True, exist_ok=True)
-    return {name: canvas.save(folder / f"{name}.png") for name, canvas in charts.items()}
+    names = list(charts)
+    theirs = names[1::2]
+    if len(theirs) == 0 or not can_fork() or usable_cores() < 2:
+        return _draw_some_here(charts, names, folder)
+    global _drawing
+    _drawing = charts
+    try:
+        with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork")) as pool:
+            future = pool.submit(_draw_some, theirs, str(folder))
+            svgs = _draw_some_here(charts, names[0::2], folder)
+            svgs.update(future.result())
+    finally:
+        _drawing = {}
+    return {name: svgs[name] for name in names}
+
+
+def _draw_some_here(charts: dict[str, _Canvas], names: list[str], folder: Path) -> dict[str, str]:
+    return {name: charts[name].save(folder / f"{name}.png") for name in names}

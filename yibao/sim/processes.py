@@ -103,10 +103,15 @@ def settle_in_processes(
     return results
 
 
+def can_fork() -> bool:
+    """Whether this process may fork: the platform forks, and no other Python thread runs here."""
+    return "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
+
+
 def _context() -> multiprocessing.context.BaseContext:
     """Fork when no other Python thread runs here; a fork server (or spawn where there is none) otherwise."""
     methods = multiprocessing.get_all_start_methods()
-    if "fork" in methods and threading.active_count() == 1:
+    if can_fork():
         return multiprocessing.get_context("fork")
     if "forkserver" in methods:
         context = multiprocessing.get_context("forkserver")
