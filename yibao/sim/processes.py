@@ -36,6 +36,11 @@ _M_MMAP_THRESHOLD = -3
 # every partition (about 870 page faults per 14 MB array, measured; none with these values).
 KEEP_FREED_BYTES = 256 * 2**20
 MAP_FROM_BYTES = 64 * 2**20
+# What a worker holds at its peak: bytes per claim of the partition it settles (the freed memory it keeps
+# is reused within them), and the interpreter with NumPy, Arrow and the pack (measured: about 250 bytes and
+# 150 MB, docs/sim.md; assumed with a margin). By default no more workers start than the memory holds.
+WORKER_BYTES_PER_CLAIM = 300
+WORKER_BASE_BYTES = 256 * 2**20
 
 _job: tuple[list[Scenario], Frame, list[str | None]] | None = None  # a worker's scenarios, frame and folders
 
@@ -55,6 +60,28 @@ def usable_cores() -> int:
     if hasattr(os, "sched_getaffinity"):
         return max(1, len(os.sched_getaffinity(0)))
     return max(1, os.cpu_count() or 1)
+
+
+def available_memory() -> int | None:
+    """Bytes of memory available to new processes (Linux's MemAvailable), None when unknown."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def processes_for(rows: Sequence[int], wanted: int | None) -> int:
+    """How many processes settle partitions of ``rows`` claims: ``wanted``, or one per usable core that the
+    available memory holds; never more than there are partitions."""
+    n = min(usable_cores() if wanted is None else wanted, len(rows))
+    memory = available_memory()
+    if wanted is None and memory is not None and rows:
+        n = min(n, max(1, memory // (WORKER_BASE_BYTES + WORKER_BYTES_PER_CLAIM * max(rows))))
+    return max(n, 1)
 
 
 def _start(scenarios: list[Scenario], frame: Frame, dirs: list[str | None]) -> None:

@@ -19,7 +19,7 @@ from typing import Any
 from yibao.sim.cluster import map_partitions, progress_bar
 from yibao.sim.frame import Frame
 from yibao.sim.payments import OwnPayments
-from yibao.sim.processes import keep_freed_memory, settle_in_processes, usable_cores
+from yibao.sim.processes import keep_freed_memory, processes_for, settle_in_processes
 from yibao.sim.scenario import Scenario
 from yibao.sim.store import Partition, partitions, read_manifest, write_table
 from yibao.sim.tally import (
@@ -112,8 +112,9 @@ def settle_claims(
     """Settle every partition of ``claims`` under each scenario and merge the sums.
 
     Without a Dask ``client``, partitions go to ``processes`` worker processes (default: one per usable
-    core); with one process, or one partition, they are settled in this process. ``meanwhile`` runs in
-    this process while workers settle (before settling, when there are none).
+    core, as many as the available memory holds); with one process, or one partition, they are settled in
+    this process. ``meanwhile`` runs in this process while workers settle (before settling, when there are
+    none).
     """
     t0 = time.perf_counter()
     manifest = read_manifest(claims, "claims")
@@ -123,7 +124,7 @@ def settle_claims(
             d.mkdir(parents=True, exist_ok=True)
     dirs = [str(d) if d is not None else None for d in persons_dirs]
     parts = partitions(manifest)
-    here = min(usable_cores() if processes is None else processes, len(parts))
+    here = processes_for([p.rows for p in parts], processes)
     if client is None and here > 1:
         files = [(str(claims / p.file), p.index) for p in parts]
         results = settle_in_processes(files, scenarios, frame, dirs, here, meanwhile=meanwhile, quiet=quiet)
@@ -157,5 +158,5 @@ def settle_claims(
         seconds=time.perf_counter() - t0,
         worker_seconds=sum(r.seconds for r in results),
         worker_cpu_seconds=sum(r.cpu_seconds for r in results),
-        processes=0 if client is not None else max(here, 1),
+        processes=0 if client is not None else here,
     )
