@@ -6,7 +6,7 @@ labels in its own fonts. A PNG is rasterised here: with a Chinese font installed
 Source Han Sans...) its labels are Chinese and English, without one English only.
 
 Drawing is kept cheap, as it follows the settlement of the whole year: each figure has fixed margins
-(matplotlib's tight layout draws every text once more to measure it: 40% of a chart's time, measured),
+(matplotlib's tight layout draws every text once more to measure it: nearly half a chart's time, measured),
 log axes are labelled with plain numbers (mathtext labels such as 10³ are parsed anew for every tick),
 and matplotlib is imported while the partitions are being settled (``prepare``).
 """
@@ -146,7 +146,8 @@ class _Canvas:
         return text[text.index("<svg") :]
 
 
-# zlib level 1: a chart's PNG is written in a third of the time of the default level, a few kB larger.
+# zlib level 1: a chart's PNG is compressed in two thirds of the time of the default level (measured: 24
+# against 34 ms), for a file a fifth larger (42 against 35 kB).
 _PNG = {"compress_level": 1}
 
 
