@@ -4,8 +4,14 @@ Run: ``.venv/bin/python bench/sim.py [--persons N] [--partition-persons P] [--wo
 its own ``yibao sim`` command, as a fund analyst would run it, while a sampler adds up the resident memory
 of the command and every process it starts (Dask's workers included). Writes bench/results/sim.json:
 claims per second of wall-clock and of CPU time, and peak resident memory, for generating (population and
-claims), and for settling and reporting, in this process and on a local Dask cluster; and whether the two
-reports are the same to the fen. The machine is shared: CPU seconds are the steadier figure.
+claims), and for settling and reporting: on this machine (a process per core, the default), in one
+process (``--processes 1``), and on a local Dask cluster; and whether the three reports are the same to
+the fen.
+
+The machine is shared: CPU seconds are the steadier figure. Each phase also records why its wall-clock
+time may exceed its CPU time divided by the cores: the seconds its processes were ready to run but waited
+for a core (the kernel's run-queue wait, /proc/PID/task/TID/schedstat), and the CPU seconds other
+programs used on the machine meanwhile (/proc/stat's busy time less the phase's own).
 """
 
 from __future__ import annotations
@@ -31,13 +37,30 @@ import psutil
 YIBAO = str(Path(sys.executable).with_name("yibao"))
 
 
+def _waited_ns(pid: int) -> dict[int, int]:
+    """Nanoseconds each thread of ``pid`` has waited on a run queue (Linux; nothing elsewhere)."""
+    out: dict[int, int] = {}
+    with contextlib.suppress(OSError):
+        for tid in os.listdir(f"/proc/{pid}/task"):
+            with contextlib.suppress(OSError, ValueError, IndexError):
+                out[int(tid)] = int(Path(f"/proc/{pid}/task/{tid}/schedstat").read_text().split()[1])
+    return out
+
+
+def _busy_seconds() -> float:
+    """CPU seconds the whole machine has been busy since boot (every program, every core)."""
+    t = psutil.cpu_times()
+    return float(sum(t)) - float(t.idle) - float(getattr(t, "iowait", 0.0))
+
+
 class Sampler:
-    """Peak resident memory of a process tree, sampled every 50 ms."""
+    """Peak resident memory of a process tree, and its threads' run-queue waits, sampled every 50 ms."""
 
     def __init__(self, pid: int) -> None:
         self.root = psutil.Process(pid)
         self.peak_total = 0
         self.peak_process = 0
+        self.waited: dict[tuple[int, int], int] = {}  # (pid, thread id) -> last seen run-queue wait, ns
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
@@ -50,6 +73,8 @@ class Sampler:
                 for p in procs:
                     with contextlib.suppress(psutil.Error):  # a process may end between listing and reading
                         rss.append(p.memory_info().rss)
+                    for tid, ns in _waited_ns(p.pid).items():
+                        self.waited[(p.pid, tid)] = ns
                 self.peak_total = max(self.peak_total, sum(rss))
                 self.peak_process = max(self.peak_process, max(rss, default=0))
             except psutil.Error:
@@ -62,8 +87,9 @@ class Sampler:
 
 
 def phase(*args: str) -> dict[str, float]:
-    """Run ``yibao ARGS``: wall and CPU seconds (the command and its children), peak memory."""
+    """Run ``yibao ARGS``: wall and CPU seconds (the command and its children), peak memory, time spent waiting."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    busy0 = _busy_seconds()
     t0 = time.perf_counter()
     proc = subprocess.Popen([YIBAO, *args, "--quiet"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     sampler = Sampler(proc.pid)
@@ -79,6 +105,9 @@ def phase(*args: str) -> dict[str, float]:
         "cpu_seconds": cpu,
         "peak_rss_bytes_all_processes": sampler.peak_total,
         "peak_rss_bytes_one_process": sampler.peak_process,
+        # Ready to run, but every core was taken (the last 50 ms of each thread are not sampled).
+        "run_queue_wait_seconds": sum(sampler.waited.values()) / 1e9,
+        "other_programs_cpu_seconds": max(0.0, _busy_seconds() - busy0 - cpu),
     }
 
 
@@ -93,12 +122,8 @@ def per_claim(figures: dict[str, float], claims: int) -> dict[str, float]:
 
 def add(a: dict[str, float], b: dict[str, float]) -> dict[str, float]:
     """Two commands run one after the other as one phase."""
-    return {
-        "wall_seconds": a["wall_seconds"] + b["wall_seconds"],
-        "cpu_seconds": a["cpu_seconds"] + b["cpu_seconds"],
-        "peak_rss_bytes_all_processes": max(a["peak_rss_bytes_all_processes"], b["peak_rss_bytes_all_processes"]),
-        "peak_rss_bytes_one_process": max(a["peak_rss_bytes_one_process"], b["peak_rss_bytes_one_process"]),
-    }
+    peaks = ("peak_rss_bytes_all_processes", "peak_rss_bytes_one_process")
+    return {k: max(a[k], b[k]) if k in peaks else a[k] + b[k] for k in a}
 
 
 def main() -> None:
@@ -144,11 +169,14 @@ def main() -> None:
         )
         shutil.rmtree(work / "claims_d")
         run_local = phase("sim", "run", str(work / "claims"), "--out", str(work / "report"))
+        run_one = phase("sim", "run", str(work / "claims"), "--out", str(work / "report_1"), "--processes", "1")
         run_dask = phase("sim", "run", str(work / "claims"), "--out", str(work / "report_d"), "--cluster", cluster)
-        same_report = (work / "report" / "report.json").read_bytes() == (work / "report_d" / "report.json").read_bytes()
+        report = (work / "report" / "report.json").read_bytes()
+        same_report = report == (work / "report_d" / "report.json").read_bytes()
+        same_report_one = report == (work / "report_1" / "report.json").read_bytes()
         timing = {
             name: json.loads((work / folder / "timing.json").read_text(encoding="utf-8"))
-            for name, folder in (("local", "report"), ("dask", "report_d"))
+            for name, folder in (("local", "report"), ("one_process", "report_1"), ("dask", "report_d"))
         }
     finally:
         if args.work is None:
@@ -172,10 +200,12 @@ def main() -> None:
         "generate_local": per_claim(add(pop, claims), n),
         "generate_dask": per_claim(add(pop_d, claims_d), n),
         "settle_and_report_local": per_claim(run_local, n),
+        "settle_and_report_one_process": per_claim(run_one, n),
         "settle_and_report_dask": per_claim(run_dask, n),
         "phases_inside_the_run": timing,
         "dask_made_the_same_claims": same_data,
         "dask_report_equals_local": same_report,
+        "one_process_report_equals_local": same_report_one,
         "targets": {"settle_and_report_claims_per_second": 5_000_000, "peak_rss_bytes": 4 * 2**30},
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)

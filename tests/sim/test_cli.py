@@ -42,3 +42,14 @@ def test_errors_name_what_is_wrong(tmp_path: Path) -> None:
     )
     assert code == 2
     assert not (tmp_path / "p").exists()
+
+
+def test_processes_are_at_least_one_and_not_with_dask(province: tuple[Path, Path], tmp_path: Path) -> None:
+    claims = str(province[1])
+    code, _ = run("sim", "run", claims, "--out", str(tmp_path / "a"), "--processes", "0", "--quiet")
+    assert code == 2 and not (tmp_path / "a").exists()
+    code, _ = run("sim", "run", claims, "--out", str(tmp_path / "b"), "--processes", "1", "--cluster", "local:2")
+    assert code == 2 and not (tmp_path / "b").exists()
+    code, out = run("sim", "run", claims, "--out", str(tmp_path / "c"), "--processes", "1", "--quiet")
+    assert code == 0, out
+    assert json.loads((tmp_path / "c" / "timing.json").read_text(encoding="utf-8"))["processes"] == 1

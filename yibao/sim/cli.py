@@ -26,12 +26,20 @@ ShapeOpt = Annotated[
     Path | None, typer.Option("--shape", help="形状参数文件（默认随软件提供）/ shape file (default: the packaged one)")
 ]
 QuietOpt = Annotated[bool, typer.Option("--quiet", help="不显示进度条 / no progress bar")]
+ProcessesOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--processes",
+        help="不用 Dask 时本机结算进程数（默认每核一个）/ settling processes on this machine without Dask "
+        "(default: one per core)",
+    ),
+]
 
 
-def _where(cluster: str | None, scheduler: str | None) -> Any:
+def _where(cluster: str | None, scheduler: str | None, processes: int | None = None) -> Any:
     from yibao.sim.service import Where
 
-    return Where(cluster, scheduler)
+    return Where(cluster, scheduler, processes)
 
 
 @app.command()
@@ -100,12 +108,13 @@ def run(
     overlay: Annotated[Path | None, typer.Option("--overlay", help="改革方案覆盖文件 / a reform overlay")] = None,
     cluster: ClusterOpt = None,
     scheduler: SchedulerOpt = None,
+    processes: ProcessesOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
     """结算一个年度并出报告 / settle a year and report it."""
     from yibao.sim.service import run_year
 
-    r = run_year(claims, out, reform=overlay, where=_where(cluster, scheduler), quiet=quiet)
+    r = run_year(claims, out, reform=overlay, where=_where(cluster, scheduler, processes), quiet=quiet)
     o = r["overview"]
     console.print(
         f"[green]{r['data']['claims']:,} 笔已结算 claims settled[/green]（{r['timing']['total_seconds']:.1f} s）："
@@ -125,12 +134,13 @@ def compare(
     ],
     cluster: ClusterOpt = None,
     scheduler: SchedulerOpt = None,
+    processes: ProcessesOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
     """同一批理赔按不同政策结算并对比 / the same claims under two policies, compared."""
     from yibao.sim.service import compare_years
 
-    c = compare_years(claims, out, overlays=overlay, where=_where(cluster, scheduler), quiet=quiet)
+    c = compare_years(claims, out, overlays=overlay, where=_where(cluster, scheduler, processes), quiet=quiet)
     for comp in c["comparisons"]:
         fund = next(ln for ln in comp["lines"] if ln["table"] == "overview" and ln["measure"] == "fund_pay")
         p = comp["persons"]

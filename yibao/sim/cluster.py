@@ -84,13 +84,24 @@ def open_client(cluster: str | None, scheduler: str | None) -> Iterator[Any]:
 
 
 def map_partitions(
-    client: Any, fn: Callable[..., R], items: Sequence[tuple[Any, ...]], label: str, *, quiet: bool = False
+    client: Any,
+    fn: Callable[..., R],
+    items: Sequence[tuple[Any, ...]],
+    label: str,
+    *,
+    meanwhile: Callable[[], object] | None = None,
+    quiet: bool = False,
 ) -> list[R]:
-    """``fn(*item)`` for every item, here or on the cluster, with a progress bar; results in item order."""
+    """``fn(*item)`` for every item, here or on the cluster, with a progress bar; results in item order.
+
+    ``meanwhile`` runs here while the cluster works (here: before the items).
+    """
     results: list[R | None] = [None] * len(items)
     with progress_bar(quiet) as progress:
         task = progress.add_task(label, total=len(items))
         if client is None:
+            if meanwhile is not None:
+                meanwhile()
             for i, item in enumerate(items):
                 results[i] = fn(*item)
                 progress.advance(task)
@@ -98,6 +109,8 @@ def map_partitions(
             from distributed import as_completed
 
             futures = [client.submit(fn, *item, pure=False) for item in items]
+            if meanwhile is not None:
+                meanwhile()
             where = {f.key: i for i, f in enumerate(futures)}
             for future in as_completed(futures):  # type: ignore[no-untyped-call]
                 results[where[future.key]] = future.result()

@@ -21,6 +21,7 @@ from yibao.engine.batch import KINDS, POLICY_PATHS, REFUSALS
 from yibao.people.regions import REGIONS
 from yibao.policy.model import Pack
 from yibao.sim.frame import AGE_LABELS, GROUP_LABELS, KIND_LABELS, PREFECTURES
+from yibao.sim.payments import OwnPayments
 from yibao.sim.run import Outcome
 from yibao.sim.scenario import Scenario
 from yibao.sim.shape import Shape
@@ -128,18 +129,16 @@ def _tables(t: Tally, months: list[str], insured: I64) -> dict[str, list[dict[st
     }
 
 
-def _out_of_pocket(personal: I64, t: Tally, insured: int) -> dict[str, Any]:
+def _out_of_pocket(personal: OwnPayments, t: Tally, insured: int) -> dict[str, Any]:
+    """Own payments per person-year."""
     n = len(personal)
     over = int(t.persons[PERSON_MEASURES.index("over_threshold")].sum())
     out: dict[str, Any] = {
         "persons_with_claims": n,
-        "mean": format_yuan(div_half_up(int(personal.sum()), n)) if n else None,
-        "max": format_yuan(int(personal.max())) if n else None,
+        "mean": format_yuan(div_half_up(personal.total(), n)) if n else None,
+        "max": format_yuan(personal.largest()) if n else None,
         # Percentiles are values of the data (the smallest value with at least q% of person-years at or below it).
-        "percentiles": {
-            name: format_yuan(int(np.quantile(personal, q / 100, method="inverted_cdf"))) if n else None
-            for name, q in PERCENTILES
-        },
+        "percentiles": {name: format_yuan(personal.percentile(q)) if n else None for name, q in PERCENTILES},
         "over_catastrophic_threshold": {
             "persons": over,
             "share_of_persons_with_claims": percent(over, n),
