@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import httpx
 import typer
 
 from yibao.cli.common import err_console
 from yibao.nhsa.errors import to_json
+
+if TYPE_CHECKING:
+    from yibao.his import Client
 
 app = typer.Typer(help="医院端国家接口调用 / the hospital side of the national interface", no_args_is_help=True)
 
@@ -120,7 +125,7 @@ def _visit(
 ) -> None:
     from rich.console import Console
 
-    from yibao.his import Client, HisError, visit
+    from yibao.his import Client, visit
 
     try:
         lines = visit.read_bill(bill)
@@ -131,18 +136,9 @@ def _visit(
     def say(infno: str, what: str) -> None:
         err_console.print(f"[dim]{infno}[/dim] {what}")
 
-    client = Client(server, code, paasid, secret)
     run = visit.outpatient if kind == "outpatient" else visit.inpatient
-    try:
+    with _talking(Client(server, code, paasid, secret)) as client:
         result = run(client, cert_no, lines, options, say=say)
-    except HisError as exc:
-        err_console.print(f"[red]{exc.err_msg}[/red]")
-        raise typer.Exit(1) from None
-    except httpx.HTTPError as exc:
-        err_console.print(f"[red]无法连接 / cannot connect: {exc}[/red]")
-        raise typer.Exit(3) from None
-    finally:
-        client.close()
     if as_json:
         print(to_json_pretty(result.to_dict()))
         return
@@ -279,7 +275,7 @@ def reconcile(
 
     from rich.console import Console
 
-    from yibao.his import Client, HisError
+    from yibao.his import Client
     from yibao.his import reconcile as recon
 
     try:
@@ -292,17 +288,8 @@ def reconcile(
     except recon.RowsError as exc:
         err_console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from None
-    client = Client(server, code, paasid, secret)
-    try:
+    with _talking(Client(server, code, paasid, secret)) as client:
         result = recon.reconcile(client, rows, begin=begin, end=end, clr_type=clr_type, setl_optins=setl_optins)
-    except HisError as exc:
-        err_console.print(f"[red]{exc.err_msg}[/red]")
-        raise typer.Exit(1) from None
-    except httpx.HTTPError as exc:
-        err_console.print(f"[red]无法连接 / cannot connect: {exc}[/red]")
-        raise typer.Exit(3) from None
-    finally:
-        client.close()
     if output is not None:
         output.write_bytes(result.content)
     if as_json:
@@ -343,3 +330,20 @@ def _indent(value: Any, depth: int = 0) -> str:
     if isinstance(value, list) and value:
         return "[\n" + ",\n".join(f"{pad}{_indent(v, depth + 1)}" for v in value) + "\n" + "  " * depth + "]"
     return to_json(value)
+
+
+@contextmanager
+def _talking(client: Client) -> Iterator[Client]:
+    """A conversation with the server: a refused message exits 1, no connection 3; the client closed either way."""
+    from yibao.his import HisError
+
+    try:
+        yield client
+    except HisError as exc:
+        err_console.print(f"[red]{exc.err_msg}[/red]")
+        raise typer.Exit(1) from None
+    except httpx.HTTPError as exc:
+        err_console.print(f"[red]无法连接 / cannot connect: {exc}[/red]")
+        raise typer.Exit(3) from None
+    finally:
+        client.close()
