@@ -109,9 +109,9 @@ class DriverStatement:
     SQLAlchemy's way to the driver costs about 0.2 ms of CPU a statement (execution context, result
     metadata, row processors), as much again as the driver itself; the few statements that every request
     runs (the caller's token, the audit rows, the national interface's nonce and msgid claims) take the
-    short way. Only for statements whose parameters and
-    columns are plain types (no TypeDecorator): the driver's own conversion is then the same. SQLite, whose
-    driver returns timestamps as text, takes SQLAlchemy's way.
+    short way. Only for statements whose parameters and columns are plain types (no TypeDecorator): the
+    driver's own conversion is then the same. SQLite, whose driver returns timestamps as text, takes
+    SQLAlchemy's way.
     """
 
     def __init__(self, statement: Executable, *, column_keys: Sequence[str] | None = None) -> None:
