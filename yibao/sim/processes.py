@@ -38,7 +38,7 @@ KEEP_FREED_BYTES = 256 * 2**20
 MAP_FROM_BYTES = 64 * 2**20
 # What a worker holds at its peak: bytes per claim of the partition it settles (the freed memory it keeps
 # is reused within them), and the interpreter with NumPy, Arrow and the pack (measured: about 250 bytes and
-# 150 MB, docs/sim.md; assumed with a margin). By default no more workers start than the memory holds.
+# 100 MB, docs/sim.md; assumed with a margin). By default no more workers start than the memory holds.
 WORKER_BYTES_PER_CLAIM = 300
 WORKER_BASE_BYTES = 256 * 2**20
 

@@ -24,7 +24,7 @@ from yibao.core.errors import ValidationFailed
 
 MANIFEST = "_manifest.json"
 # The column a reader looks partitions up by: its smallest and largest value are kept in each file (Parquet
-# statistics). Other columns' would cost a sixth of the writing time (measured) and prune nothing.
+# statistics). Other columns' would cost a tenth of the writing time (measured) and prune nothing.
 INDEXED = ("person_id",)
 
 
@@ -48,9 +48,10 @@ def _encoding(t: pa.DataType) -> str | None:
     """The Parquet encoding of a column: integers and dates as DELTA_BINARY_PACKED, other types the default.
 
     Delta-and-bit-packed integers take fewer bytes than LZ4 over plain ones (money and ids are small
-    numbers in 64-bit columns; sorted ids and dates differ little from one row to the next), and cost
-    about a third of LZ4's time to write and two thirds of its time to read (bench/sim.py, measured on a
-    partition of claims). Every Parquet reader (Arrow, Spark, DuckDB, Polars) reads this encoding.
+    numbers in 64-bit columns; sorted ids and dates differ little from one row to the next: 30 against
+    36 MB for a partition of claims, 15 against 22 MB for its person-years), are read in two thirds of
+    the time, and written in the same time (claims) or about half (person-years; measured). Every
+    Parquet reader (Arrow, Spark, DuckDB, Polars) reads this encoding.
     """
     return "DELTA_BINARY_PACKED" if pa.types.is_integer(t) or pa.types.is_date(t) else None
 
