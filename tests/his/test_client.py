@@ -20,13 +20,23 @@ def test_msgids_and_signature() -> None:
         ids = [c.next_msgid() for _ in range(3)]
         headers = c.headers(nonce="abc")
         body = c.envelope("1101", {"data": {}})
-    assert ids == [f"H53010000001202403011003040{n:03d}" for n in (1, 2, 3)]
+    prefix = "H53010000001" + "20240301100304"
+    assert all(i.startswith(prefix) for i in ids)
+    first = int(ids[0][-4:])
+    assert [int(i[-4:]) for i in ids] == [(first + n) % 10_000 for n in range(3)]
     assert all(len(i) == 30 for i in ids)
     ts = str(int(datetime(2024, 3, 1, 2, 3, 4, tzinfo=UTC).timestamp()))
     assert headers["x-tif-timestamp"] == ts
     assert headers["x-tif-signature"] == hashlib.sha256(f"{ts}s3cretabc{ts}".encode()).hexdigest()
     assert body["inf_time"] == "2024-03-01 10:03:04" and body["fixmedins_code"] == "H53010000001"
     assert re.fullmatch(r"H53010000001[0-9]{18}", body["msgid"])
+
+
+def test_two_clients_of_one_institution_never_share_a_msgid_in_one_second() -> None:
+    a, b = (Client("http://x", "H53010000001", "yb_H53010000001", "s") for _ in range(2))
+    with clock.use(clock.FixedClock(datetime(2024, 3, 1, 2, 3, 4, tzinfo=UTC))):
+        ids = [c.next_msgid() for _ in range(50) for c in (a, b)]
+    assert len(set(ids)) == len(ids)
 
 
 def _answering(envelope: dict[str, Any], status: int = 200) -> Client:

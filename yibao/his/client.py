@@ -18,6 +18,7 @@ from __future__ import annotations
 import base64
 import itertools
 import json
+import secrets
 import threading
 import uuid
 from dataclasses import dataclass
@@ -31,6 +32,14 @@ from yibao.core.dates import CHINA_TZ
 from yibao.nhsa.app import PATH
 from yibao.nhsa.errors import to_json
 from yibao.nhsa.signature import sign
+
+
+# One sequence for every client in this process: two clients of one institution (a workstation's threads, a
+# tool beside the HIS) numbering from 1 in the same second would send the same msgid for different
+# messages, which the platform refuses. It starts at a random point so that separate processes of one
+# institution rarely meet either (a 1-in-10,000 chance for two processes starting in one second).
+_SEQUENCE = itertools.count(secrets.randbelow(10_000))
+_SEQUENCE_LOCK = threading.Lock()
 
 
 class HisError(Exception):
@@ -94,13 +103,11 @@ class Client:
         self.opter_name = opter_name
         self.sign_no: str | None = None
         self.http = http or httpx.Client(transport=transport, timeout=timeout)
-        self._seq = itertools.count(1)
-        self._lock = threading.Lock()
 
     def next_msgid(self) -> str:
-        """``code + yyyyMMddHHmmss + 4-digit sequence`` (the sequence wraps after 9999)."""
-        with self._lock:
-            n = next(self._seq) % 10_000
+        """``code + yyyyMMddHHmmss + 4-digit sequence`` (one sequence per process, wrapping after 9999)."""
+        with _SEQUENCE_LOCK:
+            n = next(_SEQUENCE) % 10_000
         return f"{self.code}{clock.now().astimezone(CHINA_TZ):%Y%m%d%H%M%S}{n:04d}"
 
     def headers(self, *, nonce: str | None = None, timestamp: str | None = None) -> dict[str, str]:
