@@ -177,3 +177,25 @@ def test_every_accounts_operation_documents_its_answer(client: Any) -> None:
         f"/api/accounts/{{id_number}}/{tail}"
         for tail in ("credits", "payments", "bindings", "relative-premiums", "insurance", "withdrawals")
     }
+
+
+def test_a_balance_is_refused_as_every_account_use_is(client: Any) -> None:
+    unknown = client.get(f"/api/accounts/{new_id(born=date(1980, 1, 1))}")
+    assert (unknown.status_code, unknown.json()["code"]) == (404, "people.not_found")
+    resident = new_id(born=date(1960, 1, 1))
+    assert client.post(
+        "/api/people/residents", json={"id_number": resident, "name": "居民", "region": "530100"}
+    ).is_success
+    r = client.get(f"/api/accounts/{resident}")
+    assert (r.status_code, r.json()["code"]) == (404, "accounts.no_account")
+    assert "未参加职工医保" in r.json()["message"]
+    unopened = _employee(client, "新职工")
+    r = client.get(f"/api/accounts/{unopened}")
+    assert (r.status_code, r.json()["code"]) == (404, "accounts.no_account")
+    assert "没有个人账户" in r.json()["message"] and "未参加" not in r.json()["message"]
+    _credit(client, unopened, "12.34")
+    r = client.get(f"/api/accounts/{unopened}")
+    assert r.status_code == 200 and (r.json()["balance"], r.json()["status"]) == ("12.34", "open")
+    assert r.json()["id_number"] != unopened and "*" in r.json()["id_number"]
+    malformed = client.get("/api/accounts/12345")
+    assert malformed.status_code == 422

@@ -96,12 +96,17 @@ def employee(session: Session, id_number: str, action: str, **detail: Any) -> tu
     person, records, _ = persons.require_with_records(session, id_number, action, **detail)
     record = next((r for r in records if r.scheme == Scheme.EMPLOYEE), None)
     if record is None:
-        raise NotFound(
-            "该参保人未参加职工医保，没有个人账户",
-            "not enrolled in employee insurance: no personal account",
-            code="accounts.no_account",
-        )
+        raise not_an_employee()
     return person, record
+
+
+def not_an_employee() -> NotFound:
+    """The refusal for a person without employee insurance, who has no personal account."""
+    return NotFound(
+        "该参保人未参加职工医保，没有个人账户",
+        "not enrolled in employee insurance: no personal account",
+        code="accounts.no_account",
+    )
 
 
 def is_normal(record: InsuranceRecord | None) -> bool:

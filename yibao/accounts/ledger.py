@@ -74,7 +74,7 @@ def member_account(session: Session, person_id: int, *, create: bool = False) ->
     acc = session.scalar(_MEMBER_ACCOUNT, {"owner_id": person_id})
     if acc is None:
         if not create:
-            raise NotFound("该参保人没有个人账户", "the person has no personal account", code="accounts.no_account")
+            raise no_account()
         acc = LedgerAccount(
             purpose=Purpose.MEMBER,
             owner_id=person_id,
@@ -86,6 +86,11 @@ def member_account(session: Session, person_id: int, *, create: bool = False) ->
         session.add(acc)
         session.flush()
     return acc
+
+
+def no_account() -> NotFound:
+    """The refusal for an employee whose personal account has not been opened."""
+    return NotFound("该参保人没有个人账户", "the person has no personal account", code="accounts.no_account")
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,14 +11,15 @@ turn, then get 503 with ``Retry-After``.
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 import functools
 import inspect
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
-import anyio
-import anyio.to_thread
 from fastapi import Request
 from fastapi.params import Depends as DependsParam
 from fastapi.routing import APIRoute
@@ -91,29 +92,63 @@ def _resolve_caller(session: Session) -> None:
         act_as(session, principal_from_token(session, token, limits), **session.info.get("request", {}))
 
 
-def _gate(request: Request) -> anyio.CapacityLimiter:
+class _Gate:
+    """The database slots of one process and event loop: at most ``size`` units of work at once, each run in
+    a thread of the gate's own pool (asyncio's semaphore and executor: the cheapest hop to a thread)."""
+
+    def __init__(self, size: int) -> None:
+        self.loop = asyncio.get_running_loop()
+        self.slots = asyncio.Semaphore(size)
+        self.threads = ThreadPoolExecutor(max_workers=size, thread_name_prefix="yibao-db")
+
+
+def _gate(request: Request) -> _Gate:
     # One gate per application and event loop (each test client runs its own loop).
     gate = getattr(request.app.state, "db_gate", None)
-    if not isinstance(gate, anyio.CapacityLimiter):
-        gate = anyio.CapacityLimiter(get_settings().db_pool_size)
+    if not isinstance(gate, _Gate) or gate.loop is not asyncio.get_running_loop():
+        if isinstance(gate, _Gate):
+            gate.threads.shutdown(wait=False)
+        gate = _Gate(get_settings().db_pool_size)
         request.app.state.db_gate = gate
     return gate
+
+
+def _release_after(gate: _Gate, done: asyncio.Future[Any]) -> None:
+    if not done.cancelled():
+        done.exception()  # retrieved: nobody awaits it any more
+    gate.slots.release()
 
 
 async def run_in_db_thread(request: Request, work: Callable[[], T]) -> T:
     """Run ``work`` in a worker thread once the database gate admits it, or answer 503 after a short wait."""
     gate = _gate(request)
-    admitted = False
-    with anyio.move_on_after(get_settings().queue_seconds):
-        await gate.acquire()
-        admitted = True
-    if not admitted:
-        raise Unavailable("系统繁忙，请稍后重试", "the service is busy, please retry shortly", code="busy")
+    if gate.slots.locked():  # every slot taken, or others already waiting: wait briefly, in turn
+        try:
+            async with asyncio.timeout(get_settings().queue_seconds):
+                await gate.slots.acquire()
+        except TimeoutError:
+            raise Unavailable(
+                "系统繁忙，请稍后重试", "the service is busy, please retry shortly", code="busy"
+            ) from None
+    else:
+        await gate.slots.acquire()  # free: taken at once
+    # The thread sees the request's context (a test's clock, for one), as the endpoint would.
+    done = asyncio.get_running_loop().run_in_executor(gate.threads, contextvars.copy_context().run, work)
     try:
-        # Not cancellable: once a thread has started the work, its outcome is the answer.
-        return await anyio.to_thread.run_sync(work)
-    finally:
-        gate.release()
+        result = await asyncio.shield(done)
+    except asyncio.CancelledError:
+        if not done.done():
+            # Not cancellable: once a thread has started the work, it runs to its end (committed or not)
+            # and keeps its slot until then.
+            done.add_done_callback(functools.partial(_release_after, gate))
+            raise
+        gate.slots.release()
+        raise
+    except BaseException:
+        gate.slots.release()
+        raise
+    gate.slots.release()
+    return result
 
 
 def _run_unit(session: Session, name: str, endpoint: Callable[..., Any], kwargs: dict[str, Any]) -> Any:
@@ -168,13 +203,21 @@ def _in_unit_of_work(endpoint: Callable[..., Any], name: str) -> Callable[..., A
     @functools.wraps(endpoint)
     async def call(**kwargs: Any) -> Any:
         request = kwargs[request_name] if own else kwargs.pop(request_name)
-        return await run_in_db_thread(request, functools.partial(_run_unit, kwargs[name], name, endpoint, kwargs))
+        override = request.app.dependency_overrides.get(get_session)  # a test acting as someone else
+        if override is None:
+            session = open_session(request, bearer_token(request))
+        else:
+            made = override(request)
+            session = await made if inspect.isawaitable(made) else made
+        kwargs[name] = session
+        return await run_in_db_thread(request, functools.partial(_run_unit, session, name, endpoint, kwargs))
 
+    # FastAPI sees the endpoint without its session (made above: cheaper than solving a dependency on
+    # every request) and with the request, which the gate needs.
+    params = [p for p in signature.parameters.values() if p.name != name]
     if own is None:
-        params = [*signature.parameters.values()]
         params.append(inspect.Parameter(request_name, inspect.Parameter.KEYWORD_ONLY, annotation=Request))
-        signature = signature.replace(parameters=params)
-    call.__signature__ = signature  # type: ignore[attr-defined]
+    call.__signature__ = signature.replace(parameters=params)  # type: ignore[attr-defined]
     return call
 
 

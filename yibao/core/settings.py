@@ -43,7 +43,7 @@ def get_settings() -> Settings:
         # process runs at most db_pool_size requests against the database at once, one connection each;
         # a request waits at most queue_seconds for its turn, then gets 503 with Retry-After.
         workers=int(os.environ.get("YIBAO_WORKERS", "1")),
-        db_pool_size=int(os.environ.get("YIBAO_DB_POOL_SIZE", "8")),
+        db_pool_size=int(os.environ.get("YIBAO_DB_POOL_SIZE", "2")),
         queue_seconds=float(os.environ.get("YIBAO_QUEUE_SECONDS", "5")),
         # A demo or training server may live in another period (the demo data's collection period).
         clock_start=os.environ.get("YIBAO_CLOCK") or None,

@@ -33,7 +33,6 @@ from yibao.nhsa.app import PATH
 from yibao.nhsa.errors import to_json
 from yibao.nhsa.signature import sign
 
-
 # One sequence for every client in this process: two clients of one institution (a workstation's threads, a
 # tool beside the HIS) numbering from 1 in the same second would send the same msgid for different
 # messages, which the platform refuses. It starts at a random point so that separate processes of one

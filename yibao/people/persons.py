@@ -59,15 +59,24 @@ def require_with_records(
     rows = session.execute(_PERSON_WITH_RECORDS, {"id_number": idn}).all()
     person = rows[0][0] if rows else None
     records = [r for _, r in rows if r is not None]
+    found = (person.id, person.id_number, frozenset(r.region_code for r in records)) if person else None
+    caller = authorize_found(session, idn, found, action, **detail)
+    assert person is not None
+    return person, records, caller
+
+
+def authorize_found(
+    session: Session, id_number: str, found: tuple[int, str, frozenset[str]] | None, action: str, **detail: Any
+) -> auth.Principal:
+    """Allow ``action`` on the person looked up by ``id_number`` (``found``: their row id, ID number and
+    pooling regions, or None), then refuse an unknown one: the check comes first (see :func:`require`)."""
     subject = (
-        Subject(person_id=person.id, id_number=person.id_number, regions=frozenset(r.region_code for r in records))
-        if person
-        else Subject(id_number=idn)
+        Subject(person_id=found[0], id_number=found[1], regions=found[2]) if found else Subject(id_number=id_number)
     )
     caller = auth.authorize(session, action, subject, **detail)
-    if person is None:
+    if found is None:
         raise NotFound("未找到该参保人", "no person with this ID number", code="people.not_found")
-    return person, records, caller
+    return caller
 
 
 def acting_login(session: Session, default: str) -> str:
