@@ -31,6 +31,7 @@ from yibao.accounts.models import (
 from yibao.accounts.schemas import EntryOut, Verification
 from yibao.core import clock
 from yibao.core.dates import utc_iso
+from yibao.core.db import raise_as_sqlalchemy
 from yibao.core.errors import AppError, Conflict, NotFound, ValidationFailed
 from yibao.core.idempotency import MAX_NAMESPACE, check_key, key_reused, once, request_hash
 from yibao.core.money import format_yuan
@@ -548,6 +549,20 @@ def _run_pay_once(bind: Session | Connection, params: dict[str, Any]) -> list[An
     if isinstance(bind, Session) and retryable(bind):
         # No savepoint round trips: losing the race for the key aborts the transaction, and the unit
         # of work starts over, finding the winner's answer.
+        conn = bind.connection()
+        if conn.dialect.name == "postgresql":
+            # The request path's payment: the driver's way, prepared (see DriverStatement), in the unit's
+            # transaction.
+            raw = conn.connection.driver_connection
+            assert raw is not None
+            try:
+                with raw.cursor() as cur:
+                    cur.execute(_PAY_ONCE_DRIVER, params, prepare=True)
+                    return list(cur.fetchall())
+            except conn.dialect.loaded_dbapi.Error as exc:
+                if getattr(getattr(exc, "diag", None), "table_name", None) == "ledger_idempotency":
+                    raise RetryUnit from exc
+                raise_as_sqlalchemy(conn, _PAY_ONCE_DRIVER, exc)
         try:
             return list(bind.execute(_PAY_ONCE, params).all())
         except IntegrityError as exc:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 import uvicorn
 
+from yibao.cli import workers as workers_module
 from yibao.cli.common import err_console, exits_on_app_error
 from yibao.core import migrate
 from yibao.core.settings import get_settings
+
+APP = "yibao.api.app:create_app"
 
 
 def mask_url(url: str) -> str:
@@ -37,14 +40,16 @@ def serve(
         f"数据库 database: {mask_url(settings.database_url)} (revision {at}); "
         f"workers {n} × {settings.db_pool_size} database slots"
     )
-    uvicorn.run(
-        "yibao.api.app:create_app",
-        factory=True,
-        host=host or settings.host,
-        port=port or settings.port,
-        workers=None if reload else n,
-        reload=reload,
-        access_log=access_log,
+    options: dict[str, Any] = {
+        "factory": True,
+        "host": host or settings.host,
+        "port": port or settings.port,
+        "access_log": access_log,
         # Keep-alive connections from hospital systems and proxies are reused; idle ones close after 30 s.
-        timeout_keep_alive=30,  # assumed operational value
-    )
+        "timeout_keep_alive": 30,  # assumed operational value
+    }
+    if n > 1 and not reload and workers_module.balanced():
+        # A listening socket per worker, so that connections spread evenly (yibao.cli.workers).
+        workers_module.run(uvicorn.Config(APP, workers=n, **options))
+        return
+    uvicorn.run(APP, workers=None if reload else n, reload=reload, **options)

@@ -137,7 +137,7 @@ class DriverStatement:
                 cur.execute(sql, {**defaults, **params})
                 return list(cur.fetchall())
         except conn.dialect.loaded_dbapi.Error as exc:
-            _failed(conn, sql, exc)
+            raise_as_sqlalchemy(conn, sql, exc)
 
     def run_many(self, session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
         """Run the statement once per parameter set (an insert of ``rows``), in the session's transaction."""
@@ -153,10 +153,10 @@ class DriverStatement:
                 else:
                     cur.executemany(sql, [{**defaults, **r} for r in rows])
         except conn.dialect.loaded_dbapi.Error as exc:
-            _failed(conn, sql, exc)
+            raise_as_sqlalchemy(conn, sql, exc)
 
 
-def _failed(conn: Connection, sql: str, exc: BaseException) -> NoReturn:
+def raise_as_sqlalchemy(conn: Connection, sql: str, exc: BaseException) -> NoReturn:
     """Raise the driver's error as SQLAlchemy's own way would: wrapped (IntegrityError, OperationalError...),
     and on a lost connection with the pool's older connections invalidated too, so that the unit of work
     starts over on a live one. (SQLAlchemy's handler itself, so that both ways fail alike; no parameters
