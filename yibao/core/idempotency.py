@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import weakref
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import DateTime, String, Text, event, insert, select, update
+from sqlalchemy import Connection, DateTime, Engine, String, Text, bindparam, event, insert, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -177,19 +178,41 @@ class ReaderWrote(RuntimeError):
     """A request declared as only reading wrote to the database (a programming error)."""
 
 
+_READING = "yibao.reading"
+_GUARDED: weakref.WeakSet[Engine] = weakref.WeakSet()
+
+
+def _reader_guard(conn: Connection, _cursor: Any, statement: str, *_args: Any) -> None:
+    if conn.info.get(_READING) and statement.lstrip()[:6].upper() in ("INSERT", "UPDATE", "DELETE"):
+        raise ReaderWrote(f"a request declared as reading wrote: {statement[:60]}")
+
+
 def _reading(session: Session, run: Callable[[], dict[str, Any]]) -> dict[str, Any]:
-    """Run ``run``, refusing any statement that writes: a resent read runs again, so it must change nothing."""
+    """Run ``run``, refusing any statement that writes: a resent read runs again, so it must change nothing.
+
+    The guard listens on the engine, once, and acts while the connection is marked as reading (adding and
+    removing a listener on every message cost more than the check itself).
+    """
     conn = session.connection()
-
-    def guard(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if statement.lstrip()[:6].upper() in ("INSERT", "UPDATE", "DELETE"):
-            raise ReaderWrote(f"a request declared as reading wrote: {statement[:60]}")
-
-    event.listen(conn, "before_cursor_execute", guard)
+    if conn.engine not in _GUARDED:
+        event.listen(conn.engine, "before_cursor_execute", _reader_guard)
+        _GUARDED.add(conn.engine)
+    conn.info[_READING] = True
     try:
         return run()
     finally:
-        event.remove(conn, "before_cursor_execute", guard)
+        conn.info.pop(_READING, None)
+
+
+# Built once: every national-interface message runs these (plain columns: the driver's way on PostgreSQL).
+_FIRST_ANSWER = select(IdempotencyRecord.request_hash, IdempotencyRecord.response).where(
+    IdempotencyRecord.source == bindparam("in_space"), IdempotencyRecord.key == bindparam("of_key")
+)
+_STORE_ANSWER = DriverStatement(
+    update(IdempotencyRecord)
+    .where(IdempotencyRecord.source == bindparam("in_space"), IdempotencyRecord.key == bindparam("of_key"))
+    .values(response=bindparam("answer"))
+)
 
 
 def once_in_unit(
@@ -213,19 +236,13 @@ def once_in_unit(
     """
     check_key(key)
     digest = request_hash(body)
-    lookup = select(IdempotencyRecord.request_hash, IdempotencyRecord.response).where(
-        IdempotencyRecord.source == space, IdempotencyRecord.key == key
-    )
     values: dict[str, Any] = {"source": space, "key": key, "request_hash": digest, "created_at": clock.now()}
     try:
         if writes:
             if _claimed(session, {**values, "response": ""}):
                 answer = run()
-                session.execute(
-                    update(IdempotencyRecord)
-                    .where(IdempotencyRecord.source == space, IdempotencyRecord.key == key)
-                    .values(response=json.dumps(answer, ensure_ascii=False))
-                )
+                response = json.dumps(answer, ensure_ascii=False)
+                _STORE_ANSWER.run_many(session, [{"in_space": space, "of_key": key, "answer": response}])
                 return answer
         else:
             answer = _reading(session, run)
@@ -236,7 +253,8 @@ def once_in_unit(
         if getattr(exc.orig, "sqlstate", None) == "55P03":  # lock_not_available: still in flight
             raise InProgress("该请求正在处理中，请稍后重试", "a request with this key is in progress") from None
         raise
-    found = session.execute(lookup).first()  # the first request's, committed before our insert gave way
+    # The first request's, committed before our insert gave way.
+    found = session.execute(_FIRST_ANSWER, {"in_space": space, "of_key": key}).first()
     if found is None:  # pragma: no cover - a conflicting row exists until it is committed or rolled back
         raise InProgress("该请求正在处理中，请稍后重试", "a request with this key is in progress")
     if found.request_hash != digest:
