@@ -8,15 +8,18 @@ rules allow with ``bound`` (registered with core when the application assembles,
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Protocol
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, bindparam, literal, or_, select
 from sqlalchemy.orm import Session
 
-from yibao.accounts.models import BindingStatus, SharingBinding
+from yibao.accounts.models import BindingStatus, LedgerAccount, Purpose, SharingBinding
 from yibao.core import auth
 from yibao.core.auth import Principal, Scope, Subject, rule
+from yibao.core.db import DriverStatement
 from yibao.core.errors import AppError, NotFound
+from yibao.core.ids import parse_id_number
 from yibao.people import persons
 from yibao.people.models import InsuranceRecord, Person, Scheme, Status
 from yibao.policy.model import PolicyView
@@ -109,7 +112,84 @@ def not_an_employee() -> NotFound:
     )
 
 
-def is_normal(record: InsuranceRecord | None) -> bool:
+class InsuredAs(Protocol):
+    """What the account rules read of an employee's insurance record (a row, or an :class:`EmployeeRow`)."""
+
+    @property
+    def status(self) -> str: ...
+
+    @property
+    def region_code(self) -> str: ...
+
+    @property
+    def flexible(self) -> bool: ...
+
+
+@dataclass(frozen=True, slots=True)
+class EmployeeRow:
+    """An employee as the busiest account requests read them, in one statement and without ORM objects:
+    the person (``id``, ``id_number``, ``name``), their employee insurance record and their account."""
+
+    id: int
+    id_number: str
+    name: str
+    status: str  # of the employee insurance record
+    region_code: str
+    flexible: bool
+    balance: int | None  # fen; None while no account is open
+    account_status: str | None
+
+
+# Reading a balance and paying from an account are what the accounts are used for, many times a second:
+# one statement reads the person, every insurance record (for the caller's access by region) and the
+# account, where the ORM's way took two statements and about three times the CPU.
+_EMPLOYEE = DriverStatement(
+    select(
+        Person.id,
+        Person.id_number,
+        Person.name,
+        InsuranceRecord.scheme,
+        InsuranceRecord.status,
+        InsuranceRecord.region_code,
+        InsuranceRecord.flexible,
+        LedgerAccount.balance,
+        LedgerAccount.status.label("account_status"),
+    )
+    .select_from(Person)
+    .outerjoin(InsuranceRecord, InsuranceRecord.person_id == Person.id)
+    .outerjoin(
+        LedgerAccount,
+        and_(LedgerAccount.owner_id == Person.id, LedgerAccount.purpose == literal(Purpose.MEMBER.value)),
+    )
+    .where(Person.id_number == bindparam("id_number"))
+)
+
+
+def employee_row(session: Session, id_number: str, action: str, **detail: Any) -> EmployeeRow:
+    """:func:`employee`, read in one statement with the account: the same checks, in the same order, and the
+    same refusals."""
+    idn = parse_id_number(id_number).value
+    rows = _EMPLOYEE.rows(session, {"id_number": idn})
+    first = rows[0] if rows else None
+    regions = frozenset(r.region_code for r in rows if r.region_code is not None)
+    persons.authorize_found(session, idn, (first.id, first.id_number, regions) if first else None, action, **detail)
+    assert first is not None
+    own = next((r for r in rows if r.scheme == Scheme.EMPLOYEE), None)
+    if own is None:
+        raise not_an_employee()
+    return EmployeeRow(
+        id=own.id,
+        id_number=own.id_number,
+        name=own.name,
+        status=own.status,
+        region_code=own.region_code,
+        flexible=bool(own.flexible),
+        balance=own.balance,
+        account_status=own.account_status,
+    )
+
+
+def is_normal(record: InsuredAs | None) -> bool:
     """True for an insurance record in normal status (the account may be used)."""
     return record is not None and record.status == Status.NORMAL
 

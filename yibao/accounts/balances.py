@@ -4,21 +4,19 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import and_, bindparam, literal, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from yibao.accounts import ledger
-from yibao.accounts.access import MANAGE, READ, VERIFY, employee, not_an_employee
-from yibao.accounts.models import AccountStatus, EntryKind, JournalEntry, JournalLine, LedgerAccount, Purpose
+from yibao.accounts.access import MANAGE, READ, VERIFY, employee, employee_row
+from yibao.accounts.models import AccountStatus, EntryKind, JournalEntry, JournalLine, LedgerAccount
 from yibao.accounts.schemas import BalanceOut, RecordKind, RecordsPage, Verification
 from yibao.core import auth
 from yibao.core.dates import day_after, day_start
-from yibao.core.db import DriverStatement
 from yibao.core.errors import ValidationFailed
-from yibao.core.ids import mask_id, parse_id_number
+from yibao.core.ids import mask_id
 from yibao.core.money import format_yuan
-from yibao.people import persons
-from yibao.people.models import InsuranceRecord, Person, Scheme
+from yibao.people.models import Person
 
 # Assumed operational bound (not policy): a page of records is read in one query.
 MAX_PER_PAGE = 200
@@ -30,47 +28,16 @@ def open_account(session: Session, *, id_number: str) -> BalanceOut:
     return _balance_of(person, ledger.member_account(session, person.id, create=True))
 
 
-# The balance is the most read figure (the portal's first page, every counter, every pharmacy): one
-# statement reads the person, their insurance records and their account, where the ORM's way takes two
-# statements and about three times the CPU.
-_BALANCE = DriverStatement(
-    select(
-        Person.id,
-        Person.id_number,
-        Person.name,
-        InsuranceRecord.scheme,
-        InsuranceRecord.region_code,
-        LedgerAccount.balance,
-        LedgerAccount.status,
-    )
-    .select_from(Person)
-    .outerjoin(InsuranceRecord, InsuranceRecord.person_id == Person.id)
-    .outerjoin(
-        LedgerAccount,
-        and_(LedgerAccount.owner_id == Person.id, LedgerAccount.purpose == literal(Purpose.MEMBER.value)),
-    )
-    .where(Person.id_number == bindparam("id_number"))
-)
-
-
 def balance(session: Session, id_number: str) -> BalanceOut:
-    """账户余额 (the same checks and refusals as every account use case: :func:`employee`)."""
-    idn = parse_id_number(id_number).value
-    rows = _BALANCE.rows(session, {"id_number": idn})
-    first = rows[0] if rows else None
-    regions = frozenset(r.region_code for r in rows if r.region_code is not None)
-    found = (first.id, first.id_number, regions) if first is not None else None
-    persons.authorize_found(session, idn, found, READ, reading="balance")
-    assert first is not None
-    if not any(r.scheme == Scheme.EMPLOYEE for r in rows):
-        raise not_an_employee()
-    if first.balance is None:
+    """账户余额 (one statement: :func:`employee_row`)."""
+    row = employee_row(session, id_number, READ, reading="balance")
+    if row.balance is None or row.account_status is None:
         raise ledger.no_account()
     return BalanceOut(
-        id_number=mask_id(first.id_number),
-        name=first.name,
-        balance=format_yuan(first.balance),
-        status=AccountStatus(first.status),
+        id_number=mask_id(row.id_number),
+        name=row.name,
+        balance=format_yuan(row.balance),
+        status=AccountStatus(row.account_status),
     )
 
 

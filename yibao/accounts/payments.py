@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from yibao.accounts import ledger
-from yibao.accounts.access import CREDIT, MANAGE, PAY, UseRefused, codes, employee, is_normal
+from yibao.accounts.access import CREDIT, MANAGE, PAY, EmployeeRow, UseRefused, codes, employee, employee_row, is_normal
 from yibao.accounts.models import AccountStatus, EntryKind, JournalEntry, Purpose
 from yibao.accounts.schemas import EntryOut
 from yibao.accounts.sharing import active_binding, same_pooling_region
@@ -127,7 +127,7 @@ class Payment:
 def pay(session: Session, p: Payment, *, source: str, key: str, pack: Pack | None = None) -> EntryOut:
     """Pay from the account within its usage scope, for the holder or a bound close relative."""
     view = (pack or get_pack()).at(local_date(clock.now()))
-    holder, record = employee(session, p.holder_id_number, PAY, amount=p.amount, institution=p.institution)
+    holder = employee_row(session, p.holder_id_number, PAY, amount=p.amount, institution=p.institution)
     caller = auth.principal_of(session)
     assert caller is not None
     source = idempotency.namespace(caller, source)  # keys belong to the authenticated caller
@@ -135,22 +135,23 @@ def pay(session: Session, p: Payment, *, source: str, key: str, pack: Pack | Non
         raise Forbidden(
             "定点机构只能以本机构名义结算", "an institution settles only in its own name", code="auth.forbidden"
         )
-    if not is_normal(record):
+    if not is_normal(holder):
         raise UseRefused(
             "职工医保参保状态不正常，个人账户暂停使用",
             "employee insurance is not in normal status",
             code="accounts.not_normal",
         )
-    beneficiary = holder
-    if p.beneficiary_id_number and persons.get_person(session, p.beneficiary_id_number).id != holder.id:
-        beneficiary = persons.get_person(session, p.beneficiary_id_number)
+    relative = None  # the holder pays for themselves, unless a bound relative is named
+    if p.beneficiary_id_number and (named := persons.get_person(session, p.beneficiary_id_number)).id != holder.id:
+        relative = named
     _at_most(p.amount, view, "employee.account.max_single_payment", "支付", "payment")
     clean_name(p.institution, field="institution")
-    _check_use(session, view, p.category, holder, record, beneficiary)
+    _check_use(session, view, p.category, holder, relative)
+    beneficiary_id = relative.id if relative is not None else holder.id
     body = {
         "op": "pay",
         "holder": holder.id,
-        "beneficiary": beneficiary.id,
+        "beneficiary": beneficiary_id,
         "amount": p.amount,
         "category": p.category,
         "institution": p.institution,
@@ -160,16 +161,14 @@ def pay(session: Session, p: Payment, *, source: str, key: str, pack: Pack | Non
         target=ledger.system_account(session, _COUNTERPART.get(p.category, Purpose.SETTLEMENTS), holder.id),
         amount=p.amount,
         category=p.category,
-        beneficiary_id=beneficiary.id,
+        beneficiary_id=beneficiary_id,
         reference=p.institution,
     )
     return ledger.pay_once(session, payment, source=source, key=key, body=body)
 
 
-def _check_use(
-    session: Session, view: PolicyView, category: str, holder: Person, record: InsuranceRecord, beneficiary: Person
-) -> None:
-    """Refuse a use the pack excludes or does not know, or one this beneficiary may not make."""
+def _check_use(session: Session, view: PolicyView, category: str, holder: EmployeeRow, relative: Person | None) -> None:
+    """Refuse a use the pack excludes or does not know, or one for a relative the rules do not allow."""
     excluded = (
         codes(view, "employee.account.excluded_uses")
         | codes(view, "employee.account.daily_use_goods_excluded")
@@ -188,24 +187,24 @@ def _check_use(
     )
     if category not in allowed:
         raise ValidationFailed("category", f"未知的支出类别 {category!r}", f"unknown category {category!r}")
-    if category == "flexible_worker_premium" and not record.flexible:
+    if category == "flexible_worker_premium" and not holder.flexible:
         raise UseRefused(
             "持卡人不是以灵活就业人员身份参加职工医保",
             "the holder is not insured as a flexible worker",
             code="accounts.not_flexible_worker",
         )
-    if beneficiary.id != holder.id:
+    if relative is not None:
         if category not in codes(view, "employee.account.relative_uses"):
             raise UseRefused(
                 "该项支出只能用于参保人本人", "this use is for the holder only", code="accounts.holder_only"
             )
-        if active_binding(session, holder.id, beneficiary.id) is None:
+        if active_binding(session, holder.id, relative.id) is None:
             raise UseRefused(
                 "使用人未与个人账户绑定共济关系，请先办理个人账户共济绑定",
                 "the relative has no sharing binding with this account",
                 code="accounts.no_binding",
             )
-        same_pooling_region(session, view, record, beneficiary)
+        same_pooling_region(session, view, holder, relative)
 
 
 def pay_relative_premium(

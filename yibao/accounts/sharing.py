@@ -11,6 +11,7 @@ from yibao.accounts.access import (
     CROSS_REGION,
     MANAGE,
     READ,
+    InsuredAs,
     UseRefused,
     codes,
     counter_clerk,
@@ -44,7 +45,7 @@ def _regions(session: Session, person: Person) -> list[str]:
     return sorted({r.region_code for r in persons.records_of(session, person)})
 
 
-def same_pooling_region(session: Session, view: PolicyView, record: InsuranceRecord, relative: Person) -> None:
+def same_pooling_region(session: Session, view: PolicyView, record: InsuredAs, relative: Person) -> None:
     """Refuse sharing across pooling regions: the relative must be insured where the holder's account is."""
     rule_ = view.get("employee.account.sharing_region")
     regions = _regions(session, relative)
