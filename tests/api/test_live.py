@@ -283,3 +283,25 @@ def test_a_burst_of_connections_is_spread_over_the_workers(live_pg: tuple[LiveSe
             c.close()
     assert sum(served) == 16
     assert min(served) >= 2, served  # the kernel's hash spread: 1 in 2,000 to fall below this by chance
+
+
+def test_a_second_server_on_the_same_port_is_refused(live_pg: tuple[LiveServer, Engine], pg_url: str) -> None:
+    """Sockets sharing a port must not let a second ``yibao serve`` join the first and split its traffic."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    server, _ = live_pg
+    yibao = Path(sys.executable).with_name("yibao")
+    env = {**os.environ, "YIBAO_DATABASE_URL": pg_url}
+    done = subprocess.run(
+        [str(yibao), "serve", "--port", str(server.port), "--workers", "2"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 1
+    assert "Address already in use" in done.stderr + done.stdout
+    assert httpx.get(f"{server.url}/healthz", timeout=10).status_code == 200

@@ -162,6 +162,7 @@ _EMPLOYEE = DriverStatement(
         and_(LedgerAccount.owner_id == Person.id, LedgerAccount.purpose == literal(Purpose.MEMBER.value)),
     )
     .where(Person.id_number == bindparam("id_number"))
+    .order_by(InsuranceRecord.id)  # the first employee record, as employee() takes it
 )
 
 

@@ -106,10 +106,14 @@ class FeeLine(Base):
             sqlite_where=text("status = 'active'"),
             postgresql_where=text("status = 'active'"),
         ),
+        # A visit's lines not yet settled are what a settlement sums and links: found by this index alone.
+        # With one on visit_id and one on settlement_id, PostgreSQL could combine both (the second scanning
+        # every unsettled line of every open visit), a cost growing with the province's open visits.
+        Index("ix_claim_fee_lines_visit_settlement", "visit_id", "settlement_id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    visit_id: Mapped[int] = mapped_column(ForeignKey("claim_visits.id"), index=True)
+    visit_id: Mapped[int] = mapped_column(ForeignKey("claim_visits.id"))
     feedetl_sn: Mapped[str] = mapped_column(String(30))
     init_feedetl_sn: Mapped[str | None] = mapped_column(String(30))
     chrg_bchno: Mapped[str | None] = mapped_column(String(30))

@@ -52,8 +52,23 @@ def listening_socket(config: Config) -> socket.socket:
     return sock
 
 
+def _address_free(config: Config) -> None:
+    """Exit, as uvicorn would, when something listens on the address already: sockets sharing a port would
+    otherwise join another server's group (a second ``yibao serve`` started by mistake) and split its
+    connections with it silently."""
+    family = socket.AF_INET6 if ":" in config.host else socket.AF_INET
+    with socket.socket(family=family) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # a closed connection's port is free
+        try:
+            probe.bind((config.host, config.port))
+        except OSError as exc:
+            log.error(exc)
+            sys.exit(1)
+
+
 def run(config: Config) -> None:
     """Run ``config.workers`` workers, each on a socket of its own, until SIGINT or SIGTERM."""
+    _address_free(config)
     sockets = [listening_socket(config) for _ in range(config.workers)]
     stop = threading.Event()
 
