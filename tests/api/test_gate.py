@@ -40,7 +40,10 @@ def test_at_most_the_slots_run_at_once_and_the_rest_wait_then_are_refused(two_sl
     async def main() -> None:
         request = _request()
         first = [asyncio.create_task(deps.run_in_db_thread(request, work)) for _ in range(2)]
-        await asyncio.sleep(0.05)
+        for _ in range(500):  # a loaded machine may take a while to start the threads
+            if len(running) == 2:
+                break
+            await asyncio.sleep(0.01)
         assert len(running) == 2 and len(set(running)) == 2  # each in a thread of its own
         with pytest.raises(Unavailable) as refused:
             await deps.run_in_db_thread(request, work)  # no slot within 0.2 s
@@ -70,7 +73,7 @@ def test_a_cancelled_request_keeps_its_slot_until_its_work_ends(two_slots: None)
         gate = request.app.state.db_gate
         assert gate.slots.locked() and not finished.is_set()  # the work goes on, holding its slots
         release.set()
-        for _ in range(100):
+        for _ in range(500):
             await asyncio.sleep(0.01)
             if not gate.slots.locked():
                 break
