@@ -137,20 +137,14 @@ async def run_in_db_thread(request: Request, work: Callable[[], T]) -> T:
     # The thread sees the request's context (a test's clock, for one), as the endpoint would.
     done = asyncio.get_running_loop().run_in_executor(gate.threads, contextvars.copy_context().run, work)
     try:
-        result = await asyncio.shield(done)
-    except asyncio.CancelledError:
-        if not done.done():
-            # Not cancellable: once a thread has started the work, it runs to its end (committed or not)
-            # and keeps its slot until then.
+        return await asyncio.shield(done)
+    finally:
+        if done.done():
+            gate.slots.release()
+        else:
+            # Cancelled while the thread works: not cancellable, the work runs to its end (committed or
+            # not) and keeps its slot until then.
             done.add_done_callback(functools.partial(_release_after, gate))
-            raise
-        gate.slots.release()
-        raise
-    except BaseException:
-        gate.slots.release()
-        raise
-    gate.slots.release()
-    return result
 
 
 def _run_unit(session: Session, name: str, endpoint: Callable[..., Any], kwargs: dict[str, Any]) -> Any:
