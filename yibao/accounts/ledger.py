@@ -531,42 +531,47 @@ def pay_once(
     return EntryOut.model_validate_json(response)
 
 
+def _prepared_payment(raw: Any, params: dict[str, Any]) -> list[Any]:
+    """The payment on the driver's own connection, prepared: PostgreSQL plans it once per connection, and
+    going to the driver directly saves more client time than the database spends on the whole payment."""
+    with raw.cursor() as cur:
+        cur.execute(_PAY_ONCE_DRIVER, params, prepare=True)
+        return list(cur.fetchall())
+
+
+def _lost_race_for_key(driver_error: BaseException | None) -> bool:
+    """The payment's insert of its idempotency key met another's: the key's first request won."""
+    return getattr(getattr(driver_error, "diag", None), "table_name", None) == "ledger_idempotency"
+
+
 def _run_pay_once(bind: Session | Connection, params: dict[str, Any]) -> list[Any]:
     if isinstance(bind, Connection) and not bind.in_transaction():
         raw = bind.connection.driver_connection
         if raw is not None and getattr(raw, "autocommit", False):
             import psycopg  # only here: the PostgreSQL driver
 
-            with raw.cursor() as cur:
-                try:
-                    # Prepared: PostgreSQL plans the payment once per connection. Going to the driver
-                    # directly saves more client time than the database spends on the whole payment.
-                    cur.execute(_PAY_ONCE_DRIVER, params, prepare=True)
-                    return list(cur.fetchall())
-                except psycopg.errors.UniqueViolation:
+            try:
+                return _prepared_payment(raw, params)
+            except psycopg.errors.UniqueViolation:
+                with raw.cursor() as cur:
                     cur.execute(_PRIOR_DRIVER, params)
                     return list(cur.fetchall())
     if isinstance(bind, Session) and retryable(bind):
         # No savepoint round trips: losing the race for the key aborts the transaction, and the unit
         # of work starts over, finding the winner's answer.
         conn = bind.connection()
-        if conn.dialect.name == "postgresql":
-            # The request path's payment: the driver's way, prepared (see DriverStatement), in the unit's
-            # transaction.
+        if conn.dialect.name == "postgresql":  # the request path's payment, in the unit's transaction
             raw = conn.connection.driver_connection
-            assert raw is not None
             try:
-                with raw.cursor() as cur:
-                    cur.execute(_PAY_ONCE_DRIVER, params, prepare=True)
-                    return list(cur.fetchall())
+                return _prepared_payment(raw, params)
             except conn.dialect.loaded_dbapi.Error as exc:
-                if getattr(getattr(exc, "diag", None), "table_name", None) == "ledger_idempotency":
+                if _lost_race_for_key(exc):
                     raise RetryUnit from exc
                 raise_as_sqlalchemy(conn, _PAY_ONCE_DRIVER, exc)
         try:
             return list(bind.execute(_PAY_ONCE, params).all())
         except IntegrityError as exc:
-            if getattr(getattr(exc.orig, "diag", None), "table_name", None) == "ledger_idempotency":
+            if _lost_race_for_key(exc.orig):
                 raise RetryUnit from exc
             raise
     try:
