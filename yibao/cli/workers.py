@@ -35,10 +35,13 @@ def balanced() -> bool:
     return sys.platform.startswith("linux") and hasattr(socket, "SO_REUSEPORT")
 
 
+def _family(config: Config) -> socket.AddressFamily:
+    return socket.AF_INET6 if ":" in config.host else socket.AF_INET
+
+
 def listening_socket(config: Config) -> socket.socket:
     """A socket listening on the configured address, one of a group sharing it (``SO_REUSEPORT``)."""
-    family = socket.AF_INET6 if ":" in config.host else socket.AF_INET
-    sock = socket.socket(family=family)
+    sock = socket.socket(family=_family(config))
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     try:
@@ -56,8 +59,7 @@ def _address_free(config: Config) -> None:
     """Exit, as uvicorn would, when something listens on the address already: sockets sharing a port would
     otherwise join another server's group (a second ``yibao serve`` started by mistake) and split its
     connections with it silently."""
-    family = socket.AF_INET6 if ":" in config.host else socket.AF_INET
-    with socket.socket(family=family) as probe:
+    with socket.socket(family=_family(config)) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # a closed connection's port is free
         try:
             probe.bind((config.host, config.port))
