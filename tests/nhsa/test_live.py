@@ -9,11 +9,14 @@ import uuid
 import zipfile
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, text
 
 from tests.live import LiveServer
 from tests.nhsa.helpers import Creds, create_institution, create_insured, load_demo_catalogue
@@ -167,3 +170,168 @@ def test_yibao_his_reconcile_and_a_download_by_his_call(live: tuple[LiveServer, 
         (line,) = z.read(z.namelist()[0]).decode("utf-8").splitlines()
     assert line.split("\t")[7] == unlisted.setl_id and line.endswith("\t机构未上传")
     assert zipfile.is_zipfile(tmp_path / "result.zip")
+
+
+def _server_backends(server: LiveServer, engine: Engine) -> list[int]:
+    """The PostgreSQL backends serving the server's workers (found by their client ports), none of the test's."""
+    import psutil
+
+    ports = set()
+    for proc in [psutil.Process(server.pid), *psutil.Process(server.pid).children(recursive=True)]:
+        try:
+            ports |= {c.laddr.port for c in proc.net_connections("tcp") if c.raddr and c.raddr.port == 5432}
+        except psutil.NoSuchProcess:
+            continue
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text("SELECT pid, client_port FROM pg_stat_activity WHERE datname = current_database()")
+        ).all()
+    return [pid for pid, port in rows if port in ports]
+
+
+@contextmanager
+def _slow_commit(engine: Engine, code: str) -> Iterator[None]:
+    """Each settlement by institution ``code`` waits 20 ms at COMMIT (a deferred constraint trigger): killed
+    connections then also land there, where the server cannot know whether its work was stored."""
+    name = f"slow_{code.lower()}"
+    with engine.begin() as conn:
+        conn.execute(
+            text(f"CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(0.02); "
+                 "RETURN NULL; END $$")
+        )  # fmt: skip
+        conn.execute(
+            text(
+                f"CREATE CONSTRAINT TRIGGER {name} AFTER INSERT ON claim_settlements DEFERRABLE INITIALLY DEFERRED "
+                f"FOR EACH ROW WHEN (NEW.institution_code = '{code}') EXECUTE FUNCTION {name}()"
+            )
+        )
+    try:
+        yield
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text(f"DROP TRIGGER {name} ON claim_settlements"))
+            conn.execute(text(f"DROP FUNCTION {name}()"))
+
+
+def test_settlements_while_connections_die_are_answered_once_and_stored_once(
+    live: tuple[LiveServer, Engine],
+) -> None:
+    """Hospitals settle stays while PostgreSQL kills the server's connections over and over, and resend every
+    message whose answer they did not get, with its msgid: every stay is settled exactly once, each answer
+    given is the stored one, no account is paid twice and the ledger balances."""
+    import threading
+    import time
+    from datetime import UTC, datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from tests.claims.test_messages import catalogue
+    from tests.live import seed_employees
+    from yibao.accounts import ledger
+    from yibao.claims.models import Settlement
+    from yibao.core.auth import system_principal
+    from yibao.core.unit import unit_of_work
+
+    server, engine = live
+    creds = create_institution(engine)
+    a, b = catalogue(engine, "01", "02")
+    ids = seed_employees(engine, 24, balance_fen=30_000)  # 300.00 each: every stay is paid partly from it
+    china = ZoneInfo("Asia/Shanghai")
+    now = datetime.now(UTC)
+    begin = (now - timedelta(days=3)).astimezone(china).strftime("%Y-%m-%d %H:%M:%S")
+    end = (now - timedelta(hours=1)).astimezone(china).strftime("%Y-%m-%d %H:%M:%S")
+    his = _client(server, creds)
+    stays = []
+    for n, idn in enumerate(ids):
+        psn_no = his.call("1101", {"data": {"mdtrt_cert_type": "02", "mdtrt_cert_no": idn}})["baseinfo"]["psn_no"]
+        info = {"psn_no": psn_no, "insutype": "310", "begntime": begin, "mdtrt_cert_type": "02",
+                "mdtrt_cert_no": idn, "med_type": "21", "ipt_no": f"ZY{n}"}  # fmt: skip
+        mdtrt_id = his.call("2401", {"mdtrtinfo": info, "diseinfo": []})["result"]["mdtrt_id"]
+        line = {"mdtrt_id": mdtrt_id, "psn_no": psn_no, "med_type": "21", "fee_ocur_time": begin}
+        his.call(
+            "2301",
+            {
+                "feedetail": [
+                    line | {"feedetl_sn": "1", "med_list_codg": a, "det_item_fee_sumamt": "400.00", "cnt": 2,
+                            "pric": "200.00"},
+                    line | {"feedetl_sn": "2", "med_list_codg": b, "det_item_fee_sumamt": "123.45", "cnt": 1,
+                            "pric": "123.45"},
+                ]
+            },
+        )  # fmt: skip
+        dscg = {"mdtrt_id": mdtrt_id, "psn_no": psn_no, "insutype": "310", "endtime": end, "dscg_way": "1"}
+        his.call("2402", {"dscginfo": dscg})
+        ask = {"data": {"psn_no": psn_no, "mdtrt_cert_type": "02", "mdtrt_cert_no": idn, "medfee_sumamt": "523.45",
+                        "psn_setlway": "01", "mdtrt_id": mdtrt_id, "insutype": "310", "acct_used_flag": "1",
+                        "mid_setl_flag": "0"}}  # fmt: skip
+        stays.append((f"{creds.code}{uuid.uuid4().hex[:18]}", ask))
+
+    stop = threading.Event()
+    killed = [0]
+
+    def killer() -> None:
+        while not stop.is_set():
+            pids = _server_backends(server, engine)
+            if pids:
+                with engine.connect() as conn:
+                    killed[0] += sum(bool(conn.scalar(text("SELECT pg_terminate_backend(:p)"), {"p": p})) for p in pids)
+            time.sleep(0.005)
+
+    def settle(stay: tuple[int, tuple[str, dict[str, Any]]]) -> tuple[dict[str, Any], int]:
+        n, (msgid, ask) = stay
+        client = _client(server, creds)
+        tries = 0
+        try:
+            while True:
+                tries += 1
+                assert tries <= 200, f"{msgid}: never settled"
+                try:
+                    answer = client.send("2304", ask, msgid=msgid)
+                except httpx.TransportError:
+                    continue  # the connection broke: resend the same message
+                if answer.ok and tries == 1 and n % 3 == 0:
+                    continue  # this answer is lost on its way back (a third of the stays): resent
+                if answer.ok:
+                    return answer.envelope["output"], tries
+                # Only "busy, resend with the same msgid" may refuse a settlement here.
+                assert "重发" in (answer.err_msg or ""), answer.err_msg
+                time.sleep(0.01)
+        finally:
+            client.close()
+
+    worker = threading.Thread(target=killer, daemon=True)
+    with _slow_commit(engine, creds.code):
+        worker.start()
+        try:
+            with ThreadPoolExecutor(6) as pool:
+                results = list(pool.map(settle, enumerate(stays)))
+        finally:
+            stop.set()
+            worker.join()
+    assert killed[0] > 0
+    # Afterwards each msgid answers with the answer the hospital got, and nothing is done again.
+    for (msgid, ask), (output, _) in zip(stays, results, strict=True):
+        again = his.send("2304", ask, msgid=msgid)
+        assert again.ok and again.envelope["output"] == output, again.err_msg
+    his.close()
+    setl_ids = [output["setlinfo"]["setl_id"] for output, _ in results]
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(Settlement.setl_id, Settlement.acct_pay, Settlement.state).where(
+                Settlement.institution_code == creds.code
+            )
+        ).all()
+        balances = conn.execute(
+            text(
+                "SELECT a.balance FROM ledger_accounts a JOIN persons p ON p.id = a.owner_id "
+                "WHERE a.purpose = 'member' AND p.id_number = ANY(:ids)"
+            ),
+            {"ids": ids},
+        ).scalars()
+        left = sum(balances)
+    assert sorted(r.setl_id for r in rows) == sorted(setl_ids)  # one settlement per stay, the one answered
+    assert {r.state for r in rows} == {"settled"}
+    paid = {output["setlinfo"]["setl_id"]: output["setlinfo"]["acct_pay"] for output, _ in results}
+    assert all(paid[r.setl_id] == Decimal(r.acct_pay) / 100 > 0 for r in rows)
+    assert left == 24 * 30_000 - sum(r.acct_pay for r in rows)  # each account paid once
+    with unit_of_work(engine, principal=system_principal()) as s:
+        assert ledger.verify(s).ok
