@@ -305,3 +305,98 @@ def test_a_second_server_on_the_same_port_is_refused(live_pg: tuple[LiveServer, 
     assert done.returncode == 1
     assert "Address already in use" in done.stderr + done.stdout
     assert httpx.get(f"{server.url}/healthz", timeout=10).status_code == 200
+
+
+def _workers(server: LiveServer) -> list[Any]:
+    import psutil
+
+    children = psutil.Process(server.pid).children()
+    return [c for c in children if "resource_tracker" not in " ".join(c.cmdline())]
+
+
+def test_a_worker_killed_mid_payments_is_replaced_and_every_payment_happens_once(
+    live_pg: tuple[LiveServer, Engine],
+) -> None:
+    """A worker process killed outright (SIGKILL: out of memory, an operator's mistake) while payments stream
+    in: clients resend what got no answer with its key, the server starts another worker on the dead one's
+    socket, every payment is made exactly once and no connection waits for an answer that never comes."""
+    import os
+    import signal
+    import threading
+
+    server, engine = live_pg
+    run = uuid.uuid4().hex[:8]
+    code = f"K{run}"
+    api_key = institution_key(engine, code)
+    ids = seed_employees(engine, 8, balance_fen=100_000)
+    before = {w.pid for w in _workers(server)}
+    assert len(before) == 2
+    resent = [0]
+    done = [0]
+    midway = threading.Event()
+
+    def payer(i: int) -> list[int]:
+        statuses = []
+        with httpx.Client(base_url=server.url, timeout=30) as client:
+            for n in range(25):
+                key = f"w-{run}-{i}-{n}"
+                for _attempt in range(100):
+                    try:
+                        r = client.post(
+                            f"/api/accounts/{ids[i]}/payments",
+                            json={"amount": "1.00", "category": "designated_pharmacy", "institution": code},
+                            headers={"Authorization": f"Bearer {api_key}", "Idempotency-Key": key,
+                                     "X-Source-System": code},
+                        )  # fmt: skip
+                    except httpx.TransportError:
+                        resent[0] += 1
+                        time.sleep(0.05)
+                        continue  # no answer: the same payment again, with its key
+                    if r.status_code == 503:
+                        time.sleep(0.05)
+                        continue
+                    statuses.append(r.status_code)
+                    done[0] += 1
+                    if done[0] >= 50:
+                        midway.set()
+                    break
+        return statuses
+
+    threads_out: list[list[int]] = [[] for _ in ids]
+
+    def run_payer(i: int) -> None:
+        threads_out[i] = payer(i)
+
+    threads = [threading.Thread(target=run_payer, args=(i,)) for i in range(len(ids))]
+    for t in threads:
+        t.start()
+    assert midway.wait(60)
+    # A worker that holds some of the clients' connections (the kernel may have given all to one).
+    victim = max(
+        _workers(server),
+        key=lambda w: sum(1 for k in w.net_connections("tcp") if k.laddr.port == server.port and k.raddr),
+    ).pid
+    os.kill(victim, signal.SIGKILL)
+    for t in threads:
+        t.join(timeout=120)
+        assert not t.is_alive()
+    assert [s for out in threads_out for s in out] == [201] * (25 * len(ids))
+    assert resent[0] > 0  # the kill cut requests off (each client keeps its connection to one worker)
+    # Another worker took the dead one's place.
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and len(now := {w.pid for w in _workers(server)}) != 2:
+        time.sleep(0.2)
+    assert victim not in now and len(now) == 2
+    assert _entries(engine, code) == 25 * len(ids)  # each payment once, resent or not
+    with engine.connect() as conn:
+        left = conn.execute(
+            text(
+                "SELECT sum(a.balance) FROM ledger_accounts a JOIN persons p ON p.id = a.owner_id "
+                "WHERE a.purpose = 'member' AND p.id_number = ANY(:ids)"
+            ),
+            {"ids": ids},
+        ).scalar()
+    assert left == len(ids) * (100_000 - 25 * 100)
+    # Both sockets serve again: new connections all get answers.
+    for _ in range(20):
+        assert httpx.get(f"{server.url}/healthz", timeout=10).status_code == 200
