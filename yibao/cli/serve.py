@@ -9,6 +9,7 @@ import uvicorn
 
 from yibao.cli import workers as workers_module
 from yibao.cli.common import err_console, exits_on_app_error
+from yibao.cli.deadlines import DeadlineProtocol
 from yibao.core import migrate
 from yibao.core.settings import get_settings
 
@@ -47,6 +48,8 @@ def serve(
         "access_log": access_log,
         # Keep-alive connections from hospital systems and proxies are reused; idle ones close after 30 s.
         "timeout_keep_alive": 30,  # assumed operational value
+        # A request that does not arrive in time is answered 408 and its connection closed (slow clients).
+        "http": DeadlineProtocol,
     }
     if n > 1 and not reload and workers_module.balanced():
         # A listening socket per worker, so that connections spread evenly (yibao.cli.workers).

@@ -21,6 +21,8 @@ class Settings:
     workers: int
     db_pool_size: int
     queue_seconds: float
+    head_seconds: float
+    body_seconds: float
     clock_start: str | None
 
 
@@ -45,6 +47,10 @@ def get_settings() -> Settings:
         workers=int(os.environ.get("YIBAO_WORKERS", "1")),
         db_pool_size=int(os.environ.get("YIBAO_DB_POOL_SIZE", "2")),
         queue_seconds=float(os.environ.get("YIBAO_QUEUE_SECONDS", "5")),
+        # Deadlines for reading a request (assumed, as a proxy's usual ones): its head within head_seconds of
+        # its first byte, its body within body_seconds of the head (4 MiB at 1 Mbit/s takes 34 s).
+        head_seconds=float(os.environ.get("YIBAO_HEAD_SECONDS", "10")),
+        body_seconds=float(os.environ.get("YIBAO_BODY_SECONDS", "60")),
         # A demo or training server may live in another period (the demo data's collection period).
         clock_start=os.environ.get("YIBAO_CLOCK") or None,
     )
