@@ -514,8 +514,11 @@ def psn_numbers(db_url: str, ids: list[str]) -> list[tuple[str, str]]:
     from yibao.people.models import Person
 
     engine = create_engine(db_url)
+    found: dict[str, str] = {}
     with engine.connect() as c:
-        found = dict(c.execute(select(Person.id_number, Person.psn_no).where(Person.id_number.in_(ids))).all())
+        for start in range(0, len(ids), 10_000):  # a statement takes at most 65,535 parameters
+            chunk = ids[start : start + 10_000]
+            found.update(c.execute(select(Person.id_number, Person.psn_no).where(Person.id_number.in_(chunk))).all())
     engine.dispose()
     return [(idn, found[idn]) for idn in ids]
 
