@@ -21,7 +21,7 @@ from pathlib import Path
 from types import TracebackType
 
 import httpx
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from yibao.core.auth import system_principal
 from yibao.core.ids import make_id_number
@@ -57,6 +57,19 @@ def seed_employees(engine: Engine, count: int, *, balance_fen: int) -> list[str]
             )
             ids.append(idn)
     return ids
+
+
+def balances_left(engine: Engine, ids: list[str]) -> int:
+    """What the personal accounts of the persons with these ID numbers hold together, in fen."""
+    with engine.connect() as conn:
+        total = conn.execute(
+            text(
+                "SELECT coalesce(sum(a.balance), 0) FROM ledger_accounts a JOIN persons p ON p.id = a.owner_id "
+                "WHERE a.purpose = 'member' AND p.id_number = ANY(:ids)"
+            ),
+            {"ids": ids},
+        ).scalar()
+    return int(total or 0)
 
 
 def institution_key(engine: Engine, code: str) -> str:

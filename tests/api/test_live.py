@@ -17,7 +17,7 @@ import httpx
 import pytest
 from sqlalchemy import Engine, func, select, text
 
-from tests.live import LiveServer, institution_key, seed_employees, staff_token
+from tests.live import LiveServer, balances_left, institution_key, seed_employees, staff_token
 from yibao.accounts.models import JournalEntry
 from yibao.core.db import make_engine
 from yibao.core.idempotency import IdempotencyRecord
@@ -154,15 +154,7 @@ def test_200_concurrent_requests_all_answered_and_every_acknowledged_payment_sto
     for key in refused:
         assert not _stored(engine, code, key), key
     assert _entries(engine, code) == len(paid)
-    with engine.connect() as conn:
-        balances = conn.execute(
-            text(
-                "SELECT a.balance FROM ledger_accounts a JOIN persons p ON p.id = a.owner_id "
-                "WHERE a.purpose = 'member' AND p.id_number = ANY(:ids)"
-            ),
-            {"ids": ids},
-        ).scalars()
-        assert sum(balances) == 20 * 500 - 100 * len(paid)
+    assert balances_left(engine, ids) == 20 * 500 - 100 * len(paid)
 
 
 def test_beyond_capacity_a_request_waits_briefly_then_gets_503_with_retry_after(pg_url: str) -> None:
@@ -388,15 +380,7 @@ def test_a_worker_killed_mid_payments_is_replaced_and_every_payment_happens_once
         time.sleep(0.2)
     assert victim not in now and len(now) == 2
     assert _entries(engine, code) == 25 * len(ids)  # each payment once, resent or not
-    with engine.connect() as conn:
-        left = conn.execute(
-            text(
-                "SELECT sum(a.balance) FROM ledger_accounts a JOIN persons p ON p.id = a.owner_id "
-                "WHERE a.purpose = 'member' AND p.id_number = ANY(:ids)"
-            ),
-            {"ids": ids},
-        ).scalar()
-    assert left == len(ids) * (100_000 - 25 * 100)
+    assert balances_left(engine, ids) == len(ids) * (100_000 - 25 * 100)
     # Both sockets serve again: new connections all get answers.
     for _ in range(20):
         assert httpx.get(f"{server.url}/healthz", timeout=10).status_code == 200

@@ -225,7 +225,7 @@ def test_settlements_while_connections_die_are_answered_once_and_stored_once(
     from zoneinfo import ZoneInfo
 
     from tests.claims.test_messages import catalogue
-    from tests.live import seed_employees
+    from tests.live import balances_left, seed_employees
     from yibao.accounts import ledger
     from yibao.claims.models import Settlement
     from yibao.core.auth import system_principal
@@ -320,14 +320,7 @@ def test_settlements_while_connections_die_are_answered_once_and_stored_once(
                 Settlement.institution_code == creds.code
             )
         ).all()
-        balances = conn.execute(
-            text(
-                "SELECT a.balance FROM ledger_accounts a JOIN persons p ON p.id = a.owner_id "
-                "WHERE a.purpose = 'member' AND p.id_number = ANY(:ids)"
-            ),
-            {"ids": ids},
-        ).scalars()
-        left = sum(balances)
+    left = balances_left(engine, ids)
     assert sorted(r.setl_id for r in rows) == sorted(setl_ids)  # one settlement per stay, the one answered
     assert {r.state for r in rows} == {"settled"}
     paid = {output["setlinfo"]["setl_id"]: output["setlinfo"]["acct_pay"] for output, _ in results}
