@@ -24,8 +24,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
 
 
 def _connect(server: LiveServer) -> socket.socket:
-    conn = socket.create_connection(("127.0.0.1", server.port), timeout=10)
-    return conn
+    return socket.create_connection(("127.0.0.1", server.port), timeout=10)
 
 
 def _read_all(conn: socket.socket) -> tuple[bytes, float]:

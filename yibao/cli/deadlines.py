@@ -15,20 +15,21 @@ own; these hold without one.
 from __future__ import annotations
 
 import asyncio
-import json
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from yibao.api.errors import json_response
 from yibao.core.errors import ErrorInfo
 from yibao.core.settings import get_settings
 
 
 def _timeout_answer() -> bytes:
-    """The whole 408 answer, in the one shape of every error."""
-    info = ErrorInfo(408, "request_timeout", "请求发送超时，连接已关闭", "the request did not arrive in time")
-    body = json.dumps(info.to_json(), ensure_ascii=False, separators=(",", ":")).encode()
-    head = "HTTP/1.1 408 Request Timeout\r\ncontent-type: application/json\r\nconnection: close\r\n"
-    return f"{head}content-length: {len(body)}\r\n\r\n".encode() + body
+    """The whole 408 answer, rendered as every error of the API is."""
+    response = json_response(
+        ErrorInfo(408, "request_timeout", "请求发送超时，连接已关闭", "the request did not arrive in time")
+    )
+    head = b"".join(b"%s: %s\r\n" % pair for pair in response.raw_headers)
+    return b"HTTP/1.1 408 Request Timeout\r\n" + head + b"connection: close\r\n\r\n" + bytes(response.body)
 
 
 _TIMEOUT = _timeout_answer()
